@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from './config/app-config.js';
+import { AccountsModule } from './contexts/accounts/accounts.module.js';
+import { databaseOptions } from './database/database-options.js';
+import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
+import { HealthController } from './health/health.controller.js';
+
+/** The composition root: the database, the event-sourcing machinery, and one module per bounded context. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot(databaseOptions(databaseUrl, config.database)),
+        EventSourcingModule.forRoot({ commandRetries: config.commandRetries }),
+        AccountsModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from './config/app-config.js';
+import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
+import { fieldErrorsOf, ProblemDetails, RequestValidationError } from './event-sourcing/http/problem-details.js';
+
+/** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
+export function configureApp(app: INestApplication, config: AppConfig): void {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: config.bodyLimit });
+  express.disable('x-powered-by');
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new RequestValidationError(fieldErrorsOf(errors)),
+    }),
+  );
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Chronicle')
+      .setDescription('Event-sourced accounts on PostgreSQL. Errors are application/problem+json (RFC 9457).')
+      .setVersion('1')
+      .build(),
+    { extraModels: [ProblemDetails] },
+  );
+  SwaggerModule.setup('docs', app, document);
+}

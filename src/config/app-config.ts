@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+
+/** Typed configuration read once from the environment. */
+export interface AppConfig {
+  port: number;
+  /** A PostgreSQL server of your own; when absent an embedded one is started. */
+  databaseUrl?: string;
+  embeddedPostgres: { dataDir: string; port: number };
+  database: { poolSize: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  bodyLimit: string;
+  /** How often a command is tried again on fresh state after a concurrency conflict. */
+  commandRetries: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://`);
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    databaseUrl,
+    embeddedPostgres: {
+      dataDir: resolve(env.EMBEDDED_POSTGRES_DIR || '.data/postgres'),
+      port: integer(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
+    },
+    database: {
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 1000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+      idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    },
+    bodyLimit: env.BODY_LIMIT || '100kb',
+    commandRetries: integer(env, 'COMMAND_RETRIES', 20, 0, 1000),
+  };
+}

@@ -1,0 +1,18 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
+import type { CommandOutcome } from '../../../../event-sourcing/application/command-context.js';
+import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { Account } from '../../domain/account.aggregate.js';
+import { CloseAccount } from './close-account.command.js';
+
+@CommandHandler(CloseAccount)
+export class CloseAccountHandler implements ICommandHandler<CloseAccount> {
+  constructor(@InjectAggregateRepository(Account) private readonly accounts: AggregateRepository<Account>) {}
+
+  execute(command: CloseAccount): Promise<CommandOutcome<Record<string, never>>> {
+    return this.accounts.update(command, command.accountId, (account) => {
+      account.close();
+      return {};
+    });
+  }
+}

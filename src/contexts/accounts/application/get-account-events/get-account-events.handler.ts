@@ -1,0 +1,16 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { AggregateNotFoundError } from '../../../../event-sourcing/domain/errors.js';
+import { EventStore, type StoredEvent } from '../../../../event-sourcing/store/event-store.js';
+import { Account } from '../../domain/account.aggregate.js';
+import { GetAccountEvents } from './get-account-events.query.js';
+
+@QueryHandler(GetAccountEvents)
+export class GetAccountEventsHandler implements IQueryHandler<GetAccountEvents, StoredEvent[]> {
+  constructor(private readonly store: EventStore) {}
+
+  async execute({ accountId, fromVersion, limit }: GetAccountEvents): Promise<StoredEvent[]> {
+    const [first] = await this.store.readStream(accountId, { limit: 1 });
+    if (first?.streamType !== Account.streamType) throw new AggregateNotFoundError(Account.streamType, accountId);
+    return this.store.readStream(accountId, { fromVersion, limit });
+  }
+}

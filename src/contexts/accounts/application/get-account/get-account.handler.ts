@@ -1,0 +1,19 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
+import { AggregateNotFoundError } from '../../../../event-sourcing/domain/errors.js';
+import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { Account } from '../../domain/account.aggregate.js';
+import { GetAccount } from './get-account.query.js';
+
+@QueryHandler(GetAccount)
+export class GetAccountHandler implements IQueryHandler<GetAccount, Account> {
+  constructor(@InjectAggregateRepository(Account) private readonly accounts: AggregateRepository<Account>) {}
+
+  async execute({ accountId, at }: GetAccount): Promise<Account> {
+    const account = await this.accounts.get(accountId, at);
+    // Asking for a version the account has not reached yet is asking for something that does not exist.
+    if (at.version !== undefined && account.version < at.version)
+      throw new AggregateNotFoundError(Account.streamType, accountId);
+    return account;
+  }
+}

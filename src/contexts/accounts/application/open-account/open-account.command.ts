@@ -1,0 +1,10 @@
+import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+
+export class OpenAccount implements Command {
+  constructor(
+    readonly owner: string,
+    readonly currency: string,
+    readonly overdraftLimit: number,
+    readonly context: CommandContext,
+  ) {}
+}

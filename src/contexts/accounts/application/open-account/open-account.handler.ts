@@ -1,0 +1,22 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
+import { IdGenerator } from '../../../../event-sourcing/application/clock.js';
+import type { CommandOutcome } from '../../../../event-sourcing/application/command-context.js';
+import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { Account } from '../../domain/account.aggregate.js';
+import { OpenAccount } from './open-account.command.js';
+
+@CommandHandler(OpenAccount)
+export class OpenAccountHandler implements ICommandHandler<OpenAccount> {
+  constructor(
+    @InjectAggregateRepository(Account) private readonly accounts: AggregateRepository<Account>,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  execute(command: OpenAccount): Promise<CommandOutcome<Record<string, never>>> {
+    return this.accounts.create(command, () => ({
+      aggregate: Account.open(this.ids.next(), command.owner, command.currency, command.overdraftLimit),
+      result: {},
+    }));
+  }
+}

@@ -1,0 +1,37 @@
+import { DomainRuleViolation } from '../../../event-sourcing/domain/errors.js';
+
+export class InsufficientFunds extends DomainRuleViolation {
+  readonly code = 'insufficient_funds';
+  constructor(accountId: string, available: number, requested: number) {
+    super(`Account ${accountId} can pay out ${available}, not ${requested}`);
+  }
+}
+
+export class AccountClosedError extends DomainRuleViolation {
+  readonly code = 'account_closed';
+  constructor(accountId: string) {
+    super(`Account ${accountId} is closed`);
+  }
+}
+
+export class BalanceNotZero extends DomainRuleViolation {
+  readonly code = 'balance_not_zero';
+  constructor(accountId: string, balance: number) {
+    super(`Account ${accountId} has a balance of ${balance}; only an account with a balance of 0 can be closed`);
+  }
+}
+
+export class InvalidAmount extends DomainRuleViolation {
+  readonly code = 'invalid_amount';
+  constructor(amount: number) {
+    super(`${amount} is not a positive whole number of minor units`);
+  }
+}
+
+/** Balances stay exact JavaScript integers. */
+export class BalanceLimitExceeded extends DomainRuleViolation {
+  readonly code = 'balance_limit_exceeded';
+  constructor(accountId: string) {
+    super(`A deposit to account ${accountId} would take its balance past ${Number.MAX_SAFE_INTEGER}`);
+  }
+}

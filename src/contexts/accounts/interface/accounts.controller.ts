@@ -1,0 +1,151 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
+import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
+import { commandResponse } from '../../../event-sourcing/http/command-response.js';
+import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
+import { ProblemDetails } from '../../../event-sourcing/http/problem-details.js';
+import type { StoredEvent } from '../../../event-sourcing/store/event-store.js';
+import { CloseAccount } from '../application/close-account/close-account.command.js';
+import { DepositMoney } from '../application/deposit-money/deposit-money.command.js';
+import { GetAccountEvents } from '../application/get-account-events/get-account-events.query.js';
+import { GetAccount } from '../application/get-account/get-account.query.js';
+import { OpenAccount } from '../application/open-account/open-account.command.js';
+import { WithdrawMoney } from '../application/withdraw-money/withdraw-money.command.js';
+import type { Account } from '../domain/account.aggregate.js';
+import { AccountIdParams } from './dto/account-id.params.js';
+import { AccountEventsQueryDto } from './dto/account-events.query.dto.js';
+import { AccountResponse, BalanceResponse, CommandResponse } from './dto/account.responses.js';
+import { GetAccountQueryDto } from './dto/get-account.query.dto.js';
+import { MoneyAmountDto } from './dto/money-amount.dto.js';
+import { OpenAccountDto } from './dto/open-account.dto.js';
+
+type Balance = CommandOutcome<{ balance: number }>;
+
+const commandHeaders = [
+  ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' }),
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A repeat with the same key and body appends nothing and gets the first answer',
+  }),
+];
+
+function CommandDocs(): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const decorate of [
+      ...commandHeaders,
+      ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' }),
+      ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' }),
+    ]) {
+      decorate(target, key, descriptor);
+    }
+  };
+}
+
+@ApiTags('accounts')
+@Controller('accounts')
+export class AccountsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @CommandDocs()
+  @ApiCreatedResponse({ type: CommandResponse })
+  async open(
+    @Body() body: OpenAccountDto,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandResponse> {
+    const outcome = await this.commands.execute(
+      new OpenAccount(body.owner, body.currency, body.overdraftLimit, context),
+    );
+    response.location(`/accounts/${outcome.id}`);
+    return commandResponse(response, outcome);
+  }
+
+  @Post(':id/deposits')
+  @HttpCode(200)
+  @CommandDocs()
+  @ApiOkResponse({ type: BalanceResponse })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async deposit(
+    @Param() { id }: AccountIdParams,
+    @Body() body: MoneyAmountDto,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<BalanceResponse> {
+    return commandResponse(
+      response,
+      (await this.commands.execute(new DepositMoney(id, body.amount, context))) as Balance,
+    );
+  }
+
+  @Post(':id/withdrawals')
+  @HttpCode(200)
+  @CommandDocs()
+  @ApiOkResponse({ type: BalanceResponse })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async withdraw(
+    @Param() { id }: AccountIdParams,
+    @Body() body: MoneyAmountDto,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<BalanceResponse> {
+    return commandResponse(
+      response,
+      (await this.commands.execute(new WithdrawMoney(id, body.amount, context))) as Balance,
+    );
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @CommandDocs()
+  @ApiBody({ required: false, schema: {} })
+  @ApiOkResponse({ type: CommandResponse })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async close(
+    @Param() { id }: AccountIdParams,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandResponse> {
+    return commandResponse(response, await this.commands.execute(new CloseAccount(id, context)));
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: AccountResponse })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async get(
+    @Param() { id }: AccountIdParams,
+    @Query() query: GetAccountQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<AccountResponse> {
+    const at = { version: query.version, asOf: query.asOf === undefined ? undefined : new Date(query.asOf) };
+    const account = await this.queries.execute<GetAccount, Account>(new GetAccount(id, at));
+    response.setHeader('ETag', `"${account.version}"`);
+    return AccountResponse.of(account);
+  }
+
+  @Get(':id/events')
+  @ApiOkResponse({ type: EventPage })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async events(@Param() { id }: AccountIdParams, @Query() query: AccountEventsQueryDto): Promise<EventPage> {
+    const events = await this.queries.execute<GetAccountEvents, StoredEvent[]>(
+      new GetAccountEvents(id, query.fromVersion, query.limit),
+    );
+    return { items: events.map(EventResponse.of) };
+  }
+}

@@ -1,0 +1,25 @@
+import type { DataSourceOptions } from 'typeorm';
+import { migrations } from '../../migrations/index.js';
+import type { AppConfig } from '../config/app-config.js';
+
+/** TypeORM options for one PostgreSQL URL. Migrations run at start; the schema is never synchronised from entities. */
+export function databaseOptions(url: string, config: AppConfig['database']): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: ['error', 'migration'],
+    extra: {
+      max: config.poolSize,
+      application_name: 'chronicle',
+      // A transaction left open stalls every log reader (docs/ARCHITECTURE.md), and a
+      // runaway statement holds a pooled connection: both are cut off by the server.
+      options:
+        `-c statement_timeout=${config.statementTimeoutMs} ` +
+        `-c idle_in_transaction_session_timeout=${config.idleInTransactionTimeoutMs}`,
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import type { EventBus } from '@nestjs/cqrs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AggregateNotFoundError, ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
+import { EventRegistry } from '../domain/event-registry.js';
+import type { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
+import type { IdGenerator } from './clock.js';
+import type { Command, CommandOutcome } from './command-context.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+/** An aggregate class: constructed with its id, stored under a stable stream type. */
+export interface AggregateClass<A extends EventSourcedAggregate> {
+  new (id: string): A;
+  readonly streamType: string;
+}
+
+/** Where to stop replaying: after a version, or after the last event recorded at or before an instant. */
+export interface PointInTime {
+  version?: number;
+  asOf?: Date;
+}
+
+type Result = Record<string, unknown>;
+
+/**
+ * Loads and saves one aggregate type. Commands go through {@link create} and
+ * {@link update}, which add what every command needs: idempotency keys, `If-Match`,
+ * bounded retries on concurrency conflicts, and publishing to the `EventBus` after commit.
+ */
+export class AggregateRepository<A extends EventSourcedAggregate> {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(
+    private readonly aggregateClass: AggregateClass<A>,
+    private readonly store: EventStore,
+    private readonly eventBus: EventBus,
+    private readonly ids: IdGenerator,
+    private readonly retries: number,
+  ) {}
+
+  /** The aggregate rebuilt from its events, or undefined if it has none (at that point in time). */
+  async load(id: string, at: PointInTime = {}): Promise<A | undefined> {
+    const events = await this.store.readStream(id, { toVersion: at.version, recordedAtOrBefore: at.asOf });
+    // An id of another aggregate type is not an id of this one.
+    if (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType) return undefined;
+    const aggregate = new this.aggregateClass(id);
+    aggregate.replay(
+      events.map((e) => ({
+        event: EventRegistry.fromRecord(e, e.position),
+        version: e.version,
+        recordedAt: e.recordedAt,
+      })),
+    );
+    return aggregate;
+  }
+
+  /** Like {@link load}, but a missing aggregate is an {@link AggregateNotFoundError}. */
+  async get(id: string, at: PointInTime = {}): Promise<A> {
+    const aggregate = await this.load(id, at);
+    if (!aggregate) throw new AggregateNotFoundError(this.aggregateClass.streamType, id);
+    return aggregate;
+  }
+
+  /** Runs a command that starts a new aggregate; `start` applies its first events. */
+  create<R extends Result>(command: Command, start: () => { aggregate: A; result: R }): Promise<CommandOutcome<R>> {
+    return this.execute(command, async () => start());
+  }
+
+  /**
+   * Runs a command against an existing aggregate: load, `decide` (which applies events
+   * or throws a domain error), append with the loaded version as the expected one.
+   */
+  update<R extends Result>(command: Command, id: string, decide: (aggregate: A) => R): Promise<CommandOutcome<R>> {
+    const pinned = command.context.expectedVersion;
+    return this.mutex.run(id, () =>
+      this.execute(command, async () => {
+        const aggregate = await this.get(id);
+        if (pinned !== undefined && pinned !== aggregate.version) {
+          throw new ConcurrencyError(id, pinned, aggregate.version);
+        }
+        return { aggregate, result: decide(aggregate) };
+      }),
+    );
+  }
+
+  private async execute<R extends Result>(
+    command: Command,
+    attempt: () => Promise<{ aggregate: A; result: R }>,
+  ): Promise<CommandOutcome<R>> {
+    const fingerprint = fingerprintOf(command);
+    for (let tries = 0; ; tries++) {
+      const earlier = await this.earlierOutcome<R>(command, fingerprint);
+      if (earlier) return earlier;
+      const { aggregate, result } = await attempt();
+      try {
+        return await this.save(aggregate, command, fingerprint, result);
+      } catch (error) {
+        if (error instanceof IdempotencyKeyTakenError) continue;
+        const retry =
+          error instanceof ConcurrencyError && command.context.expectedVersion === undefined && tries < this.retries;
+        if (!retry) throw error;
+        // Another instance wrote first: back off a little so the writers spread out.
+        await sleep(Math.random() * Math.min(50, 2 ** tries));
+      }
+    }
+  }
+
+  private async earlierOutcome<R extends Result>(
+    command: Command,
+    fingerprint: string,
+  ): Promise<CommandOutcome<R> | undefined> {
+    const key = command.context.idempotencyKey;
+    if (key === undefined) return undefined;
+    const record = await this.store.findIdempotencyRecord(key);
+    if (!record) return undefined;
+    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    return outcomeOf<R>(record);
+  }
+
+  private async save<R extends Result>(
+    aggregate: A,
+    command: Command,
+    fingerprint: string,
+    result: R,
+  ): Promise<CommandOutcome<R>> {
+    const pending = [...aggregate.getUncommittedEvents()];
+    const { context } = command;
+    if (pending.length === 0) {
+      const [last] = await this.store.readStream(aggregate.id, { fromVersion: aggregate.version });
+      return { id: aggregate.id, version: aggregate.version, position: last.position, result };
+    }
+    const appended = await this.store.append({
+      streamId: aggregate.id,
+      streamType: this.aggregateClass.streamType,
+      expectedVersion: aggregate.persistedVersion,
+      events: pending.map((event) => ({
+        id: this.ids.next(),
+        ...EventRegistry.toRecord(event),
+        metadata: {
+          correlationId: context.correlationId,
+          causationId: context.commandId,
+          ...(context.idempotencyKey === undefined ? {} : { idempotencyKey: context.idempotencyKey }),
+        },
+      })),
+      idempotency:
+        context.idempotencyKey === undefined ? undefined : { key: context.idempotencyKey, fingerprint, result },
+    });
+    aggregate.markSaved(appended.version, appended.recordedAt);
+    this.eventBus.publishAll(pending);
+    return { id: aggregate.id, version: appended.version, position: appended.position, result };
+  }
+}
+
+function outcomeOf<R extends Result>(record: IdempotencyRecord): CommandOutcome<R> {
+  return { id: record.streamId, version: record.version, position: record.position, result: record.result as R };
+}
+
+/** Same command name and fields (apart from the context): the same request. */
+function fingerprintOf(command: Command): string {
+  const { context: _context, ...fields } = command as Command & Record<string, unknown>;
+  return createHash('sha256')
+    .update(JSON.stringify([command.constructor.name, fields]))
+    .digest('base64url');
+}

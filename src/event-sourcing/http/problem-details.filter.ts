@@ -1,0 +1,84 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import {
+  AggregateNotFoundError,
+  ConcurrencyError,
+  DomainRuleViolation,
+  IdempotencyKeyReusedError,
+  UnknownEventError,
+} from '../domain/errors.js';
+import { RequestValidationError, type ProblemDetails } from './problem-details.js';
+
+const RETRY_AFTER_SECONDS = 5;
+
+function problem(status: number, slug: string | undefined, detail: string, title?: string): ProblemDetails {
+  return {
+    type: slug ? `urn:chronicle:problem:${slug}` : 'about:blank',
+    title: title ?? STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+  };
+}
+
+// Connection-level failures (refused, reset, server shutting down or starting) mean the
+// database is unreachable, which a client may retry; any other database error is a bug.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+function isDatabaseUnreachable(error: unknown): boolean {
+  const cause = (error as { driverError?: unknown }).driverError ?? error;
+  const { code, message } = cause as { code?: string; message?: string };
+  return (
+    (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message ?? '',
+    )
+  );
+}
+
+function toProblem(error: unknown): ProblemDetails {
+  if (error instanceof RequestValidationError) {
+    return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
+  }
+  if (error instanceof ConcurrencyError) return problem(409, 'concurrency-conflict', error.message, 'Conflict');
+  if (error instanceof AggregateNotFoundError) return problem(404, 'not-found', error.message);
+  if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
+  if (error instanceof DomainRuleViolation) return problem(422, error.code.replaceAll('_', '-'), error.message);
+  if (error instanceof UnknownEventError) return problem(500, 'unreadable-event', error.message);
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    return problem(status, undefined, error.message);
+  }
+  if (isDatabaseUnreachable(error)) {
+    return problem(503, 'database-unavailable', 'The database cannot be reached; try again shortly');
+  }
+  return problem(500, undefined, 'An unexpected error occurred');
+}
+
+/** Answers every error as `application/problem+json` (RFC 9457), with the statuses of API.md. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = toProblem(error);
+    if (body.status === 503) {
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      this.logger.warn(`database unavailable: ${(error as Error).message}`);
+    } else if (body.status >= 500) {
+      this.logger.error((error as Error).stack ?? String(error));
+    }
+    if (response.headersSent) return;
+    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  }
+}

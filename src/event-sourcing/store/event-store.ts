@@ -1,0 +1,96 @@
+/** Travels with every event, apart from its domain data. */
+export interface EventMetadata {
+  correlationId: string;
+  causationId: string;
+  idempotencyKey?: string;
+  [key: string]: unknown;
+}
+
+export interface NewEvent {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+}
+
+export interface StoredEvent extends NewEvent {
+  /** Global position in the log: strictly increasing in the order log readers see events. */
+  position: number;
+  streamId: string;
+  streamType: string;
+  /** 1 for a stream's first event, then +1 per event. */
+  version: number;
+  recordedAt: Date;
+}
+
+/** Stored with the events of a command, in the same transaction, so a repeat can be answered. */
+export interface IdempotencyRecord {
+  key: string;
+  /** Tells a repeat of the same request from another request with the same key. */
+  fingerprint: string;
+  streamId: string;
+  version: number;
+  position: number;
+  result: Record<string, unknown>;
+}
+
+export interface AppendRequest {
+  streamId: string;
+  streamType: string;
+  /** The version the writer read (0 for a new stream); `'any'` appends wherever the stream is. */
+  expectedVersion: number | 'any';
+  events: NewEvent[];
+  idempotency?: Omit<IdempotencyRecord, 'streamId' | 'version' | 'position'>;
+}
+
+export interface AppendResult {
+  /** The stream's version after the append. */
+  version: number;
+  /** The position of the last event appended. */
+  position: number;
+  recordedAt: Date;
+  /** True when the event ids were already stored: nothing was appended and the result describes the stored events. */
+  duplicate: boolean;
+}
+
+export interface ReadStreamOptions {
+  fromVersion?: number;
+  toVersion?: number;
+  /** Only events recorded at or before this instant (to the millisecond). */
+  recordedAtOrBefore?: Date;
+  limit?: number;
+}
+
+/**
+ * The event store. `append` is atomic and checks the expected version; `readLog`
+ * never skips a committed event, whatever order transactions commit in.
+ *
+ * An abstract class rather than an interface so that Nest can inject it by type.
+ */
+export abstract class EventStore {
+  /**
+   * Appends events to one stream atomically.
+   * @throws ConcurrencyError when the stream is not at `expectedVersion`
+   * @throws IdempotencyKeyTakenError when `idempotency.key` was stored by a concurrent append
+   */
+  abstract append(request: AppendRequest): Promise<AppendResult>;
+
+  /** A stream's events in version order; empty when the stream does not exist. */
+  abstract readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+
+  /** Up to `limit` events with a position after `after`, in position order. */
+  abstract readLog(after: number, limit: number): Promise<StoredEvent[]>;
+
+  /** The stream's current version, 0 when it has no events. */
+  abstract streamVersion(streamId: string): Promise<number>;
+
+  abstract findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/** A concurrent append stored the same idempotency key first; read its record and answer with it. */
+export class IdempotencyKeyTakenError extends Error {
+  constructor(readonly key: string) {
+    super(`Idempotency-Key "${key}" was stored by a concurrent request`);
+  }
+}

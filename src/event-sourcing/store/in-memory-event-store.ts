@@ -1,0 +1,99 @@
+import { ConcurrencyError } from '../domain/errors.js';
+import {
+  EventStore,
+  IdempotencyKeyTakenError,
+  type AppendRequest,
+  type AppendResult,
+  type IdempotencyRecord,
+  type ReadStreamOptions,
+  type StoredEvent,
+} from './event-store.js';
+
+/**
+ * The event store's contract in memory, for unit tests of aggregates and handlers.
+ * Appends are synchronous, so they are atomic and the log is always settled.
+ */
+export class InMemoryEventStore extends EventStore {
+  private readonly log: StoredEvent[] = [];
+  private readonly streams = new Map<string, StoredEvent[]>();
+  private readonly byId = new Map<string, StoredEvent>();
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+
+  constructor(private readonly now: () => Date = () => new Date()) {
+    super();
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const { streamId, events } = request;
+    const stream = this.streams.get(streamId) ?? [];
+    const duplicate = events
+      .map((e) => this.byId.get(e.id))
+      .filter((e): e is StoredEvent => e !== undefined)
+      .sort((a, b) => b.position - a.position)[0];
+    if (duplicate) {
+      return {
+        version: duplicate.version,
+        position: duplicate.position,
+        recordedAt: duplicate.recordedAt,
+        duplicate: true,
+      };
+    }
+    if (request.expectedVersion !== 'any' && request.expectedVersion !== stream.length) {
+      throw new ConcurrencyError(streamId, request.expectedVersion, stream.length);
+    }
+    if (request.idempotency && this.idempotency.has(request.idempotency.key)) {
+      throw new IdempotencyKeyTakenError(request.idempotency.key);
+    }
+    const recordedAt = new Date(this.now().getTime());
+    for (const event of events) {
+      const stored: StoredEvent = {
+        ...structuredClone(event),
+        position: this.log.length + 1,
+        streamId,
+        streamType: request.streamType,
+        version: stream.length + 1,
+        recordedAt,
+      };
+      stream.push(stored);
+      this.log.push(stored);
+      this.byId.set(stored.id, stored);
+    }
+    this.streams.set(streamId, stream);
+    const last = stream[stream.length - 1];
+    if (request.idempotency) {
+      this.idempotency.set(request.idempotency.key, {
+        ...structuredClone(request.idempotency),
+        streamId,
+        version: last.version,
+        position: last.position,
+      });
+    }
+    return { version: last.version, position: last.position, recordedAt, duplicate: false };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    const { fromVersion = 1, toVersion = Infinity, recordedAtOrBefore, limit = Infinity } = options;
+    return (this.streams.get(streamId) ?? [])
+      .filter(
+        (e) =>
+          e.version >= fromVersion &&
+          e.version <= toVersion &&
+          (!recordedAtOrBefore || e.recordedAt.getTime() <= recordedAtOrBefore.getTime()),
+      )
+      .slice(0, limit)
+      .map((e) => structuredClone(e));
+  }
+
+  async readLog(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.log.slice(Math.max(after, 0), Math.max(after, 0) + limit).map((e) => structuredClone(e));
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    return this.streams.get(streamId)?.length ?? 0;
+  }
+
+  async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
+    const record = this.idempotency.get(key);
+    return record && structuredClone(record);
+  }
+}
