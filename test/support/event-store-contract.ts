@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
+import {
+  IdempotencyKeyTakenError,
+  type EventStore,
+  type NewEvent,
+} from '../../src/event-sourcing/store/event-store.js';
+
+export function newEvent(type = 'Happened', data: Record<string, unknown> = {}): NewEvent {
+  return { id: randomUUID(), type, schemaVersion: 1, data, metadata: { correlationId: 'c-1', causationId: 'k-1' } };
+}
+
+/**
+ * The promises every event store keeps, run against each implementation (the in-memory
+ * one in unit tests, PostgreSQL in integration tests).
+ */
+export function eventStoreContract(open: () => Promise<{ store: EventStore; close(): Promise<void> }>): void {
+  let store: EventStore;
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ store, close } = await open()));
+  afterAll(() => close());
+
+  const stream = () => `stream-${randomUUID()}`;
+  const append = (streamId: string, expectedVersion: number | 'any', ...events: NewEvent[]) =>
+    store.append({ streamId, streamType: 'Thing', expectedVersion, events });
+
+  it('appends several events atomically and reads them back in version order', async () => {
+    const id = stream();
+    const events = [newEvent('A', { n: 1 }), newEvent('B', { n: 2 }), newEvent('C', { text: 'é "quoted" \\ {x}' })];
+    const result = await append(id, 0, ...events);
+    expect(result).toMatchObject({ version: 3, duplicate: false });
+
+    const stored = await store.readStream(id);
+    expect(stored.map((e) => [e.version, e.type, e.data])).toEqual([
+      [1, 'A', { n: 1 }],
+      [2, 'B', { n: 2 }],
+      [3, 'C', { text: 'é "quoted" \\ {x}' }],
+    ]);
+    expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(stored[0]).toMatchObject({ streamId: id, streamType: 'Thing', schemaVersion: 1 });
+    expect(stored[0].metadata).toEqual({ correlationId: 'c-1', causationId: 'k-1' });
+    expect(stored[0].recordedAt).toBeInstanceOf(Date);
+    const positions = stored.map((e) => e.position);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(3);
+    expect(result.position).toBe(positions[2]);
+  });
+
+  it('refuses an append at a stale or future expected version with a ConcurrencyError', async () => {
+    const id = stream();
+    await append(id, 0, newEvent(), newEvent());
+    await expect(append(id, 1, newEvent())).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(append(id, 3, newEvent())).rejects.toMatchObject({
+      streamId: id,
+      expectedVersion: 3,
+      actualVersion: 2,
+    });
+    await expect(append(id, 0, newEvent())).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.streamVersion(id)).toBe(2);
+  });
+
+  it("appends wherever the stream is with 'any'", async () => {
+    const id = stream();
+    await append(id, 'any', newEvent());
+    expect(await append(id, 'any', newEvent())).toMatchObject({ version: 2 });
+  });
+
+  it('appends nothing for event ids it already stored, and answers with the stored result', async () => {
+    const id = stream();
+    const event = newEvent();
+    const first = await append(id, 0, event);
+    const again = await append(id, 0, event);
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(await store.readStream(id)).toHaveLength(1);
+  });
+
+  it('reads a slice of a stream by version and by time', async () => {
+    const id = stream();
+    await append(id, 0, newEvent('A'), newEvent('B'), newEvent('C'), newEvent('D'));
+    expect((await store.readStream(id, { fromVersion: 2, toVersion: 3 })).map((e) => e.type)).toEqual(['B', 'C']);
+    expect((await store.readStream(id, { fromVersion: 2, limit: 1 })).map((e) => e.type)).toEqual(['B']);
+    const [first] = await store.readStream(id);
+    expect(await store.readStream(id, { recordedAtOrBefore: first.recordedAt })).toHaveLength(4);
+    expect(await store.readStream(id, { recordedAtOrBefore: new Date(first.recordedAt.getTime() - 1) })).toEqual([]);
+    expect(await store.readStream(stream())).toEqual([]);
+  });
+
+  it('reads the log after a position, in position order, across streams', async () => {
+    const before = await store.readLog(0, 1_000_000);
+    const after = before.length > 0 ? before[before.length - 1].position : 0;
+    const [a, b] = [stream(), stream()];
+    await append(a, 0, newEvent('A1'));
+    await append(b, 0, newEvent('B1'), newEvent('B2'));
+    await append(a, 1, newEvent('A2'));
+    const log = await store.readLog(after, 10);
+    expect(log.map((e) => e.type)).toEqual(['A1', 'B1', 'B2', 'A2']);
+    expect((await store.readLog(log[1].position, 2)).map((e) => e.type)).toEqual(['B2', 'A2']);
+    expect(await store.readLog(log[3].position, 10)).toEqual([]);
+  });
+
+  it('stores an idempotency record with the events, once per key', async () => {
+    const id = stream();
+    const key = `key-${randomUUID()}`;
+    const idempotency = { key, fingerprint: 'f', result: { balance: 5 } };
+    const result = await store.append({
+      streamId: id,
+      streamType: 'Thing',
+      expectedVersion: 0,
+      events: [newEvent()],
+      idempotency,
+    });
+    expect(await store.findIdempotencyRecord(key)).toEqual({
+      ...idempotency,
+      streamId: id,
+      version: 1,
+      position: result.position,
+    });
+
+    const second = store.append({
+      streamId: id,
+      streamType: 'Thing',
+      expectedVersion: 1,
+      events: [newEvent()],
+      idempotency,
+    });
+    await expect(second).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await store.streamVersion(id)).toBe(1);
+    expect(await store.findIdempotencyRecord(`key-${randomUUID()}`)).toBeUndefined();
+  });
+}

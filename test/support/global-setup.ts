@@ -1,0 +1,35 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
+
+declare global {
+  var chronicleTestServer: EmbeddedDatabase | undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * With DATABASE_URL, tests use that server; without, a throwaway embedded PostgreSQL.
+ * Either way each test file creates a database of its own (test/support/test-database.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.DATABASE_URL) {
+    process.env.CHRONICLE_TEST_ADMIN_URL = process.env.DATABASE_URL;
+    return;
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-test-postgres-'));
+  const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+  globalThis.chronicleTestServer = server;
+  process.env.CHRONICLE_TEST_ADMIN_URL = server.url;
+}

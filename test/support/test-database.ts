@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config/app-config.js';
+import { databaseOptions } from '../../src/database/database-options.js';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.CHRONICLE_TEST_ADMIN_URL;
+  if (!url) throw new Error('No test database server: jest must run with test/support/global-setup.ts');
+  return url;
+}
+
+async function asAdmin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty database on the test server, so test files can run in parallel and leave nothing behind. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `chronicle_test_${randomBytes(6).toString('hex')}`;
+  await asAdmin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** A migrated database and a TypeORM DataSource on it, as the app opens it. */
+export async function createMigratedDatabase(): Promise<{
+  dataSource: DataSource;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}> {
+  const database = await createTestDatabase();
+  const dataSource = new DataSource(databaseOptions(database.url, { ...loadConfig({}).database, poolSize: 40 }));
+  await dataSource.initialize();
+  return {
+    dataSource,
+    pool: (dataSource.driver as unknown as { master: pg.Pool }).master,
+    drop: async () => {
+      await dataSource.destroy();
+      await database.drop();
+    },
+  };
+}
