@@ -59,6 +59,11 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect(await store.streamVersion(id)).toBe(2);
   });
 
+  it('refuses an append without events or with a negative expected version', async () => {
+    await expect(append(stream(), 0)).rejects.toBeInstanceOf(RangeError);
+    await expect(append(stream(), -1, newEvent())).rejects.toBeInstanceOf(RangeError);
+  });
+
   it("appends wherever the stream is with 'any'", async () => {
     const id = stream();
     await append(id, 'any', newEvent());

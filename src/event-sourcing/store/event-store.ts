@@ -94,3 +94,12 @@ export class IdempotencyKeyTakenError extends Error {
     super(`Idempotency-Key "${key}" was stored by a concurrent request`);
   }
 }
+
+/** The checks both stores make before an append reaches storage. */
+export function assertValidAppend(request: AppendRequest): void {
+  if (request.events.length === 0) throw new RangeError(`An append to ${request.streamId} needs at least one event`);
+  const { expectedVersion } = request;
+  if (expectedVersion !== 'any' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
+    throw new RangeError(`Expected version ${expectedVersion} is not a whole number >= 0`);
+  }
+}

@@ -1,5 +1,6 @@
 import { ConcurrencyError } from '../domain/errors.js';
 import {
+  assertValidAppend,
   EventStore,
   IdempotencyKeyTakenError,
   type AppendRequest,
@@ -28,6 +29,7 @@ export class InMemoryEventStore extends EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
+    assertValidAppend(request);
     const { streamId, events } = request;
     const stream = this.streams.get(streamId) ?? [];
     const duplicate = events

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConcurrencyError } from '../domain/errors.js';
 import {
+  assertValidAppend,
   EventStore,
   IdempotencyKeyTakenError,
   type AppendRequest,
@@ -66,6 +67,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
+    assertValidAppend(request);
     const { events, idempotency } = request;
     const values = [
       request.streamId,

@@ -1,8 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsUUID } from 'class-validator';
 
 export class AccountIdParams {
   @ApiProperty({ format: 'uuid' })
+  // UUIDs are case-insensitive on input (RFC 9562); ids are stored in lower case.
+  @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsUUID()
   id!: string;
 }

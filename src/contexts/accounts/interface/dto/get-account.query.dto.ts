@@ -1,6 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsISO8601, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
+
+// ISO 8601 also has week dates (2026-W48-5) and ordinal dates (2026-331) that Date cannot read.
+const IsReadableByDate = () =>
+  ValidateBy({
+    name: 'isReadableByDate',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value)),
+      defaultMessage: () => 'asOf must be a calendar date and time, such as 2026-11-27T10:00:00.000Z',
+    },
+  });
 
 export class GetAccountQueryDto {
   @ApiPropertyOptional({ description: 'The state right after this event version', minimum: 1 })
@@ -17,5 +27,6 @@ export class GetAccountQueryDto {
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @IsReadableByDate()
   asOf?: string;
 }

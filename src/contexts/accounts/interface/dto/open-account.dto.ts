@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO4217CurrencyCode, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsISO4217CurrencyCode, IsInt, IsString, IsUppercase, Length, Max, Min, ValidateIf } from 'class-validator';
 import { MAX_AMOUNT } from './money-amount.dto.js';
+
+// Optional means absent, not null: @IsOptional() would let null through and store it.
+const IfPresent = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
 export class OpenAccountDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Ada Lovelace' })
@@ -9,8 +12,10 @@ export class OpenAccountDto {
   owner!: string;
 
   @ApiPropertyOptional({ default: 'EUR', example: 'EUR', description: 'ISO 4217 code' })
-  @IsOptional()
+  @IfPresent()
   @IsISO4217CurrencyCode()
+  // The check above ignores case; stored codes must not, or EUR and eur would differ.
+  @IsUppercase()
   currency: string = 'EUR';
 
   @ApiPropertyOptional({
@@ -19,7 +24,7 @@ export class OpenAccountDto {
     maximum: MAX_AMOUNT,
     description: 'How far below zero the balance may go, in minor units',
   })
-  @IsOptional()
+  @IfPresent()
   @IsInt()
   @Min(0)
   @Max(MAX_AMOUNT)

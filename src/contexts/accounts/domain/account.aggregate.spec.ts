@@ -1,0 +1,105 @@
+import { given } from '../../../../test/support/given-when-then.js';
+import { Account } from './account.aggregate.js';
+import {
+  AccountClosedError,
+  BalanceLimitExceeded,
+  BalanceNotZero,
+  InsufficientFunds,
+  InvalidAmount,
+} from './account.errors.js';
+import { AccountClosed } from './events/account-closed.event.js';
+import { AccountOpened } from './events/account-opened.event.js';
+import { MoneyDeposited } from './events/money-deposited.event.js';
+import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
+
+const opened = new AccountOpened('Ada', 'EUR', 0);
+const openedWithOverdraft = new AccountOpened('Ada', 'EUR', 50);
+
+describe('Account', () => {
+  it('opens with an owner, a currency and an overdraft limit', () => {
+    const account = given(Account)
+      .when(() => Account.open('a-1', 'Ada', 'EUR', 50))
+      .then(new AccountOpened('Ada', 'EUR', 50));
+    expect(account).toMatchObject({
+      id: 'a-1',
+      owner: 'Ada',
+      currency: 'EUR',
+      overdraftLimit: 50,
+      balance: 0,
+      version: 1,
+    });
+  });
+
+  it('takes deposits', () => {
+    const account = given(Account, opened, new MoneyDeposited(100))
+      .when((a) => a.deposit(25))
+      .then(new MoneyDeposited(25));
+    expect(account.balance).toBe(125);
+    expect(account.version).toBe(3);
+  });
+
+  it('pays out what the balance covers', () => {
+    given(Account, opened, new MoneyDeposited(100))
+      .when((a) => a.withdraw(100))
+      .then(new MoneyWithdrawn(100));
+  });
+
+  it('pays out into the overdraft down to its limit, and no further', () => {
+    given(Account, openedWithOverdraft, new MoneyDeposited(10))
+      .when((a) => a.withdraw(60))
+      .then(new MoneyWithdrawn(60));
+    given(Account, openedWithOverdraft, new MoneyDeposited(10))
+      .when((a) => a.withdraw(61))
+      .thenThrows(InsufficientFunds);
+  });
+
+  it('refuses amounts that are not positive whole numbers', () => {
+    for (const amount of [0, -5, 1.5, Number.NaN]) {
+      given(Account, opened)
+        .when((a) => a.deposit(amount))
+        .thenThrows(InvalidAmount);
+      given(Account, opened)
+        .when((a) => a.withdraw(amount))
+        .thenThrows(InvalidAmount);
+    }
+  });
+
+  it('keeps the balance an exact integer', () => {
+    given(Account, opened, new MoneyDeposited(Number.MAX_SAFE_INTEGER - 1))
+      .when((a) => a.deposit(2))
+      .thenThrows(BalanceLimitExceeded);
+  });
+
+  it('closes only at a zero balance', () => {
+    given(Account, opened, new MoneyDeposited(5))
+      .when((a) => a.close())
+      .thenThrows(BalanceNotZero);
+    given(Account, opened, new MoneyDeposited(5), new MoneyWithdrawn(5))
+      .when((a) => a.close())
+      .then(new AccountClosed());
+  });
+
+  it('refuses every command once closed', () => {
+    given(Account, opened, new AccountClosed())
+      .when((a) => a.deposit(1))
+      .thenThrows(AccountClosedError);
+    given(Account, opened, new AccountClosed())
+      .when((a) => a.withdraw(1))
+      .thenThrows(AccountClosedError);
+    given(Account, opened, new AccountClosed())
+      .when((a) => a.close())
+      .thenThrows(AccountClosedError);
+  });
+
+  it('rebuilds the same state from the same history', () => {
+    const history = [opened, new MoneyDeposited(70), new MoneyWithdrawn(20), new MoneyDeposited(5)];
+    const a = given(Account, ...history)
+      .when(() => undefined)
+      .then();
+    const b = given(Account, ...history)
+      .when(() => undefined)
+      .then();
+    expect(b).toEqual(a);
+    expect(a.balance).toBe(55);
+  });
+});

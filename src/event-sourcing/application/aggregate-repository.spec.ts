@@ -1,0 +1,151 @@
+import type { EventBus } from '@nestjs/cqrs';
+import { DomainEvent } from '../domain/domain-event.decorator.js';
+import { ConcurrencyError, IdempotencyKeyReusedError, UnknownEventError } from '../domain/errors.js';
+import { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import type { AppendRequest } from '../store/event-store.js';
+import { InMemoryEventStore } from '../store/in-memory-event-store.js';
+import { AggregateRepository } from './aggregate-repository.js';
+import { IdGenerator } from './clock.js';
+import type { Command, CommandContext } from './command-context.js';
+
+@DomainEvent('TestCounterIncremented')
+class Incremented {
+  constructor(readonly by: number) {}
+}
+
+class Counter extends EventSourcedAggregate {
+  static readonly streamType = 'TestCounter';
+  total = 0;
+
+  static start(id: string): Counter {
+    const counter = new Counter(id);
+    counter.apply(new Incremented(0));
+    return counter;
+  }
+
+  increment(by: number): void {
+    this.apply(new Incremented(by));
+  }
+
+  onTestCounterIncremented(event: Incremented): void {
+    this.total += event.by;
+  }
+}
+
+class Increment implements Command {
+  constructor(
+    readonly by: number,
+    readonly context: CommandContext,
+  ) {}
+}
+
+let store: InMemoryEventStore;
+let published: object[];
+let repository: AggregateRepository<Counter>;
+
+const context = (extra: Partial<CommandContext> = {}): CommandContext => ({
+  commandId: 'command-1',
+  correlationId: 'correlation-1',
+  ...extra,
+});
+const increment = (by: number, extra: Partial<CommandContext> = {}) =>
+  repository.update(new Increment(by, context(extra)), 'c-1', (counter) => {
+    counter.increment(by);
+    return { total: counter.total };
+  });
+
+beforeEach(async () => {
+  store = new InMemoryEventStore();
+  published = [];
+  const eventBus = { publishAll: (events: object[]) => published.push(...events) } as unknown as EventBus;
+  repository = new AggregateRepository(Counter, store, eventBus, new IdGenerator(), 3);
+  await repository.create(new Increment(0, context()), () => ({ aggregate: Counter.start('c-1'), result: {} }));
+});
+
+describe('AggregateRepository', () => {
+  it('appends the new events with the command as metadata, then publishes them', async () => {
+    const outcome = await increment(5, { idempotencyKey: 'key-1' });
+
+    expect(outcome).toEqual({ id: 'c-1', version: 2, position: 2, result: { total: 5 } });
+    const [, stored] = await store.readStream('c-1');
+    expect(stored).toMatchObject({ type: 'TestCounterIncremented', data: { by: 5 } });
+    expect(stored.metadata).toEqual({
+      correlationId: 'correlation-1',
+      causationId: 'command-1',
+      idempotencyKey: 'key-1',
+    });
+    expect(published).toEqual([new Incremented(0), new Incremented(5)]);
+  });
+
+  it('answers a repeated idempotency key with the first outcome and appends nothing', async () => {
+    const first = await increment(5, { idempotencyKey: 'key-1' });
+    const again = await increment(5, { idempotencyKey: 'key-1', commandId: 'command-2' });
+
+    expect(again).toEqual(first);
+    expect(await store.streamVersion('c-1')).toBe(2);
+    await expect(increment(6, { idempotencyKey: 'key-1' })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('refuses a pinned version that is not the current one, without retrying', async () => {
+    await expect(increment(1, { expectedVersion: 5 })).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await increment(1, { expectedVersion: 1 })).toMatchObject({ version: 2 });
+  });
+
+  it('retries on fresh state when another writer appended first', async () => {
+    const append = store.append.bind(store);
+    let interfered = false;
+    store.append = async (request: AppendRequest) => {
+      if (!interfered) {
+        interfered = true;
+        await append({ ...request, events: [{ ...request.events[0], id: 'other-writer', data: { by: 100 } }] });
+      }
+      return append(request);
+    };
+
+    expect(await increment(1)).toMatchObject({ version: 3, result: { total: 101 } });
+  });
+
+  it('gives up after the configured number of retries', async () => {
+    let attempts = 0;
+    store.append = async (request: AppendRequest) => {
+      attempts++;
+      throw new ConcurrencyError(request.streamId, 1, 2);
+    };
+
+    await expect(increment(1)).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(attempts).toBe(4);
+  });
+
+  it('loads the state at a version or an instant', async () => {
+    await increment(2);
+    await increment(3);
+    expect((await repository.get('c-1', { version: 2 })).total).toBe(2);
+    const [, , third] = await store.readStream('c-1');
+    expect((await repository.get('c-1', { asOf: third.recordedAt })).total).toBe(5);
+    expect(await repository.load('c-1', { asOf: new Date(0) })).toBeUndefined();
+  });
+
+  it('does not load a stream of another aggregate type', async () => {
+    await store.append({
+      streamId: 'other',
+      streamType: 'Else',
+      expectedVersion: 0,
+      events: [
+        { id: 'e', type: 'TestCounterIncremented', schemaVersion: 1, data: { by: 1 }, metadata: context() as never },
+      ],
+    });
+    expect(await repository.load('other')).toBeUndefined();
+  });
+
+  it('names the stored event it cannot read', async () => {
+    await store.append({
+      streamId: 'c-1',
+      streamType: 'TestCounter',
+      expectedVersion: 'any',
+      events: [{ id: 'x', type: 'NoSuchEvent', schemaVersion: 1, data: {}, metadata: context() as never }],
+    });
+    await expect(repository.load('c-1')).rejects.toThrow(
+      new UnknownEventError(2, 'NoSuchEvent', 1, 'no class is registered for this type'),
+    );
+  });
+});

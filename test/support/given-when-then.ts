@@ -1,0 +1,31 @@
+import type { AggregateClass } from '../../src/event-sourcing/application/aggregate-repository.js';
+import type { EventSourcedAggregate } from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+
+/**
+ * Given past events, when a command method runs, then these new events (or this error):
+ *
+ * ```ts
+ * given(Account, opened, deposited(100)).when((a) => a.withdraw(30)).then(new MoneyWithdrawn(30));
+ * ```
+ * `when` may also return a new aggregate (for factory methods such as `Account.open`).
+ */
+export function given<A extends EventSourcedAggregate>(aggregateClass: AggregateClass<A>, ...history: object[]) {
+  const aggregate = new aggregateClass('aggregate-under-test');
+  aggregate.replay(history.map((event, i) => ({ event, version: i + 1, recordedAt: new Date(0) })));
+  return {
+    when(command: (aggregate: A) => A | void) {
+      const run = () => command(aggregate) ?? aggregate;
+      return {
+        then(...expected: object[]): A {
+          const subject = run();
+          expect(subject.getUncommittedEvents()).toStrictEqual(expected);
+          return subject;
+        },
+        thenThrows(error: abstract new (...args: never[]) => Error): void {
+          expect(run).toThrow(error);
+          expect(aggregate.getUncommittedEvents()).toEqual([]);
+        },
+      };
+    },
+  };
+}
