@@ -21,7 +21,7 @@ export function given<A extends EventSourcedAggregate>(aggregateClass: Aggregate
           expect(subject.getUncommittedEvents()).toStrictEqual(expected);
           return subject;
         },
-        thenThrows(error: abstract new (...args: never[]) => Error): void {
+        thenThrows(error: new (...args: never[]) => Error): void {
           expect(run).toThrow(error);
           expect(aggregate.getUncommittedEvents()).toEqual([]);
         },
