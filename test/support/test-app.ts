@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestApp {
+  app: INestApplication;
+  /** The HTTP server to hand to supertest. */
+  http: Server;
+  database: TestDatabase;
+  /** Closes the app, then drops its database if it created it. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole app as src/main.ts builds it, on a fresh database of its own; or, given
+ * another app's database, a second instance of the service sharing it.
+ */
+export async function createTestApp(options: { database?: TestDatabase } = {}): Promise<TestApp> {
+  const owned = options.database === undefined;
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig({});
+  let app: NestExpressApplication | undefined;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
+      bodyParser: false,
+      // Errors only: an unexpected 500 logs its stack, everything expected stays quiet.
+      logger: ['error'],
+    });
+    configureApp(app, config);
+    await app.init();
+  } catch (error) {
+    await app?.close();
+    if (owned) await database.drop();
+    throw error;
+  }
+  const started = app;
+  return {
+    app: started,
+    http: started.getHttpServer() as Server,
+    database,
+    close: async () => {
+      try {
+        await started.close();
+      } finally {
+        if (owned) await database.drop();
+      }
+    },
+  };
+}
