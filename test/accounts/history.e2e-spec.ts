@@ -97,6 +97,7 @@ describe('an account with a history', () => {
       [{ limit: 0 }, 'limit'],
       [{ limit: 1001 }, 'limit'],
       [{ limit: 'ten' }, 'limit'],
+      [{ limit: ' 5' }, 'limit'],
       [{ after: 3 }, 'after'],
     ])('answers 400 to %j', async (query, field) => {
       const response = await request(app.http).get(`/accounts/${id}/events`).query(query);
@@ -132,7 +133,7 @@ describe('an account with a history', () => {
       expectProblem(await api.get(id, { version: 2_147_483_647 }), 404);
     });
 
-    it.each(['abc', '0', '-1', '1.5', '2147483648'])('answers 400 to version=%s', async (version) => {
+    it.each(['abc', '0', '-1', '1.5', '2147483648', '1e3', '0x10'])('answers 400 to version=%s', async (version) => {
       expectProblem(await api.get(id, { version }), 400, { type: problemType('invalid-request'), fields: ['version'] });
     });
   });

@@ -114,6 +114,9 @@ describe('GET /notifications', () => {
     [{ after: -1 }, 'after'],
     [{ after: 'start' }, 'after'],
     [{ after: 1.5 }, 'after'],
+    [{ after: '0x10' }, 'after'],
+    [{ limit: '1e2' }, 'limit'],
+    [{ limit: '' }, 'limit'],
     [{ from: 0 }, 'from'],
   ])('answers 400 to %j', async (query, field) => {
     expectProblem(await page(query), 400, { type: problemType('invalid-request'), fields: [field] });

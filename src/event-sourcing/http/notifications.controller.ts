@@ -1,15 +1,15 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
+import { QueryInteger } from './query-integer.decorator.js';
 import { EventStore } from '../store/event-store.js';
 import { EventPage, EventResponse } from './event.response.js';
 
 export class NotificationsQuery {
   @ApiPropertyOptional({ default: 0, description: 'Return events after this position' })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -17,7 +17,7 @@ export class NotificationsQuery {
 
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(1000)

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
 import { IsISO8601, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 
 // ISO 8601 also has week dates (2026-W48-5) and ordinal dates (2026-331) that Date cannot read.
@@ -15,7 +15,7 @@ const IsReadableByDate = () =>
 export class GetAccountQueryDto {
   @ApiPropertyOptional({ description: 'The state right after this event version', minimum: 1 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(2_147_483_647)
