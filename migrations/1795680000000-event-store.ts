@@ -64,12 +64,13 @@ export class EventStore1795680000000 implements MigrationInterface {
         -- check below sees its result and the INSERT never waits on another's row.
         PERFORM pg_advisory_xact_lock(hashtext(p_stream_type), hashtext(p_stream_id));
 
+        -- MATERIALIZED keeps the lookup on the event_id index: with ORDER BY position
+        -- beside it, the planner may walk the whole log backwards looking for a match.
         RETURN QUERY
-          SELECT e.version, e.position, e.recorded_at, true
-            FROM events e
-           WHERE e.event_id = ANY (p_event_ids)
-           ORDER BY e.position DESC
-           LIMIT 1;
+          WITH found AS MATERIALIZED (
+            SELECT e.version, e.position, e.recorded_at FROM events e WHERE e.event_id = ANY (p_event_ids)
+          )
+          SELECT f.version, f.position, f.recorded_at, true FROM found f ORDER BY f.position DESC LIMIT 1;
         IF FOUND THEN
           RETURN;
         END IF;

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config.js';
+import { databaseOptions } from '../src/database/database-options.js';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+
+/** The raw contenders' table: the columns, keys and identity of `events`, without the append function. */
+export const RAW_TABLE = 'bench_raw_events';
+
+const SETTINGS = [
+  'fsync',
+  'synchronous_commit',
+  'shared_buffers',
+  'wal_buffers',
+  'wal_level',
+  'commit_delay',
+  'max_wal_size',
+  'max_connections',
+];
+
+export interface ServerInfo {
+  source: 'embedded' | 'DATABASE_URL';
+  version: string;
+  settings: Record<string, string>;
+}
+
+export interface BenchDatabase {
+  server: ServerInfo;
+  /** A connection outside the measured pools, for resets and wait sampling. */
+  control: pg.Client;
+  /** A pool with the app's session settings (statement and idle-in-transaction timeouts). */
+  pool(max: number): pg.Pool;
+  /** Copies the seeded log into the raw table, then vacuums and analyses both, so both start alike. */
+  mirrorLog(): Promise<void>;
+  /** Run before each cell, so that no cell gets a checkpoint (and the full-page writes after it) of its own. */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function asAdmin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function serverInfo(control: pg.Client, source: ServerInfo['source']): Promise<ServerInfo> {
+  const { rows } = await control.query<{ name: string; value: string }>(
+    'SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name',
+    [SETTINGS],
+  );
+  const version = await control.query<{ server_version: string }>('SHOW server_version');
+  return {
+    source,
+    version: version.rows[0].server_version,
+    settings: Object.fromEntries(rows.map((row) => [row.name, row.value])),
+  };
+}
+
+/**
+ * A fresh database, migrated as the app migrates it, on DATABASE_URL's server or else on a
+ * throwaway embedded PostgreSQL. A database of its own so that a run never touches app data.
+ */
+export async function openBenchDatabase(log: (line: string) => void): Promise<BenchDatabase> {
+  const config = loadConfig();
+  let adminUrl = config.databaseUrl;
+  let stopServer = async (): Promise<void> => undefined;
+  if (!adminUrl) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-bench-postgres-'));
+    log(`DATABASE_URL is not set: starting a throwaway embedded PostgreSQL in ${dataDir}`);
+    const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+    adminUrl = server.url;
+    stopServer = server.stop;
+  }
+  const admin = adminUrl;
+  const name = `chronicle_bench_${randomBytes(6).toString('hex')}`;
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    await asAdmin(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await stopServer();
+  };
+
+  let control: pg.Client | undefined;
+  try {
+    await asAdmin(admin, `CREATE DATABASE ${name}`);
+    const options = databaseOptions(url.toString(), config.database);
+    const dataSource = new DataSource(options);
+    await dataSource.initialize(); // runs the migrations, as at app start
+    await dataSource.destroy();
+
+    control = new pg.Client({ connectionString: url.toString() });
+    await control.connect();
+    await control.query(`CREATE TABLE ${RAW_TABLE} (LIKE events INCLUDING ALL)`);
+    const server = await serverInfo(control, config.databaseUrl ? 'DATABASE_URL' : 'embedded');
+    const poolConfig = { connectionString: url.toString(), ...(options as { extra?: pg.PoolConfig }).extra };
+    const connection = control;
+    let checkpoints = true;
+
+    return {
+      server,
+      control,
+      pool(max) {
+        const pool = new pg.Pool({ ...poolConfig, max });
+        pool.on('error', (error) => log(`idle pooled connection failed: ${error.message}`));
+        return pool;
+      },
+      async mirrorLog() {
+        await connection.query(`INSERT INTO ${RAW_TABLE} OVERRIDING SYSTEM VALUE SELECT * FROM events`);
+        await connection.query(
+          `SELECT setval(pg_get_serial_sequence('${RAW_TABLE}', 'position'), (SELECT max(position) FROM ${RAW_TABLE}))`,
+        );
+        // Hint bits set now rather than by whichever reader comes first; statistics that know
+        // the log is large, so that no plan is made for an empty table.
+        await connection.query(`VACUUM (ANALYZE) events, ${RAW_TABLE}`);
+      },
+      async checkpoint() {
+        if (!checkpoints) return;
+        await connection.query('CHECKPOINT').catch((error: Error) => {
+          checkpoints = false;
+          log(`CHECKPOINT refused (${error.message}): cells run without one before them`);
+        });
+      },
+      async close() {
+        await connection.end();
+        await drop();
+      },
+    };
+  } catch (error) {
+    await control?.end();
+    await drop();
+    throw error;
+  }
+}

