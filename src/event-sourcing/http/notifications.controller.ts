@@ -2,11 +2,12 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
+import { PageLimitQuery } from './page-limit.query.js';
 import { QueryInteger } from './query-integer.decorator.js';
 import { EventStore } from '../store/event-store.js';
 import { EventPage, EventResponse } from './event.response.js';
 
-export class NotificationsQuery {
+export class NotificationsQuery extends PageLimitQuery {
   @ApiPropertyOptional({ default: 0, description: 'Return events after this position' })
   @IsOptional()
   @QueryInteger()
@@ -14,14 +15,6 @@ export class NotificationsQuery {
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   after: number = 0;
-
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @QueryInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit: number = 100;
 }
 
 export class NotificationPage extends EventPage {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query, Res, type Type } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBody,
@@ -33,26 +33,27 @@ import { OpenAccountDto } from './dto/open-account.dto.js';
 
 type Balance = CommandOutcome<{ balance: number }>;
 
-const commandHeaders = [
-  ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' }),
-  ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'A repeat with the same key and body appends nothing and gets the first answer',
-  }),
-];
+/** The OpenAPI description every command route shares: its headers and its refusals. */
+const CommandDocs = () =>
+  applyDecorators(
+    ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'A repeat with the same key and body appends nothing and gets the first answer',
+    }),
+    ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' }),
+    ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' }),
+  );
 
-function CommandDocs(): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const decorate of [
-      ...commandHeaders,
-      ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' }),
-      ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' }),
-    ]) {
-      decorate(target, key, descriptor);
-    }
-  };
-}
+/** A command on an existing account: 200 with `answer`, 404 for an unknown account. */
+const AccountCommand = (answer: Type) =>
+  applyDecorators(
+    HttpCode(200),
+    CommandDocs(),
+    ApiOkResponse({ type: answer }),
+    ApiNotFoundResponse({ type: ProblemDetails }),
+  );
 
 @ApiTags('accounts')
 @Controller('accounts')
@@ -78,10 +79,7 @@ export class AccountsController {
   }
 
   @Post(':id/deposits')
-  @HttpCode(200)
-  @CommandDocs()
-  @ApiOkResponse({ type: BalanceResponse })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @AccountCommand(BalanceResponse)
   async deposit(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
@@ -95,10 +93,7 @@ export class AccountsController {
   }
 
   @Post(':id/withdrawals')
-  @HttpCode(200)
-  @CommandDocs()
-  @ApiOkResponse({ type: BalanceResponse })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @AccountCommand(BalanceResponse)
   async withdraw(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
@@ -112,11 +107,8 @@ export class AccountsController {
   }
 
   @Post(':id/close')
-  @HttpCode(200)
-  @CommandDocs()
+  @AccountCommand(CommandResponse)
   @ApiBody({ required: false, schema: {} })
-  @ApiOkResponse({ type: CommandResponse })
-  @ApiNotFoundResponse({ type: ProblemDetails })
   async close(
     @Param() { id }: AccountIdParams,
     @RequestCommandContext() context: CommandContext,

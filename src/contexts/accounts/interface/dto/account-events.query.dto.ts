@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageLimitQuery } from '../../../../event-sourcing/http/page-limit.query.js';
 import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
 
-export class AccountEventsQueryDto {
+export class AccountEventsQueryDto extends PageLimitQuery {
   @ApiPropertyOptional({ default: 1, minimum: 1 })
   @IsOptional()
   @QueryInteger()
@@ -10,12 +11,4 @@ export class AccountEventsQueryDto {
   @Min(1)
   @Max(2_147_483_647)
   fromVersion: number = 1;
-
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @QueryInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit: number = 100;
 }
