@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config.js';
 import { AccountsModule } from './contexts/accounts/accounts.module.js';
+import { TransfersModule } from './contexts/transfers/transfers.module.js';
 import { databaseOptions } from './database/database-options.js';
 import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -13,9 +14,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot(databaseOptions(databaseUrl, config.database)),
-        EventSourcingModule.forRoot({ commandRetries: config.commandRetries }),
+        TypeOrmModule.forRoot({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
+        EventSourcingModule.forRoot({ commandRetries: config.commandRetries, followers: config.followers }),
         AccountsModule,
+        TransfersModule,
       ],
       controllers: [HealthController],
     };

@@ -10,6 +10,7 @@ export interface AppConfig {
   bodyLimit: string;
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
+  followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -43,5 +44,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     bodyLimit: env.BODY_LIMIT || '100kb',
     commandRetries: integer(env, 'COMMAND_RETRIES', 20, 0, 1000),
+    followers: {
+      enabled: env.FOLLOWERS !== 'off',
+      batchSize: integer(env, 'FOLLOWER_BATCH_SIZE', 500, 1, 10_000),
+      pollMs: integer(env, 'FOLLOWER_POLL_MS', 1000, 10, 60_000),
+      maxBackoffMs: integer(env, 'FOLLOWER_MAX_BACKOFF_MS', 30_000, 100, 3_600_000),
+    },
   };
 }

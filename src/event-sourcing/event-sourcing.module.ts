@@ -1,4 +1,5 @@
 import { Inject, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -6,16 +7,23 @@ import type { DataSource } from 'typeorm';
 import { AggregateRepository, type AggregateClass } from './application/aggregate-repository.js';
 import { Clock, IdGenerator } from './application/clock.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
+import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
+import { ProjectionsController } from './http/projections.controller.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
+import { FOLLOWER_SETTINGS, FollowersService, type FollowersConfig } from './subscriptions/followers.service.js';
+import { LOG_CHANNEL, LogWakeup } from './subscriptions/log-wakeup.js';
 
 export interface EventSourcingOptions {
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
+  followers: FollowersConfig;
 }
 
 const OPTIONS = Symbol('EventSourcingOptions');
+
+const poolOf = (dataSource: DataSource): Pool => (dataSource.driver as unknown as { master: Pool }).master;
 
 export function aggregateRepositoryToken(aggregateClass: AggregateClass<EventSourcedAggregate>): string {
   return `AggregateRepository<${aggregateClass.streamType}>`;
@@ -35,22 +43,30 @@ export class EventSourcingModule {
     return {
       module: EventSourcingModule,
       global: true,
-      imports: [CqrsModule.forRoot()],
-      controllers: [NotificationsController],
+      imports: [CqrsModule.forRoot(), DiscoveryModule],
+      controllers: [NotificationsController, NotificationsStreamController, ProjectionsController],
       providers: [
         { provide: OPTIONS, useValue: options },
+        { provide: FOLLOWER_SETTINGS, useValue: options.followers },
+        {
+          provide: LogWakeup,
+          useFactory: (dataSource: DataSource) =>
+            new LogWakeup(() => poolOf(dataSource).query(`NOTIFY ${LOG_CHANNEL}`)),
+          inject: [getDataSourceToken()],
+        },
         {
           provide: EventStore,
           // The store shares TypeORM's pg pool: one set of connections, and named
           // prepared statements that TypeORM's query API cannot express.
-          useFactory: (dataSource: DataSource) =>
-            new PostgresEventStore((dataSource.driver as unknown as { master: Pool }).master),
-          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource, wakeup: LogWakeup) =>
+            new PostgresEventStore(poolOf(dataSource), () => wakeup.appended()),
+          inject: [getDataSourceToken(), LogWakeup],
         },
+        FollowersService,
         Clock,
         IdGenerator,
       ],
-      exports: [EventStore, Clock, IdGenerator, OPTIONS],
+      exports: [EventStore, Clock, IdGenerator, FollowersService, LogWakeup, OPTIONS],
     };
   }
 

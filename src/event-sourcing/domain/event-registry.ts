@@ -36,10 +36,14 @@ export const EventRegistry = {
     byClass.set(info.eventClass, info);
   },
 
-  infoOf(event: object): EventTypeInfo {
-    const info = byClass.get(event.constructor as EventClass);
-    if (!info) throw new Error(`${event.constructor.name} has no @DomainEvent decorator`);
+  infoOfClass(eventClass: EventClass): EventTypeInfo {
+    const info = byClass.get(eventClass);
+    if (!info) throw new Error(`${eventClass.name} has no @DomainEvent decorator`);
     return info;
+  },
+
+  infoOf(event: object): EventTypeInfo {
+    return this.infoOfClass(event.constructor as EventClass);
   },
 
   toRecord(event: object): EventRecord {

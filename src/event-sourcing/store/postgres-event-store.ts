@@ -62,7 +62,11 @@ function toStoredEvent(row: QueryResultRow): StoredEvent {
 
 /** The event store on PostgreSQL, through the pool the app's TypeORM DataSource opened. */
 export class PostgresEventStore extends EventStore {
-  constructor(private readonly pool: Pool) {
+  /** @param appended called after every append that stored events, to wake followers of the log. */
+  constructor(
+    private readonly pool: Pool,
+    private readonly appended: () => void = () => undefined,
+  ) {
     super();
   }
 
@@ -87,6 +91,7 @@ export class PostgresEventStore extends EventStore {
     try {
       const { rows } = await client.query({ ...APPEND, values });
       const row = rows[0];
+      if (!row.duplicate) this.appended();
       return {
         version: row.version,
         position: Number(row.position),

@@ -11,6 +11,9 @@ import { AccountClosed } from './events/account-closed.event.js';
 import { AccountOpened } from './events/account-opened.event.js';
 import { MoneyDeposited } from './events/money-deposited.event.js';
 import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
+import { TransferReceived } from './events/transfer-received.event.js';
+import { TransferRefunded } from './events/transfer-refunded.event.js';
+import { TransferSent } from './events/transfer-sent.event.js';
 
 const opened = new AccountOpened('Ada', 'EUR', 0);
 const openedWithOverdraft = new AccountOpened('Ada', 'EUR', 50);
@@ -101,5 +104,52 @@ describe('Account', () => {
       .then();
     expect(b).toEqual(a);
     expect(a.balance).toBe(55);
+  });
+});
+
+describe('Account in transfers', () => {
+  const sent = new TransferSent('t-1', 'b', 40);
+
+  it('pays out a transfer once, within its overdraft', () => {
+    given(Account, openedWithOverdraft)
+      .when((a) => a.sendTransfer('t-1', 'b', 40))
+      .then(sent);
+    given(Account, openedWithOverdraft, sent)
+      .when((a) => a.sendTransfer('t-1', 'b', 40))
+      .then();
+    given(Account, openedWithOverdraft)
+      .when((a) => a.sendTransfer('t-1', 'b', 51))
+      .thenThrows(InsufficientFunds);
+    given(Account, opened, new AccountClosed())
+      .when((a) => a.sendTransfer('t-1', 'b', 1))
+      .thenThrows(AccountClosedError);
+  });
+
+  it('takes a transfer in once, and not on a closed account', () => {
+    const received = new TransferReceived('t-1', 'a', 40);
+    const account = given(Account, opened)
+      .when((a) => a.receiveTransfer('t-1', 'a', 40))
+      .then(received);
+    expect(account.balance).toBe(40);
+    given(Account, opened, received)
+      .when((a) => a.receiveTransfer('t-1', 'a', 40))
+      .then();
+    given(Account, opened, new AccountClosed())
+      .when((a) => a.receiveTransfer('t-1', 'a', 40))
+      .thenThrows(AccountClosedError);
+  });
+
+  it('refunds what a transfer paid out, once, and nothing for a transfer it never sent', () => {
+    const refunded = new TransferRefunded('t-1', 40, 'account_closed');
+    const account = given(Account, openedWithOverdraft, sent)
+      .when((a) => a.refundTransfer('t-1', 'account_closed'))
+      .then(refunded);
+    expect(account.balance).toBe(0);
+    given(Account, openedWithOverdraft, sent, refunded)
+      .when((a) => a.refundTransfer('t-1', 'account_closed'))
+      .then();
+    given(Account, opened)
+      .when((a) => a.refundTransfer('t-2', 'account_closed'))
+      .then();
   });
 });

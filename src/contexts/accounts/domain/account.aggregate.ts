@@ -10,6 +10,9 @@ import { AccountClosed } from './events/account-closed.event.js';
 import { AccountOpened } from './events/account-opened.event.js';
 import { MoneyDeposited } from './events/money-deposited.event.js';
 import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
+import { TransferReceived } from './events/transfer-received.event.js';
+import { TransferRefunded } from './events/transfer-refunded.event.js';
+import { TransferSent } from './events/transfer-sent.event.js';
 
 export type AccountStatus = 'open' | 'closed';
 
@@ -22,6 +25,10 @@ export class Account extends EventSourcedAggregate {
   overdraftLimit = 0;
   balance = 0;
   status: AccountStatus = 'open';
+  /** Transfers this account took part in (sent ones with their amount), so a repeated instruction changes nothing. */
+  private readonly transfersSent = new Map<string, number>();
+  private readonly transfersReceived = new Set<string>();
+  private readonly transfersRefunded = new Set<string>();
 
   static open(id: string, owner: string, currency: string, overdraftLimit: number): Account {
     const account = new Account(id);
@@ -44,6 +51,34 @@ export class Account extends EventSourcedAggregate {
     this.apply(new MoneyWithdrawn(amount));
   }
 
+  /** Pays out for a transfer; a transfer already paid out is not paid again. */
+  sendTransfer(transferId: string, toAccountId: string, amount: number): void {
+    if (this.transfersSent.has(transferId)) return;
+    this.assertOpen();
+    assertAmount(amount);
+    const available = this.balance + this.overdraftLimit;
+    if (available < amount) throw new InsufficientFunds(this.id, available, amount);
+    this.apply(new TransferSent(transferId, toAccountId, amount));
+  }
+
+  /** Takes in a transfer; a transfer already taken in is not taken again. */
+  receiveTransfer(transferId: string, fromAccountId: string, amount: number): void {
+    if (this.transfersReceived.has(transferId)) return;
+    this.assertOpen();
+    assertAmount(amount);
+    if (this.balance + amount > Number.MAX_SAFE_INTEGER) throw new BalanceLimitExceeded(this.id);
+    this.apply(new TransferReceived(transferId, fromAccountId, amount));
+  }
+
+  /**
+   * Gives back what a transfer paid out, once. Allowed on a closed account too: the
+   * money has to land somewhere, and only this account paid it.
+   */
+  refundTransfer(transferId: string, reason: string): void {
+    if (this.transfersRefunded.has(transferId) || !this.transfersSent.has(transferId)) return;
+    this.apply(new TransferRefunded(transferId, this.transfersSent.get(transferId)!, reason));
+  }
+
   close(): void {
     this.assertOpen();
     if (this.balance !== 0) throw new BalanceNotZero(this.id, this.balance);
@@ -62,6 +97,21 @@ export class Account extends EventSourcedAggregate {
 
   onMoneyWithdrawn(event: MoneyWithdrawn): void {
     this.balance -= event.amount;
+  }
+
+  onTransferSent(event: TransferSent): void {
+    this.balance -= event.amount;
+    this.transfersSent.set(event.transferId, event.amount);
+  }
+
+  onTransferReceived(event: TransferReceived): void {
+    this.balance += event.amount;
+    this.transfersReceived.add(event.transferId);
+  }
+
+  onTransferRefunded(event: TransferRefunded): void {
+    this.balance += event.amount;
+    this.transfersRefunded.add(event.transferId);
   }
 
   onAccountClosed(): void {

@@ -10,12 +10,19 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import type { Response } from 'express';
 import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
 import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
 import { commandResponse } from '../../../event-sourcing/http/command-response.js';
 import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
-import { ProblemDetails } from '../../../event-sourcing/http/problem-details.js';
+import { ProblemDetails, RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
+import { beforeProjectionRead } from '../../../event-sourcing/http/projection-read.js';
+import { FollowersService } from '../../../event-sourcing/subscriptions/followers.service.js';
+import { ACCOUNT_SUMMARIES } from '../infrastructure/account-summaries/account-summaries.projection.js';
+import { ListAccounts, type AccountPage } from '../infrastructure/account-summaries/list-accounts.query.js';
+import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
+import { ListAccountsQueryDto } from './dto/list-accounts.query.dto.js';
 import type { StoredEvent } from '../../../event-sourcing/store/event-store.js';
 import { CloseAccount } from '../application/close-account/close-account.command.js';
 import { DepositMoney } from '../application/deposit-money/deposit-money.command.js';
@@ -32,6 +39,10 @@ import { MoneyAmountDto } from './dto/money-amount.dto.js';
 import { OpenAccountDto } from './dto/open-account.dto.js';
 
 type Balance = CommandOutcome<{ balance: number }>;
+
+const PROJECTION_HEADER = {
+  'X-Projection-Position': { description: 'The last log position the view behind this list has processed' },
+};
 
 /** The OpenAPI description every command route shares: its headers and its refusals. */
 const CommandDocs = () =>
@@ -61,7 +72,29 @@ export class AccountsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly followers: FollowersService,
   ) {}
+
+  @Get()
+  @ApiOkResponse({ type: AccountListResponse, headers: PROJECTION_HEADER })
+  async list(
+    @Query() query: ListAccountsQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<AccountListResponse> {
+    const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+    if (after !== undefined && !isUUID(after)) {
+      throw new RequestValidationError([{ field: 'cursor', message: 'cursor must be a nextCursor this API returned' }]);
+    }
+    await beforeProjectionRead(this.followers, ACCOUNT_SUMMARIES, query, response);
+    const page = await this.queries.execute<ListAccounts, AccountPage>(
+      new ListAccounts(query.limit, after, query.owner),
+    );
+    const last = page.items.at(-1);
+    return {
+      items: page.items.map(AccountSummaryResponse.of),
+      nextCursor: page.more && last ? Buffer.from(last.id).toString('base64url') : null,
+    };
+  }
 
   @Post()
   @CommandDocs()

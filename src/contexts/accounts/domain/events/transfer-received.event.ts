@@ -1,0 +1,11 @@
+import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+
+/** Money arrived on this account from a transfer. */
+@DomainEvent('TransferReceived', { version: 1 })
+export class TransferReceived {
+  constructor(
+    readonly transferId: string,
+    readonly fromAccountId: string,
+    readonly amount: number,
+  ) {}
+}

@@ -1,0 +1,11 @@
+import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+
+/** Money left this account for a transfer. */
+@DomainEvent('TransferSent', { version: 1 })
+export class TransferSent {
+  constructor(
+    readonly transferId: string,
+    readonly toAccountId: string,
+    readonly amount: number,
+  ) {}
+}

@@ -1,0 +1,16 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../bigint-number.transformer.js';
+
+/** One row per account, kept by the account-summaries projection. */
+@Entity('account_summaries')
+export class AccountSummary {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('text') owner!: string;
+  @Column('text') currency!: string;
+  @Column('bigint', { transformer: bigintNumber }) balance!: number;
+  @Column('bigint', { name: 'overdraft_limit', transformer: bigintNumber }) overdraftLimit!: number;
+  @Column('text') status!: 'open' | 'closed';
+  @Column('integer') version!: number;
+  @Column('timestamptz', { name: 'opened_at' }) openedAt!: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}

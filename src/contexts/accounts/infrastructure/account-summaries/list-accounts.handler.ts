@@ -1,0 +1,19 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, MoreThan } from 'typeorm';
+import { AccountSummary } from './account-summary.entity.js';
+import { ListAccounts, type AccountPage } from './list-accounts.query.js';
+
+@QueryHandler(ListAccounts)
+export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountPage> {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async execute({ limit, after, owner }: ListAccounts): Promise<AccountPage> {
+    const rows = await this.dataSource.getRepository(AccountSummary).find({
+      where: { ...(after ? { id: MoreThan(after) } : {}), ...(owner === undefined ? {} : { owner }) },
+      order: { id: 'ASC' },
+      take: limit + 1,
+    });
+    return { items: rows.slice(0, limit), more: rows.length > limit };
+  }
+}

@@ -1,0 +1,25 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ProjectionReadQuery } from '../../../../event-sourcing/http/projection-read.js';
+import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
+
+export class ListAccountsQueryDto extends ProjectionReadQuery {
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @QueryInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'cursor must be a nextCursor this API returned' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Only accounts of this owner (exact match)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  owner?: string;
+}

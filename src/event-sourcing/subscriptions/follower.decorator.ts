@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { DiscoveryService } from '@nestjs/core';
+import type { EntityManager } from 'typeorm';
+import { EventRegistry, type EventClass } from '../domain/event-registry.js';
+import type { StoredEvent } from '../store/event-store.js';
+
+export interface FollowerOptions {
+  /**
+   * true (the default, for projections): handlers write through `context.manager`, in the
+   * transaction that also moves the checkpoint, so each event is applied exactly once.
+   * false (for process managers): handlers act elsewhere, such as sending commands, and
+   * the checkpoint moves after each event; an event can then be handled again after a
+   * crash, so every effect must be idempotent (derive command ids from the event's id).
+   */
+  transactional?: boolean;
+}
+
+export interface FollowerMetadata extends Required<FollowerOptions> {
+  name: string;
+}
+
+/** What a handler gets besides the event: where it sits in the log, and where to write. */
+export interface FollowerContext {
+  envelope: StoredEvent;
+  /** The batch's transaction (transactional followers), else the app's EntityManager. */
+  manager: EntityManager;
+}
+
+export type FollowerHandler = (event: object, context: FollowerContext) => Promise<void> | void;
+
+export const FOLLOWER = DiscoveryService.createDecorator<FollowerMetadata>();
+const HANDLES = Symbol('chronicle:handles');
+
+/**
+ * Makes a provider a durable follower of the log, with a checkpoint stored under `name`
+ * (never rename it: a new name starts again from position 0).
+ */
+export const Follower = (name: string, options: FollowerOptions = {}): ClassDecorator =>
+  FOLLOWER({ name, transactional: options.transactional ?? true });
+
+/** Marks a follower's method as the handler of these event classes. */
+export function Handles(...eventClasses: EventClass[]): MethodDecorator {
+  return (target, method) => {
+    const handlers: Map<string, string | symbol> = Reflect.getMetadata(HANDLES, target) ?? new Map();
+    for (const eventClass of eventClasses) handlers.set(EventRegistry.infoOfClass(eventClass).type, method);
+    Reflect.defineMetadata(HANDLES, handlers, target);
+  };
+}
+
+/** The follower's handlers by stored event type. */
+export function handlersOf(follower: object): Map<string, FollowerHandler> {
+  const methods: Map<string, string | symbol> =
+    Reflect.getMetadata(HANDLES, Object.getPrototypeOf(follower)) ?? new Map();
+  const record = follower as Record<string | symbol, FollowerHandler>;
+  return new Map([...methods].map(([type, method]) => [type, record[method].bind(follower)]));
+}

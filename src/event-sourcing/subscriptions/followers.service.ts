@@ -1,0 +1,136 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import { EventStore } from '../store/event-store.js';
+import { FOLLOWER, handlersOf } from './follower.decorator.js';
+import { FollowerLeases } from './follower-leases.js';
+import { FollowerLoop, type FollowerError, type FollowerSettings } from './follower-loop.js';
+import { LogWakeup } from './log-wakeup.js';
+
+export const FOLLOWER_SETTINGS = Symbol('FollowerSettings');
+
+export interface FollowersConfig extends FollowerSettings {
+  /** false: this process runs no followers (they run in other instances). */
+  enabled: boolean;
+}
+
+export interface FollowerStatus {
+  name: string;
+  checkpoint: number;
+  lagPositions: number;
+  lagSeconds: number;
+  status: 'live' | 'catching-up' | 'failing';
+  runningHere: boolean;
+  lastError: FollowerError | null;
+  updatedAt: string;
+}
+
+/** Finds every `@Follower` provider and runs it: from its checkpoint on start, until shutdown. */
+@Injectable()
+export class FollowersService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private loops: FollowerLoop[] = [];
+  private leases?: FollowerLeases;
+  private readonly logger = new Logger('Followers');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly store: EventStore,
+    private readonly wakeup: LogWakeup,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(FOLLOWER_SETTINGS) private readonly config: FollowersConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const followers = this.discovery
+      .getProviders({ metadataKey: FOLLOWER.KEY })
+      .filter((wrapper) => wrapper.instance)
+      .map((wrapper) => ({
+        instance: wrapper.instance as object,
+        metadata: this.discovery.getMetadataByDecorator(FOLLOWER, wrapper)!,
+      }));
+    const names = followers.map((f) => f.metadata.name);
+    // A new follower starts at position 0, so a view added later is filled from history.
+    await this.dataSource.query('INSERT INTO followers (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
+      names,
+    ]);
+    if (!this.config.enabled || followers.length === 0) return;
+
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    this.leases = new FollowerLeases(pool.options as pg.ClientConfig, () => this.wakeup.wake());
+    this.loops = followers.map(
+      ({ instance, metadata }) =>
+        new FollowerLoop(
+          metadata,
+          handlersOf(instance),
+          this.store,
+          this.dataSource,
+          this.leases!,
+          this.wakeup,
+          this.config,
+        ),
+    );
+    for (const loop of this.loops) loop.start();
+    this.logger.log(`following the log: ${names.join(', ')}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+    await this.leases?.close();
+  }
+
+  /** Every follower's checkpoint and lag, from the database: the same answer on every instance. */
+  async statuses(): Promise<FollowerStatus[]> {
+    const rows: {
+      name: string;
+      position: string;
+      head: string;
+      oldest_unprocessed: Date | null;
+      last_error: FollowerError | null;
+      updated_at: Date;
+    }[] = await this.dataSource.query(`
+      SELECT f.name, f.position, f.last_error, f.updated_at,
+             (SELECT coalesce(max(position), 0) FROM events) AS head,
+             (SELECT e.recorded_at FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1) AS oldest_unprocessed
+        FROM followers f ORDER BY f.name`);
+    return rows.map((row) => {
+      const lagPositions = Math.max(0, Number(row.head) - Number(row.position));
+      return {
+        name: row.name,
+        checkpoint: Number(row.position),
+        lagPositions,
+        lagSeconds: row.oldest_unprocessed ? Math.max(0, (Date.now() - row.oldest_unprocessed.getTime()) / 1000) : 0,
+        status: row.last_error ? 'failing' : lagPositions === 0 ? 'live' : 'catching-up',
+        runningHere: this.leases?.isHeld(row.name) ?? false,
+        lastError: row.last_error,
+        updatedAt: row.updated_at.toISOString(),
+      };
+    });
+  }
+
+  /** Waits until follower `name` has processed `position` or `timeoutMs` has passed; returns its checkpoint. */
+  async waitFor(name: string, position: number, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const checkpoint = await this.checkpoint(name);
+      if (checkpoint >= position || Date.now() >= deadline) return checkpoint;
+      await sleep(Math.min(25, deadline - Date.now()));
+    }
+  }
+
+  /** The checkpoint of one follower: how far its view is up to date. */
+  async checkpoint(name: string): Promise<number> {
+    const rows: { position: string }[] = await this.dataSource.query('SELECT position FROM followers WHERE name = $1', [
+      name,
+    ]);
+    return rows.length === 0 ? 0 : Number(rows[0].position);
+  }
+}
