@@ -11,6 +11,9 @@ import { RefundTransferHandler } from './application/refund-transfer/refund-tran
 import { SendTransferHandler } from './application/send-transfer/send-transfer.handler.js';
 import { WithdrawMoneyHandler } from './application/withdraw-money/withdraw-money.handler.js';
 import { Account } from './domain/account.aggregate.js';
+import { AccountStatementsProjection } from './infrastructure/account-statements/account-statements.projection.js';
+import { GetStatementHandler } from './infrastructure/account-statements/get-statement.handler.js';
+import { StatementLine } from './infrastructure/account-statements/statement-line.entity.js';
 import { AccountSummariesProjection } from './infrastructure/account-summaries/account-summaries.projection.js';
 import { AccountSummary } from './infrastructure/account-summaries/account-summary.entity.js';
 import { ListAccountsHandler } from './infrastructure/account-summaries/list-accounts.handler.js';
@@ -18,7 +21,7 @@ import { AccountsController } from './interface/accounts.controller.js';
 
 /** The accounts bounded context: open, deposit, withdraw, close, and time travel over an account's events. */
 @Module({
-  imports: [EventSourcingModule.forFeature([Account]), TypeOrmModule.forFeature([AccountSummary])],
+  imports: [EventSourcingModule.forFeature([Account]), TypeOrmModule.forFeature([AccountSummary, StatementLine])],
   controllers: [AccountsController],
   providers: [
     OpenAccountHandler,
@@ -32,6 +35,8 @@ import { AccountsController } from './interface/accounts.controller.js';
     GetAccountEventsHandler,
     AccountSummariesProjection,
     ListAccountsHandler,
+    AccountStatementsProjection,
+    GetStatementHandler,
   ],
 })
 export class AccountsModule {}

@@ -19,6 +19,10 @@ import { EventPage, EventResponse } from '../../../event-sourcing/http/event.res
 import { ProblemDetails, RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
 import { beforeProjectionRead } from '../../../event-sourcing/http/projection-read.js';
 import { FollowersService } from '../../../event-sourcing/subscriptions/followers.service.js';
+import { ACCOUNT_STATEMENTS } from '../infrastructure/account-statements/account-statements.projection.js';
+import { GetStatement } from '../infrastructure/account-statements/get-statement.query.js';
+import type { StatementLine } from '../infrastructure/account-statements/statement-line.entity.js';
+import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
 import { ACCOUNT_SUMMARIES } from '../infrastructure/account-summaries/account-summaries.projection.js';
 import { ListAccounts, type AccountPage } from '../infrastructure/account-summaries/list-accounts.query.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
@@ -162,6 +166,21 @@ export class AccountsController {
     const account = await this.queries.execute<GetAccount, Account>(new GetAccount(id, at));
     response.setHeader('ETag', `"${account.version}"`);
     return AccountResponse.of(account);
+  }
+
+  @Get(':id/statement')
+  @ApiOkResponse({ type: StatementResponse, headers: PROJECTION_HEADER })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  async statement(
+    @Param() { id }: AccountIdParams,
+    @Query() query: StatementQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StatementResponse> {
+    await beforeProjectionRead(this.followers, ACCOUNT_STATEMENTS, query, response);
+    const lines = await this.queries.execute<GetStatement, StatementLine[]>(
+      new GetStatement(id, query.fromVersion, query.limit),
+    );
+    return { items: lines.map(StatementLineResponse.of) };
   }
 
   @Get(':id/events')

@@ -1,0 +1,149 @@
+import request from 'supertest';
+import { AccountsApi, expectProblem, problemType } from '../support/accounts-api.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+let app: TestApp;
+let api: AccountsApi;
+
+beforeAll(async () => {
+  app = await createTestApp();
+  api = new AccountsApi(app.http);
+});
+afterAll(() => app?.close());
+
+const list = (query: Record<string, string | number>) => request(app.http).get('/accounts').query(query);
+
+/** Opens an account and returns its id and the position of its first event. */
+async function open(owner: string): Promise<{ id: string; position: number }> {
+  const response = await api.post('/accounts', { owner });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+describe('GET /accounts', () => {
+  it('lists an account once the view has processed the position its command returned', async () => {
+    const { id, position } = await open('Lister One');
+    const response = await list({ owner: 'Lister One', minPosition: position });
+
+    expect(response.status).toBe(200);
+    expect(Number(response.headers['x-projection-position'])).toBeGreaterThanOrEqual(position);
+    expect(response.body).toEqual({
+      items: [
+        {
+          id,
+          owner: 'Lister One',
+          currency: 'EUR',
+          balance: 0,
+          overdraftLimit: 0,
+          status: 'open',
+          version: 1,
+          openedAt: expect.any(String),
+          updatedAt: expect.any(String),
+        },
+      ],
+      nextCursor: null,
+    });
+  });
+
+  it('shows balances, versions and closing as the account changes', async () => {
+    const { id } = await open('Lister Two');
+    await api.deposited(id, 500);
+    await api.withdraw(id, 500).expect(200);
+    const closed = await api.close(id).expect(200);
+
+    const response = await list({ owner: 'Lister Two', minPosition: closed.body.position });
+    expect(response.body.items).toEqual([expect.objectContaining({ id, balance: 0, status: 'closed', version: 4 })]);
+  });
+
+  it('pages with nextCursor, oldest first, each account once', async () => {
+    const opened = [];
+    for (let i = 0; i < 5; i++) opened.push(await open('Pager'));
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const response = await list({
+        owner: 'Pager',
+        limit: 2,
+        minPosition: opened[4].position,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.items.length).toBeLessThanOrEqual(2);
+      ids.push(...response.body.items.map((item: { id: string }) => item.id));
+      cursor = response.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids).toEqual(opened.map((o) => o.id));
+  });
+
+  it.each<[Record<string, string | number>, string]>([
+    [{ limit: 0 }, 'limit'],
+    [{ limit: 1001 }, 'limit'],
+    [{ cursor: 'not a cursor!' }, 'cursor'],
+    [{ cursor: 'bm90LWEtdXVpZA' }, 'cursor'],
+    [{ minPosition: -1 }, 'minPosition'],
+    [{ minPosition: 'soon' }, 'minPosition'],
+    [{ owner: '' }, 'owner'],
+    [{ sort: 'owner' }, 'sort'],
+  ])('answers 400 to %j', async (query, field) => {
+    expectProblem(await list(query), 400, { type: problemType('invalid-request'), fields: [field] });
+  });
+});
+
+describe('GET /accounts/{id}/statement', () => {
+  it('lists every money movement with the running balance', async () => {
+    const { id } = await open('Statement Holder');
+    await api.deposited(id, 100);
+    await api.withdraw(id, 30).expect(200);
+    const last = await api.deposited(id, 5);
+
+    const response = await request(app.http)
+      .get(`/accounts/${id}/statement`)
+      .query({ minPosition: last.body.position });
+    expect(response.status).toBe(200);
+    expect(Number(response.headers['x-projection-position'])).toBeGreaterThanOrEqual(last.body.position);
+    expect(
+      response.body.items.map(({ version, kind, amount, balanceAfter }: Record<string, unknown>) => ({
+        version,
+        kind,
+        amount,
+        balanceAfter,
+      })),
+    ).toEqual([
+      { version: 2, kind: 'deposit', amount: 100, balanceAfter: 100 },
+      { version: 3, kind: 'withdrawal', amount: -30, balanceAfter: 70 },
+      { version: 4, kind: 'deposit', amount: 5, balanceAfter: 75 },
+    ]);
+
+    const page = await request(app.http).get(`/accounts/${id}/statement`).query({ fromVersion: 3, limit: 1 });
+    expect(page.body.items.map((line: { version: number }) => line.version)).toEqual([3]);
+  });
+
+  it('answers 404 for an account that does not exist', async () => {
+    expectProblem(await request(app.http).get('/accounts/0196a4c2-7a1b-7c3d-8e4f-a1b2c3d4e5f6/statement'), 404);
+  });
+});
+
+describe('GET /projections', () => {
+  it("reports every follower's checkpoint, lag and status", async () => {
+    const { position } = await open('Status Watcher');
+    await list({ minPosition: position });
+    const response = await request(app.http).get('/projections');
+
+    expect(response.status).toBe(200);
+    const summaries = response.body.items.find((item: { name: string }) => item.name === 'account-summaries');
+    expect(summaries).toEqual({
+      name: 'account-summaries',
+      checkpoint: expect.any(Number),
+      lagPositions: expect.any(Number),
+      lagSeconds: expect.any(Number),
+      status: expect.stringMatching(/^(live|catching-up)$/),
+      runningHere: true,
+      lastError: null,
+      updatedAt: expect.any(String),
+    });
+    expect(summaries.checkpoint).toBeGreaterThanOrEqual(position);
+    expect(response.body.items.map((item: { name: string }) => item.name)).toEqual(
+      expect.arrayContaining(['account-summaries', 'account-statements']),
+    );
+  });
+});
