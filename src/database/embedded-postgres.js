@@ -65,6 +65,22 @@ async function assertPortFree(port, dataDir) {
 }
 
 /**
+ * The URL of the embedded server already running on this data directory and port (the
+ * app's, when a command-line tool runs beside it), if there is one.
+ * @param {Pick<EmbeddedOptions, 'dataDir' | 'port'>} options
+ */
+export function runningEmbeddedPostgres(options) {
+  const pid = leftoverServerPid(options.dataDir);
+  if (!pid) return undefined;
+  const lines = readFileSync(`${options.dataDir}/postmaster.pid`, 'utf8').split('\n');
+  // postmaster.pid: pid, data directory, start time, port, ...
+  return Number(lines[3]) === options.port ? serverUrl(options.port) : undefined;
+}
+
+/** @param {number} port */
+const serverUrl = (port) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+
+/**
  * Starts a real PostgreSQL from the npm package's binaries, initialising its data directory on first use.
  * @param {EmbeddedOptions} options
  * @returns {Promise<EmbeddedDatabase>}
@@ -104,7 +120,7 @@ export async function startEmbeddedPostgres(options) {
     );
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    url: serverUrl(options.port),
     stop: () => server.stop(),
   };
 }

@@ -6,7 +6,7 @@ import { openDatabaseServer } from './database-server.js';
 
 /** `npm run migration:run`: applies pending migrations and exits (the app also does this at start). */
 const config = loadConfig();
-const server = await openDatabaseServer(config, console.log);
+const server = await openDatabaseServer(config, console.log, { shareRunning: true });
 const dataSource = new DataSource({ ...databaseOptions(server.url, config.database), migrationsRun: false });
 try {
   await dataSource.initialize();

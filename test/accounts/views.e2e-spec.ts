@@ -138,6 +138,7 @@ describe('GET /projections', () => {
       lagSeconds: expect.any(Number),
       status: expect.stringMatching(/^(live|catching-up)$/),
       runningHere: true,
+      rebuildingHere: false,
       lastError: null,
       updatedAt: expect.any(String),
     });
@@ -145,5 +146,33 @@ describe('GET /projections', () => {
     expect(response.body.items.map((item: { name: string }) => item.name)).toEqual(
       expect.arrayContaining(['account-summaries', 'account-statements']),
     );
+  });
+});
+
+describe('POST /projections/{name}/rebuild', () => {
+  it('rebuilds a view from position 0 while it keeps serving, then switches over to the same content', async () => {
+    const { id } = await open('Rebuilt');
+    await api.deposited(id, 40);
+    const last = await api.deposited(id, 2);
+    const before = (await list({ limit: 1000, minPosition: last.body.position })).body.items;
+
+    const started = await request(app.http).post('/projections/account-summaries/rebuild');
+    expect(started.status).toBe(202);
+    expect((await list({ limit: 1000 })).status).toBe(200);
+    for (let waited = 0; ; waited += 50) {
+      const { body } = await request(app.http).get('/projections');
+      if (!body.items.find((item: { name: string }) => item.name === 'account-summaries').rebuildingHere) break;
+      if (waited > 10_000) throw new Error('the rebuild did not finish within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    expect((await list({ limit: 1000 })).body.items).toEqual(before);
+    const after = await api.deposited(id, 1);
+    const rebuilt = await list({ owner: 'Rebuilt', minPosition: after.body.position });
+    expect(rebuilt.body.items).toEqual([expect.objectContaining({ id, balance: 43 })]);
+  });
+
+  it('answers 404 for a follower that does not exist', async () => {
+    expectProblem(await request(app.http).post('/projections/no-such-view/rebuild'), 404);
   });
 });

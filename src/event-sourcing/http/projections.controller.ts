@@ -1,6 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { FollowersService } from '../subscriptions/followers.service.js';
+import { ConflictException, Controller, Get, HttpCode, Logger, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { FollowersService, RebuildRunningError, UnknownFollowerError } from '../subscriptions/followers.service.js';
+import { ProblemDetails } from './problem-details.js';
 
 class FollowerErrorResponse {
   @ApiProperty({ example: 1234 }) position!: number;
@@ -16,8 +25,14 @@ class FollowerStatusResponse {
   @ApiProperty({ description: 'Age of the oldest event not processed yet' }) lagSeconds!: number;
   @ApiProperty({ enum: ['live', 'catching-up', 'failing'] }) status!: string;
   @ApiProperty({ description: 'Whether this instance holds the lease and runs it' }) runningHere!: boolean;
+  @ApiProperty({ description: 'Whether this instance is rebuilding its view' }) rebuildingHere!: boolean;
   @ApiPropertyOptional({ type: FollowerErrorResponse, nullable: true }) lastError!: FollowerErrorResponse | null;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+class RebuildStartedResponse {
+  @ApiProperty({ example: 'account-summaries' }) name!: string;
+  @ApiProperty({ example: 'rebuilding' }) status!: 'rebuilding';
 }
 
 class ProjectionsResponse {
@@ -28,11 +43,32 @@ class ProjectionsResponse {
 @ApiTags('operations')
 @Controller('projections')
 export class ProjectionsController {
+  private readonly logger = new Logger('Projections');
+
   constructor(private readonly followers: FollowersService) {}
 
   @Get()
   @ApiOkResponse({ type: ProjectionsResponse })
   async list(): Promise<ProjectionsResponse> {
     return { items: await this.followers.statuses() };
+  }
+
+  /** Starts rebuilding a view from position 0 into fresh tables; the old view serves until the switch. */
+  @Post(':name/rebuild')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Watch `rebuildingHere` in GET /projections' })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiConflictResponse({ type: ProblemDetails, description: 'A rebuild of this view is already running' })
+  rebuild(@Param('name') name: string): RebuildStartedResponse {
+    try {
+      this.followers
+        .rebuild(name)
+        .catch((error: Error) => this.logger.error(`rebuild of ${name} failed: ${error.message}`));
+    } catch (error) {
+      if (error instanceof UnknownFollowerError) throw new NotFoundException(error.message);
+      if (error instanceof RebuildRunningError) throw new ConflictException(error.message);
+      throw error;
+    }
+    return { name, status: 'rebuilding' };
   }
 }

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
-import { EventRegistry } from '../domain/event-registry.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
-import type { FollowerHandler, FollowerMetadata } from './follower.decorator.js';
+import { dispatch, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
 import type { FollowerLeases } from './follower-leases.js';
 import type { LogWakeup } from './log-wakeup.js';
 
@@ -114,10 +113,8 @@ export class FollowerLoop {
   }
 
   private async apply(envelope: StoredEvent, manager: EntityManager): Promise<void> {
-    const handler = this.handlers.get(envelope.type);
-    if (!handler) return;
     try {
-      await handler(EventRegistry.fromRecord(envelope, envelope.position), { envelope, manager });
+      await dispatch(this.handlers, envelope, manager);
     } catch (cause) {
       const failure: FollowerError = {
         position: envelope.position,

@@ -13,10 +13,18 @@ export interface FollowerOptions {
    * crash, so every effect must be idempotent (derive command ids from the event's id).
    */
   transactional?: boolean;
+  /**
+   * The tables of the view this follower keeps, for rebuilds: a rebuild fills fresh
+   * copies of them from position 0 and then swaps them in. Handlers must name these
+   * tables unqualified (no schema), as TypeORM entities without a schema do.
+   */
+  tables?: string[];
 }
 
-export interface FollowerMetadata extends Required<FollowerOptions> {
+export interface FollowerMetadata {
   name: string;
+  transactional: boolean;
+  tables: string[];
 }
 
 /** What a handler gets besides the event: where it sits in the log, and where to write. */
@@ -36,7 +44,7 @@ const HANDLES = Symbol('chronicle:handles');
  * (never rename it: a new name starts again from position 0).
  */
 export const Follower = (name: string, options: FollowerOptions = {}): ClassDecorator =>
-  FOLLOWER({ name, transactional: options.transactional ?? true });
+  FOLLOWER({ name, transactional: options.transactional ?? true, tables: options.tables ?? [] });
 
 /** Marks a follower's method as the handler of these event classes. */
 export function Handles(...eventClasses: EventClass[]): MethodDecorator {
@@ -45,6 +53,16 @@ export function Handles(...eventClasses: EventClass[]): MethodDecorator {
     for (const eventClass of eventClasses) handlers.set(EventRegistry.infoOfClass(eventClass).type, method);
     Reflect.defineMetadata(HANDLES, handlers, target);
   };
+}
+
+/** Hands one event to its handler, if the follower has one for its type. */
+export async function dispatch(
+  handlers: Map<string, FollowerHandler>,
+  envelope: StoredEvent,
+  manager: EntityManager,
+): Promise<void> {
+  const handler = handlers.get(envelope.type);
+  if (handler) await handler(EventRegistry.fromRecord(envelope, envelope.position), { envelope, manager });
 }
 
 /** The follower's handlers by stored event type. */

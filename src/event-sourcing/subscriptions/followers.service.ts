@@ -11,10 +11,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore } from '../store/event-store.js';
-import { FOLLOWER, handlersOf } from './follower.decorator.js';
+import { FOLLOWER, handlersOf, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
 import { FollowerLeases } from './follower-leases.js';
 import { FollowerLoop, type FollowerError, type FollowerSettings } from './follower-loop.js';
 import { LogWakeup } from './log-wakeup.js';
+import { rebuildView, type RebuildResult } from './view-rebuild.js';
 
 export const FOLLOWER_SETTINGS = Symbol('FollowerSettings');
 
@@ -30,6 +31,7 @@ export interface FollowerStatus {
   lagSeconds: number;
   status: 'live' | 'catching-up' | 'failing';
   runningHere: boolean;
+  rebuildingHere: boolean;
   lastError: FollowerError | null;
   updatedAt: string;
 }
@@ -37,6 +39,8 @@ export interface FollowerStatus {
 /** Finds every `@Follower` provider and runs it: from its checkpoint on start, until shutdown. */
 @Injectable()
 export class FollowersService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private followers = new Map<string, { metadata: FollowerMetadata; handlers: Map<string, FollowerHandler> }>();
+  private readonly rebuilds = new Map<string, Promise<RebuildResult>>();
   private loops: FollowerLoop[] = [];
   private leases?: FollowerLeases;
   private readonly logger = new Logger('Followers');
@@ -58,6 +62,9 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
         metadata: this.discovery.getMetadataByDecorator(FOLLOWER, wrapper)!,
       }));
     const names = followers.map((f) => f.metadata.name);
+    this.followers = new Map(
+      followers.map(({ instance, metadata }) => [metadata.name, { metadata, handlers: handlersOf(instance) }]),
+    );
     // A new follower starts at position 0, so a view added later is filled from history.
     await this.dataSource.query('INSERT INTO followers (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
       names,
@@ -66,17 +73,9 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
 
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
     this.leases = new FollowerLeases(pool.options as pg.ClientConfig, () => this.wakeup.wake());
-    this.loops = followers.map(
-      ({ instance, metadata }) =>
-        new FollowerLoop(
-          metadata,
-          handlersOf(instance),
-          this.store,
-          this.dataSource,
-          this.leases!,
-          this.wakeup,
-          this.config,
-        ),
+    this.loops = [...this.followers.values()].map(
+      ({ metadata, handlers }) =>
+        new FollowerLoop(metadata, handlers, this.store, this.dataSource, this.leases!, this.wakeup, this.config),
     );
     for (const loop of this.loops) loop.start();
     this.logger.log(`following the log: ${names.join(', ')}`);
@@ -84,6 +83,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.stop()));
+    await Promise.allSettled(this.rebuilds.values());
     await this.leases?.close();
   }
 
@@ -110,10 +110,30 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
         lagSeconds: row.oldest_unprocessed ? Math.max(0, (Date.now() - row.oldest_unprocessed.getTime()) / 1000) : 0,
         status: row.last_error ? 'failing' : lagPositions === 0 ? 'live' : 'catching-up',
         runningHere: this.leases?.isHeld(row.name) ?? false,
+        rebuildingHere: this.rebuilds.has(row.name),
         lastError: row.last_error,
         updatedAt: row.updated_at.toISOString(),
       };
     });
+  }
+
+  /**
+   * Rebuilds a follower's view from position 0 into fresh tables and switches over
+   * (see rebuildView). One rebuild of a view at a time per process.
+   */
+  rebuild(name: string): Promise<RebuildResult> {
+    const follower = this.followers.get(name);
+    if (!follower) throw new UnknownFollowerError(name);
+    if (this.rebuilds.has(name)) throw new RebuildRunningError(name);
+    const rebuild = rebuildView(
+      follower.metadata,
+      follower.handlers,
+      this.store,
+      this.dataSource,
+      this.config.batchSize,
+    ).finally(() => this.rebuilds.delete(name));
+    this.rebuilds.set(name, rebuild);
+    return rebuild;
   }
 
   /** Waits until follower `name` has processed `position` or `timeoutMs` has passed; returns its checkpoint. */
@@ -132,5 +152,17 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       name,
     ]);
     return rows.length === 0 ? 0 : Number(rows[0].position);
+  }
+}
+
+export class UnknownFollowerError extends Error {
+  constructor(readonly follower: string) {
+    super(`There is no follower named ${follower}`);
+  }
+}
+
+export class RebuildRunningError extends Error {
+  constructor(readonly follower: string) {
+    super(`A rebuild of ${follower} is already running`);
   }
 }

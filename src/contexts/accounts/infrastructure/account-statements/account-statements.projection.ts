@@ -13,7 +13,7 @@ import { StatementLine, type StatementLineKind } from './statement-line.entity.j
 export const ACCOUNT_STATEMENTS = 'account-statements';
 
 /** Keeps `account_statement_lines`: every deposit, withdrawal and transfer of an account with its running balance. */
-@Follower(ACCOUNT_STATEMENTS)
+@Follower(ACCOUNT_STATEMENTS, { tables: ['account_statement_lines'] })
 export class AccountStatementsProjection {
   @Handles(MoneyDeposited)
   deposited(event: MoneyDeposited, context: FollowerContext): Promise<void> {

@@ -16,7 +16,7 @@ import { AccountSummary } from './account-summary.entity.js';
 export const ACCOUNT_SUMMARIES = 'account-summaries';
 
 /** Keeps `account_summaries`: the list of accounts with their balances, for GET /accounts. */
-@Follower(ACCOUNT_SUMMARIES)
+@Follower(ACCOUNT_SUMMARIES, { tables: ['account_summaries'] })
 export class AccountSummariesProjection {
   @Handles(AccountOpened)
   async opened(event: AccountOpened, { envelope, manager }: FollowerContext): Promise<void> {

@@ -1,0 +1,96 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EventStore } from '../store/event-store.js';
+import { dispatch, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
+
+export interface RebuildResult {
+  events: number;
+  position: number;
+  seconds: number;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+// The index definition without its name and table, to pair a rebuilt table's indexes with the old ones.
+const INDEXES = `
+  SELECT c.relname AS name, regexp_replace(pg_get_indexdef(i.indexrelid), ' INDEX \\S+ ON \\S+ ', ' INDEX ON ') AS shape
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+   WHERE i.indrelid = $1::regclass`;
+
+/**
+ * Rebuilds a follower's view from position 0 into fresh copies of its tables, in a
+ * schema of its own, while the old tables keep serving; then swaps them in, in one
+ * transaction that also sets the follower's checkpoint to where the rebuild got.
+ *
+ * The live follower may go on meanwhile: the swap locks the old tables (so its batch in
+ * flight finishes first) and its checkpoint row, so it continues from the rebuilt
+ * position on the new tables.
+ */
+export async function rebuildView(
+  follower: FollowerMetadata,
+  handlers: Map<string, FollowerHandler>,
+  store: EventStore,
+  dataSource: DataSource,
+  batchSize: number,
+): Promise<RebuildResult> {
+  const logger = new Logger(`Rebuild ${follower.name}`);
+  if (!follower.transactional || follower.tables.length === 0) {
+    throw new Error(`${follower.name} keeps no tables it could rebuild (set { tables } on its @Follower)`);
+  }
+  const started = Date.now();
+  const schema = quote(`rebuild_${follower.name.replace(/\W/g, '_')}`);
+  const tables = follower.tables.map(quote);
+  await dataSource.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await dataSource.query(`CREATE SCHEMA ${schema}`);
+  for (const table of tables) {
+    await dataSource.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
+  }
+
+  let position = 0;
+  let events = 0;
+  // One batch into the new tables: the handlers' unqualified table names resolve to them.
+  const batch = async (manager: EntityManager): Promise<number> => {
+    const page = await store.readLog(position, batchSize);
+    await manager.query(`SET LOCAL search_path TO ${schema}, public`);
+    for (const envelope of page) await dispatch(handlers, envelope, manager);
+    await manager.query('SET LOCAL search_path TO DEFAULT');
+    if (page.length > 0) position = page[page.length - 1].position;
+    events += page.length;
+    return page.length;
+  };
+
+  let lastReport = Date.now();
+  while ((await dataSource.transaction(batch)) === batchSize) {
+    if (Date.now() - lastReport > 2_000) {
+      logger.log(`${events} events, at position ${position}`);
+      lastReport = Date.now();
+    }
+  }
+
+  await dataSource.transaction(async (manager) => {
+    for (const table of tables) await manager.query(`LOCK TABLE public.${table} IN ACCESS EXCLUSIVE MODE`);
+    await manager.query('SELECT 1 FROM followers WHERE name = $1 FOR UPDATE', [follower.name]);
+    while ((await batch(manager)) === batchSize);
+    for (const table of tables) {
+      const old: { name: string; shape: string }[] = await manager.query(INDEXES, [`public.${table}`]);
+      await manager.query(`DROP TABLE public.${table}`);
+      await manager.query(`ALTER TABLE ${schema}.${table} SET SCHEMA public`);
+      const rebuilt: { name: string; shape: string }[] = await manager.query(INDEXES, [`public.${table}`]);
+      // Keep the index names that migrations know.
+      for (const index of rebuilt) {
+        const original = old.find((o) => o.shape === index.shape);
+        if (original && original.name !== index.name) {
+          await manager.query(`ALTER INDEX public.${quote(index.name)} RENAME TO ${quote(original.name)}`);
+        }
+      }
+    }
+    await manager.query(`DROP SCHEMA ${schema}`);
+    await manager.query('UPDATE followers SET position = $2, last_error = NULL, updated_at = now() WHERE name = $1', [
+      follower.name,
+      position,
+    ]);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  logger.log(`done: ${events} events in ${seconds.toFixed(1)} s, switched over at position ${position}`);
+  return { events, position, seconds };
+}
