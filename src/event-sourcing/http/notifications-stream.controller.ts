@@ -6,6 +6,7 @@ import {
   ApiProduces,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
@@ -136,8 +137,14 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
       'An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as ' +
       '`GET /notifications` serves it (default event name `message`), in strictly increasing positions. ' +
       `A \`: heartbeat\` comment follows ${SSE_HEARTBEAT_MS / 1000} s without a message.`,
+    content: {
+      'text/event-stream': { schema: { type: 'string', example: 'id: 42\ndata: {"id":"…","position":42}\n\n' } },
+    },
   })
-  @ApiBadRequestResponse({ type: ProblemDetails, description: '`Last-Event-ID` or `after` is not a position' })
+  @ApiBadRequestResponse({
+    description: '`Last-Event-ID` or `after` is not a position',
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
+  })
   async stream(
     @Query() query: NotificationsStreamQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -159,6 +166,11 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
     this.streams.add(stream);
     stream.done = this.pump(stream, after).finally(() => this.streams.delete(stream));
     await stream.done;
+  }
+
+  /** How many clients are connected now. */
+  get openStreams(): number {
+    return this.streams.size;
   }
 
   /** Ends every open stream, so that closing the HTTP server does not wait for clients. */

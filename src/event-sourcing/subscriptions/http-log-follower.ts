@@ -69,8 +69,9 @@ interface NotificationPage {
 
 /**
  * Follows another Chronicle's notification log over HTTP (`GET /notifications?after=&limit=`),
- * for a service that keeps a view of it. It sees every event once and in order, as the
- * log promises, as long as the checkpoint only moves forward through the handler's pages.
+ * for a service that keeps a view of it. It hands over every event in position order and
+ * skips none, as the log promises; exactly once when the handler stores the checkpoint
+ * with its own effects, at least once otherwise (see {@link LogPageHandler}).
  *
  * `follow` loads the checkpoint once, then loops: read the page after it, hand a non-empty
  * page to the handler, move the checkpoint (see {@link LogPageHandler} for who stores it),
@@ -150,12 +151,20 @@ export class HttpLogFollower {
     const url = new URL(this.url);
     url.searchParams.set('after', String(after));
     url.searchParams.set('limit', String(this.batchSize));
-    let response: Response;
+    // One controller per request rather than AbortSignal.any([signal, timeout]), which
+    // keeps every request's signal alive as long as the long-lived `signal` on some Node versions.
+    const request = new AbortController();
+    const stop = () => request.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(
+      () => request.abort(new Error(`no answer in ${this.requestTimeoutMs} ms`)),
+      this.requestTimeoutMs,
+    );
     let body: unknown;
     try {
-      response = await this.fetch(url, {
+      const response = await this.fetch(url, {
         headers: { Accept: 'application/json', 'User-Agent': `chronicle-http-log-follower (${this.name})` },
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)]),
+        signal: request.signal,
       });
       if (response.status >= 500 || response.status === 429) {
         await response.body?.cancel().catch(() => undefined);
@@ -172,9 +181,13 @@ export class HttpLogFollower {
       });
     } catch (error) {
       if (error instanceof TransientError || error instanceof RemoteLogError) throw error;
-      // fetch rejects with a TypeError on network failures, and aborts and timeouts reject
-      // with DOMExceptions; all of them are worth another try unless we were stopped.
-      throw new TransientError((error as Error).cause ? String((error as Error).cause) : (error as Error).message);
+      // fetch rejects with a TypeError on network failures and with the abort reason on a
+      // timeout: worth another try (follow() gives up instead if `signal` aborted).
+      const { message, cause } = error as Error;
+      throw new TransientError(cause instanceof Error ? `${message}: ${cause.message}` : message);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
     }
     return checkedPage(body, after, this.batchSize, url);
   }
@@ -236,7 +249,8 @@ export class PostgresCheckpoint implements FollowerCheckpoint {
 
   /**
    * Moves the checkpoint inside the caller's transaction: commit it with the view's
-   * changes, and return `position` from the page handler.
+   * changes, and return `position` from the page handler. Should that transaction roll
+   * back, `load()` again before the next save (a new `follow()` does).
    */
   async saveIn(manager: EntityManager, position: number): Promise<void> {
     if (this.position === undefined) throw new Error(`Checkpoint ${this.name}: load() before saving`);

@@ -1,0 +1,264 @@
+import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { NotificationsStreamController } from '../../src/event-sourcing/http/notifications-stream.controller.js';
+import { AccountsApi, expectProblem, problemType, type EventBody } from '../support/accounts-api.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/** How soon a committed event must reach a connected client (the issue's bound). */
+const LIVE_WITHIN_MS = 1_000;
+const HEARTBEAT_MS = 200;
+
+interface SseMessage {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/**
+ * A Server-Sent Events client that parses the stream as EventSource would, on a
+ * connection of its own (no agent), so that no pooled socket outlives it.
+ */
+class SseClient {
+  readonly messages: SseMessage[] = [];
+  readonly comments: string[] = [];
+  /** Resolves when the server ends the stream (true) or the connection fails (false). */
+  readonly ended: Promise<boolean>;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly request: ClientRequest,
+    readonly response: IncomingMessage,
+  ) {
+    this.ended = this.read();
+  }
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+    return new Promise((resolve, reject) => {
+      const request = get(url, { agent: false, headers: { Accept: 'text/event-stream', ...headers } }, (response) =>
+        resolve(new SseClient(request, response)),
+      );
+      request.once('error', reject);
+    });
+  }
+
+  close(): void {
+    this.request.destroy();
+  }
+
+  /** Waits until `done` holds of what arrived so far. */
+  async until(done: (client: SseClient) => boolean, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No such message in ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  events(): EventBody[] {
+    return this.messages.map((m) => JSON.parse(m.data) as EventBody);
+  }
+
+  private async read(): Promise<boolean> {
+    let buffer = '';
+    let message: SseMessage = { event: 'message', data: '' };
+    let hasData = false;
+    this.response.setEncoding('utf8');
+    try {
+      for await (const chunk of this.response) {
+        buffer += chunk as string;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, '');
+          buffer = buffer.slice(newline + 1);
+          if (line === '') {
+            if (hasData) this.messages.push({ ...message, data: message.data.replace(/\n$/, '') });
+            message = { event: 'message', data: '' };
+            hasData = false;
+          } else if (line.startsWith(':')) {
+            this.comments.push(line.slice(1).trim());
+          } else {
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+            if (field === 'data') {
+              message.data += `${value}\n`;
+              hasData = true;
+            } else if (field === 'id') message.id = value;
+            else if (field === 'event') message.event = value;
+          }
+        }
+        this.notify();
+      }
+      return this.response.complete;
+    } catch {
+      return false;
+    } finally {
+      this.notify();
+    }
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+let app: TestApp;
+let api: AccountsApi;
+let baseUrl: string;
+let log: EventBody[];
+const clients: SseClient[] = [];
+
+async function stream(query = '', headers: Record<string, string> = {}): Promise<SseClient> {
+  const client = await SseClient.open(`${baseUrl}/notifications/stream${query}`, headers);
+  clients.push(client);
+  return client;
+}
+
+const controller = () => app.app.get(NotificationsStreamController);
+
+async function eventually(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Not so after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+beforeAll(async () => {
+  process.env.SSE_HEARTBEAT_MS = String(HEARTBEAT_MS);
+  app = await createTestApp();
+  await app.app.listen(0, '127.0.0.1');
+  baseUrl = `http://127.0.0.1:${(app.http.address() as AddressInfo).port}`;
+  api = new AccountsApi(app.http);
+  let last = 0;
+  for (let i = 0; i < 3; i++) {
+    const id = await api.open({ owner: `Streamed ${i}` });
+    last = (await api.deposited(id, 10 + i)).body.position;
+  }
+  log = await api.logThrough(last);
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await app?.close();
+});
+
+describe('GET /notifications/stream', () => {
+  it('sends the log from the start as messages whose ids are the positions, strictly increasing', async () => {
+    const client = await stream();
+    expect(client.response.statusCode).toBe(200);
+    expect(client.response.headers['content-type']).toMatch(/^text\/event-stream\b/);
+    expect(client.response.headers['cache-control']).toBe('no-cache');
+    expect(client.response.headers['x-accel-buffering']).toBe('no');
+
+    await client.until((c) => c.messages.length >= log.length);
+    expect(client.events()).toEqual(log);
+    expect(client.messages.map((m) => m.id)).toEqual(log.map((e) => String(e.position)));
+    expect(client.messages.every((m) => m.event === 'message')).toBe(true);
+    const ids = client.messages.map((m) => Number(m.id));
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
+    client.close();
+  });
+
+  it(`pushes a new event within ${LIVE_WITHIN_MS} ms of the command`, async () => {
+    const client = await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) });
+    await client.until((c) => c.comments.includes('heartbeat')); // connected and caught up
+    expect(client.messages).toEqual([]);
+
+    for (let i = 0; i < 3; i++) {
+      const sent = performance.now();
+      const response = await api.post('/accounts', { owner: `Live ${i}` });
+      expect(response.status).toBe(201);
+      const { id, position } = response.body as { id: string; position: number };
+      await client.until((c) => c.messages.some((m) => m.id === String(position)), LIVE_WITHIN_MS * 2);
+      const elapsed = performance.now() - sent;
+      expect(elapsed).toBeLessThan(LIVE_WITHIN_MS);
+      expect(client.events().at(-1)).toMatchObject({ position, streamId: id, type: 'AccountOpened', version: 1 });
+    }
+    const ids = client.messages.map((m) => Number(m.id));
+    expect(ids).toHaveLength(3);
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
+    // What it pushed is what the log serves.
+    log = await api.logThrough(ids.at(-1)!);
+    expect(client.events()).toEqual(log.slice(-3));
+    client.close();
+  });
+
+  it('resumes with exactly the events after Last-Event-ID', async () => {
+    const after = log[3].position;
+    const client = await stream('', { 'Last-Event-ID': String(after) });
+    await client.until((c) => c.messages.some((m) => m.id === String(log.at(-1)!.position)));
+    await client.until((c) => c.comments.includes('heartbeat')); // nothing more comes
+    expect(client.events()).toEqual(log.slice(4));
+    client.close();
+  });
+
+  it('resumes after ?after= for clients that cannot set headers, and lets Last-Event-ID win over it', async () => {
+    const byQuery = await stream(`?after=${log[5].position}`);
+    const both = await stream(`?after=${log[1].position}`, { 'Last-Event-ID': String(log[6].position) });
+    for (const client of [byQuery, both]) {
+      await client.until((c) => c.messages.some((m) => m.id === String(log.at(-1)!.position)));
+    }
+    expect(byQuery.events()).toEqual(log.slice(6));
+    expect(both.events()).toEqual(log.slice(7));
+    byQuery.close();
+    both.close();
+  });
+
+  it('sends a heartbeat comment while there is nothing to send', async () => {
+    const client = await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) });
+    const opened = Date.now();
+    await client.until((c) => c.comments.filter((line) => line === 'heartbeat').length >= 2, HEARTBEAT_MS * 10);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(HEARTBEAT_MS * 2 - 50);
+    expect(client.messages).toEqual([]);
+    client.close();
+  });
+
+  it.each([
+    ['Last-Event-ID', { 'Last-Event-ID': 'abc' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '-1' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '1.5' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '0x10' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '1e3' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '' }, ''],
+    ['Last-Event-ID', { 'Last-Event-ID': '99999999999999999' }, ''],
+    ['after', {}, '?after=-1'],
+    ['after', {}, '?after=start'],
+    ['after', {}, '?after=1e3'],
+    ['after', {}, '?after='],
+  ])('answers 400 naming %s to %j %s', async (field, headers, query) => {
+    const response = await request(app.http).get(`/notifications/stream${query}`).set(headers);
+    expectProblem(response, 400, { type: problemType('invalid-request'), fields: [field] });
+  });
+
+  it('ends the server loop when the client goes away', async () => {
+    await eventually(() => controller().openStreams === 0, 2_000); // the earlier tests' clients
+    const client = await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) });
+    await client.until((c) => c.comments.includes('heartbeat'));
+    expect(controller().openStreams).toBe(1);
+    client.close();
+    await eventually(() => controller().openStreams === 0, 2_000);
+  });
+
+  it('ends open streams on shutdown, so that closing the app does not hang', async () => {
+    const open = [await stream(), await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) })];
+    for (const client of open) await client.until((c) => c.comments.includes('heartbeat'));
+    expect(controller().openStreams).toBe(2);
+
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    // Ended by the server, cleanly, not cut off.
+    for (const client of open) await expect(client.ended).resolves.toBe(true);
+    expect(open[0].events()).toEqual(log);
+  });
+});
