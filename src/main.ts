@@ -13,6 +13,8 @@ async function bootstrap(): Promise<void> {
   const database = await openDatabaseServer(config, (line) => logger.log(line));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
     bodyParser: false,
+    // Idle keep-alive sockets would otherwise hold up shutdown.
+    forceCloseConnections: true,
   });
   configureApp(app, config);
 

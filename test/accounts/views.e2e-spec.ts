@@ -172,7 +172,8 @@ describe('POST /projections/{name}/rebuild', () => {
     expect(rebuilt.body.items).toEqual([expect.objectContaining({ id, balance: 43 })]);
   });
 
-  it('answers 404 for a follower that does not exist', async () => {
+  it('answers 404 for a follower that does not exist, 422 for one that keeps no view', async () => {
     expectProblem(await request(app.http).post('/projections/no-such-view/rebuild'), 404);
+    expectProblem(await request(app.http).post('/projections/transfer-process/rebuild'), 422);
   });
 });

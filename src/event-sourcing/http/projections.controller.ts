@@ -1,4 +1,14 @@
-import { ConflictException, Controller, Get, HttpCode, Logger, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -7,8 +17,14 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { FollowersService, RebuildRunningError, UnknownFollowerError } from '../subscriptions/followers.service.js';
+import {
+  FollowersService,
+  NotRebuildableError,
+  RebuildRunningError,
+  UnknownFollowerError,
+} from '../subscriptions/followers.service.js';
 import { ProblemDetails } from './problem-details.js';
 
 class FollowerErrorResponse {
@@ -59,6 +75,7 @@ export class ProjectionsController {
   @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Watch `rebuildingHere` in GET /projections' })
   @ApiNotFoundResponse({ type: ProblemDetails })
   @ApiConflictResponse({ type: ProblemDetails, description: 'A rebuild of this view is already running' })
+  @ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'The follower keeps no view to rebuild' })
   rebuild(@Param('name') name: string): RebuildStartedResponse {
     try {
       this.followers
@@ -67,6 +84,7 @@ export class ProjectionsController {
     } catch (error) {
       if (error instanceof UnknownFollowerError) throw new NotFoundException(error.message);
       if (error instanceof RebuildRunningError) throw new ConflictException(error.message);
+      if (error instanceof NotRebuildableError) throw new UnprocessableEntityException(error.message);
       throw error;
     }
     return { name, status: 'rebuilding' };

@@ -15,6 +15,8 @@ export class FollowerLeases {
   private client?: pg.Client;
   private connecting?: Promise<pg.Client>;
   private readonly held = new Set<string>();
+  // Every follower loop asks for its lease on this one connection: one query at a time.
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly logger = new Logger('FollowerLeases');
 
   constructor(
@@ -26,7 +28,9 @@ export class FollowerLeases {
   async hold(name: string): Promise<boolean> {
     const client = await this.connection();
     if (this.held.has(name)) return true;
-    const { rows } = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [LEASE_SPACE, name]);
+    const { rows } = await this.serially(() =>
+      client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [LEASE_SPACE, name]),
+    );
     if (rows[0].taken) this.held.add(name);
     return rows[0].taken;
   }
@@ -37,7 +41,10 @@ export class FollowerLeases {
 
   async release(name: string): Promise<void> {
     if (!this.held.delete(name) || !this.client) return;
-    await this.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_SPACE, name]).catch(() => undefined);
+    const client = this.client;
+    await this.serially(() => client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_SPACE, name])).catch(
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -45,6 +52,12 @@ export class FollowerLeases {
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+
+  private serially<T>(query: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(query, query);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   private connection(): Promise<pg.Client> {

@@ -125,6 +125,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     const follower = this.followers.get(name);
     if (!follower) throw new UnknownFollowerError(name);
     if (this.rebuilds.has(name)) throw new RebuildRunningError(name);
+    if (!follower.metadata.transactional || follower.metadata.tables.length === 0) throw new NotRebuildableError(name);
     const rebuild = rebuildView(
       follower.metadata,
       follower.handlers,
@@ -158,6 +159,12 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
 export class UnknownFollowerError extends Error {
   constructor(readonly follower: string) {
     super(`There is no follower named ${follower}`);
+  }
+}
+
+export class NotRebuildableError extends Error {
+  constructor(readonly follower: string) {
+    super(`${follower} keeps no tables it could rebuild (a view declares them with @Follower(name, { tables }))`);
   }
 }
 

@@ -34,9 +34,6 @@ export async function rebuildView(
   batchSize: number,
 ): Promise<RebuildResult> {
   const logger = new Logger(`Rebuild ${follower.name}`);
-  if (!follower.transactional || follower.tables.length === 0) {
-    throw new Error(`${follower.name} keeps no tables it could rebuild (set { tables } on its @Follower)`);
-  }
   const started = Date.now();
   const schema = quote(`rebuild_${follower.name.replace(/\W/g, '_')}`);
   const tables = follower.tables.map(quote);

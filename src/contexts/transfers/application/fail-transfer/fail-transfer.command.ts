@@ -1,0 +1,10 @@
+import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { TransferFailureReason } from '../../domain/transfer.aggregate.js';
+
+export class FailTransfer implements Command {
+  constructor(
+    readonly transferId: string,
+    readonly reason: TransferFailureReason,
+    readonly context: CommandContext,
+  ) {}
+}

@@ -1,0 +1,3 @@
+export class GetTransfer {
+  constructor(readonly transferId: string) {}
+}

@@ -1,0 +1,5 @@
+import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+
+/** The destination account took the amount in: the transfer is done. */
+@DomainEvent('TransferCompleted', { version: 1 })
+export class TransferCompleted {}

@@ -1,0 +1,5 @@
+import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+
+/** The source account paid the amount out. */
+@DomainEvent('TransferDebited', { version: 1 })
+export class TransferDebited {}

@@ -1,0 +1,7 @@
+import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+
+/** The transfer ended without moving money (anything paid out was refunded first). */
+@DomainEvent('TransferFailed', { version: 1 })
+export class TransferFailed {
+  constructor(readonly reason: string) {}
+}

@@ -1,0 +1,115 @@
+import { given } from '../../../../test/support/given-when-then.js';
+import { TransferCompleted } from './events/transfer-completed.event.js';
+import { TransferDebited } from './events/transfer-debited.event.js';
+import { TransferFailed } from './events/transfer-failed.event.js';
+import { TransferRequested } from './events/transfer-requested.event.js';
+import { Transfer } from './transfer.aggregate.js';
+import { InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
+
+const requested = new TransferRequested('a', 'b', 40);
+const debited = new TransferDebited();
+const completed = new TransferCompleted();
+const failed = (reason: string) => new TransferFailed(reason);
+
+describe('Transfer', () => {
+  it('is requested between two accounts, for an amount', () => {
+    const transfer = given(Transfer)
+      .when(() => Transfer.request('t-1', 'a', 'b', 40))
+      .then(requested);
+    expect(transfer).toMatchObject({
+      id: 't-1',
+      fromAccountId: 'a',
+      toAccountId: 'b',
+      amount: 40,
+      status: 'requested',
+      version: 1,
+    });
+    expect(transfer.reason).toBeUndefined();
+  });
+
+  it('refuses a transfer to the same account', () => {
+    given(Transfer)
+      .when(() => Transfer.request('t-1', 'a', 'a', 40))
+      .thenThrows(SameAccountTransfer);
+  });
+
+  it('refuses amounts that are not positive whole numbers', () => {
+    for (const amount of [0, -5, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
+      given(Transfer)
+        .when(() => Transfer.request('t-1', 'a', 'b', amount))
+        .thenThrows(InvalidTransferAmount);
+    }
+  });
+
+  it('moves from requested to debited to completed', () => {
+    const debitedTransfer = given(Transfer, requested)
+      .when((t) => t.markDebited())
+      .then(debited);
+    expect(debitedTransfer.status).toBe('debited');
+    const done = given(Transfer, requested, debited)
+      .when((t) => t.complete())
+      .then(completed);
+    expect(done).toMatchObject({ status: 'completed', version: 3 });
+  });
+
+  it('fails with a reason before the debit, or after it (once refunded)', () => {
+    const early = given(Transfer, requested)
+      .when((t) => t.fail('insufficient_funds'))
+      .then(failed('insufficient_funds'));
+    expect(early).toMatchObject({ status: 'failed', reason: 'insufficient_funds' });
+    const late = given(Transfer, requested, debited)
+      .when((t) => t.fail('account_closed'))
+      .then(failed('account_closed'));
+    expect(late).toMatchObject({ status: 'failed', reason: 'account_closed', version: 3 });
+  });
+
+  it('takes each step once: a repeated step changes nothing', () => {
+    given(Transfer, requested, debited)
+      .when((t) => t.markDebited())
+      .then();
+    given(Transfer, requested, debited, completed)
+      .when((t) => t.complete())
+      .then();
+    given(Transfer, requested, failed('account_not_found'))
+      .when((t) => t.fail('account_not_found'))
+      .then();
+  });
+
+  it('changes nothing once it ended, whatever is asked', () => {
+    for (const ended of [[debited, completed], [failed('insufficient_funds')], [debited, failed('account_closed')]]) {
+      for (const step of [
+        (t: Transfer) => t.markDebited(),
+        (t: Transfer) => t.complete(),
+        (t: Transfer) => t.fail('account_closed'),
+      ]) {
+        const transfer = given(Transfer, requested, ...ended)
+          .when(step)
+          .then();
+        expect(transfer.version).toBe(1 + ended.length);
+      }
+    }
+    expect(
+      given(Transfer, requested, failed('insufficient_funds'))
+        .when(() => undefined)
+        .then().reason,
+    ).toBe('insufficient_funds');
+  });
+
+  it('does not complete a transfer whose amount was never paid out', () => {
+    given(Transfer, requested)
+      .when((t) => t.complete())
+      .thenThrows(TransferNotDebited);
+  });
+
+  it('rebuilds the same state from the same history', () => {
+    const history = [requested, debited, failed('account_closed')];
+    const a = given(Transfer, ...history)
+      .when(() => undefined)
+      .then();
+    const b = given(Transfer, ...history)
+      .when(() => undefined)
+      .then();
+    expect(b).toEqual(a);
+    expect(a).toMatchObject({ status: 'failed', reason: 'account_closed', amount: 40, version: 3 });
+  });
+});

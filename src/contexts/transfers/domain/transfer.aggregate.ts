@@ -1,0 +1,76 @@
+import { EventSourcedAggregate } from '../../../event-sourcing/domain/event-sourced-aggregate.js';
+import { TransferCompleted } from './events/transfer-completed.event.js';
+import { TransferDebited } from './events/transfer-debited.event.js';
+import { TransferFailed } from './events/transfer-failed.event.js';
+import { TransferRequested } from './events/transfer-requested.event.js';
+import { InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
+
+export type TransferStatus = 'requested' | 'debited' | 'completed' | 'failed';
+
+/**
+ * Why a transfer failed: `insufficient_funds`, `account_closed` or `account_not_found`
+ * (or the code of another refusal of the accounts context).
+ */
+export type TransferFailureReason = string;
+
+/**
+ * Money on its way from one account to another: requested, then debited from the source,
+ * then completed on the destination, or failed with a reason. Each step happens once:
+ * asking for a step the transfer already took, or any step after it ended, changes nothing.
+ */
+export class Transfer extends EventSourcedAggregate {
+  static readonly streamType = 'Transfer';
+
+  fromAccountId = '';
+  toAccountId = '';
+  amount = 0;
+  status: TransferStatus = 'requested';
+  reason?: TransferFailureReason;
+
+  static request(id: string, fromAccountId: string, toAccountId: string, amount: number): Transfer {
+    if (fromAccountId === toAccountId) throw new SameAccountTransfer(fromAccountId);
+    if (!Number.isSafeInteger(amount) || amount <= 0) throw new InvalidTransferAmount(amount);
+    const transfer = new Transfer(id);
+    transfer.apply(new TransferRequested(fromAccountId, toAccountId, amount));
+    return transfer;
+  }
+
+  get ended(): boolean {
+    return this.status === 'completed' || this.status === 'failed';
+  }
+
+  markDebited(): void {
+    if (this.status !== 'requested') return;
+    this.apply(new TransferDebited());
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    if (this.status !== 'debited') throw new TransferNotDebited(this.id);
+    this.apply(new TransferCompleted());
+  }
+
+  fail(reason: TransferFailureReason): void {
+    if (this.ended) return;
+    this.apply(new TransferFailed(reason));
+  }
+
+  onTransferRequested(event: TransferRequested): void {
+    this.fromAccountId = event.fromAccountId;
+    this.toAccountId = event.toAccountId;
+    this.amount = event.amount;
+  }
+
+  onTransferDebited(): void {
+    this.status = 'debited';
+  }
+
+  onTransferCompleted(): void {
+    this.status = 'completed';
+  }
+
+  onTransferFailed(event: TransferFailed): void {
+    this.status = 'failed';
+    this.reason = event.reason;
+  }
+}
