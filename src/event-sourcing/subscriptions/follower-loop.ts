@@ -31,6 +31,8 @@ class CheckpointMoved extends Error {}
  */
 export class FollowerLoop {
   private stopped = false;
+  /** Cuts a retry pause short on stop: shutdown must not wait up to maxBackoffMs. */
+  private readonly stopping = new AbortController();
   private running?: Promise<void>;
   private failures = 0;
   private readonly logger: Logger;
@@ -54,6 +56,7 @@ export class FollowerLoop {
   /** Finishes the batch in hand, then gives up the lease. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wakeup.wake();
     await this.running;
     await this.leases.release(this.metadata.name);
@@ -62,6 +65,8 @@ export class FollowerLoop {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       let handled: number;
+      // Appends during the batch count as a wake-up for the wait after it.
+      const seen = this.wakeup.generation;
       try {
         if (!(await this.leases.hold(this.metadata.name))) {
           await this.wakeup.wait(this.settings.pollMs);
@@ -74,13 +79,14 @@ export class FollowerLoop {
         if (error instanceof CheckpointMoved) continue;
         this.failures++;
         const pause = Math.min(this.settings.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 16));
-        if (!(error as { followerError?: FollowerError }).followerError) {
-          this.logger.warn(`cannot read the log: ${(error as Error).message}; retrying in ${pause} ms`);
-        }
-        await sleep(pause);
+        const failure = (error as { followerError?: FollowerError }).followerError;
+        // Recorded once the checkpoint sits right before the failing event (see batch()).
+        if (failure) await this.record(failure);
+        else this.logger.warn(`cannot read the log: ${(error as Error).message}; retrying in ${pause} ms`);
+        await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         continue;
       }
-      if (handled < this.settings.batchSize) await this.wakeup.wait(this.settings.pollMs);
+      if (handled < this.settings.batchSize) await this.wakeup.wait(this.settings.pollMs, seen);
     }
   }
 
@@ -90,19 +96,43 @@ export class FollowerLoop {
     const events = await this.store.readLog(from, this.settings.batchSize);
     if (events.length === 0) return 0;
     if (this.metadata.transactional) {
-      await this.dataSource.transaction(async (manager) => {
-        for (const event of events) await this.apply(event, manager);
-        await this.advance(manager, from, events[events.length - 1].position);
-      });
+      try {
+        await this.applyInTransaction(events, from);
+      } catch (error) {
+        // The whole batch rolled back: apply the events before the failing one again on
+        // their own, so that the follower stops right at the failing event.
+        const failure = (error as { followerError?: FollowerError }).followerError;
+        const before = failure ? events.filter((event) => event.position < failure.position) : [];
+        if (before.length > 0) await this.applyInTransaction(before, from);
+        throw error;
+      }
     } else {
       let at = from;
       for (const event of events) {
+        if (!this.handlers.has(event.type)) continue;
+        // Its effects happen outside any transaction of ours: stop as soon as the lease is gone.
+        if (!this.leases.isHeld(this.metadata.name)) throw new CheckpointMoved();
         await this.apply(event, this.dataSource.manager);
         await this.advance(this.dataSource.manager, at, event.position);
         at = event.position;
       }
+      const last = events[events.length - 1].position;
+      if (at !== last) await this.advance(this.dataSource.manager, at, last);
     }
     return events.length;
+  }
+
+  private async applyInTransaction(events: StoredEvent[], from: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      for (const event of events) await this.apply(event, manager);
+      await this.advance(manager, from, events[events.length - 1].position);
+    });
+  }
+
+  private async record(failure: FollowerError): Promise<void> {
+    await this.dataSource
+      .query('UPDATE followers SET last_error = $2 WHERE name = $1', [this.metadata.name, failure])
+      .catch(() => undefined);
   }
 
   private async checkpoint(): Promise<number> {
@@ -123,9 +153,6 @@ export class FollowerLoop {
         at: new Date().toISOString(),
       };
       this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
-      await this.dataSource
-        .query('UPDATE followers SET last_error = $2 WHERE name = $1', [this.metadata.name, failure])
-        .catch(() => undefined);
       throw Object.assign(new Error(failure.message, { cause }), { followerError: failure });
     }
   }

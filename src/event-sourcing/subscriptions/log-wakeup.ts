@@ -12,11 +12,21 @@ const NOTIFY_EVERY_MS = 20;
 export class LogWakeup {
   private waiters = new Set<() => void>();
   private notifyPending = false;
+  private wakeups = 0;
 
   constructor(private readonly notifyOthers: () => Promise<unknown> = async () => undefined) {}
 
-  /** Resolves when the log may have grown, or after `ms` at the latest. */
-  async wait(ms: number): Promise<void> {
+  /** Counts wake-ups: read it before looking at the log, pass it to {@link wait} after. */
+  get generation(): number {
+    return this.wakeups;
+  }
+
+  /**
+   * Resolves when the log may have grown, or after `ms` at the latest; at once if it
+   * may have grown since `generation` was read.
+   */
+  async wait(ms: number, since?: number): Promise<void> {
+    if (since !== undefined && since !== this.wakeups) return;
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => this.waiters.add((wake = resolve)));
     const timeout = new AbortController();
@@ -40,6 +50,7 @@ export class LogWakeup {
   }
 
   wake(): void {
+    this.wakeups++;
     const waiters = this.waiters;
     this.waiters = new Set();
     for (const resolve of waiters) resolve();
