@@ -15,7 +15,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         TypeOrmModule.forRoot({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
-        EventSourcingModule.forRoot({ commandRetries: config.commandRetries, followers: config.followers }),
+        EventSourcingModule.forRoot({
+          commandRetries: config.commandRetries,
+          followers: config.followers,
+          sseHeartbeatMs: config.sseHeartbeatMs,
+        }),
         AccountsModule,
         TransfersModule,
       ],

@@ -11,6 +11,8 @@ export interface AppConfig {
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
   followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number };
+  /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
+  sseHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pollMs: integer(env, 'FOLLOWER_POLL_MS', 1000, 10, 60_000),
       maxBackoffMs: integer(env, 'FOLLOWER_MAX_BACKOFF_MS', 30_000, 100, 3_600_000),
     },
+    sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
   };
 }

@@ -12,16 +12,9 @@ import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
-import { FOLLOWER_SETTINGS, FollowersService, type FollowersConfig } from './subscriptions/followers.service.js';
+import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.service.js';
+import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from './event-sourcing.options.js';
 import { LOG_CHANNEL, LogWakeup } from './subscriptions/log-wakeup.js';
-
-export interface EventSourcingOptions {
-  /** How often a command is tried again on fresh state after a concurrency conflict. */
-  commandRetries: number;
-  followers: FollowersConfig;
-}
-
-const OPTIONS = Symbol('EventSourcingOptions');
 
 const poolOf = (dataSource: DataSource): Pool => (dataSource.driver as unknown as { master: Pool }).master;
 
@@ -46,7 +39,7 @@ export class EventSourcingModule {
       imports: [CqrsModule.forRoot(), DiscoveryModule],
       controllers: [NotificationsController, NotificationsStreamController, ProjectionsController],
       providers: [
-        { provide: OPTIONS, useValue: options },
+        { provide: EVENT_SOURCING_OPTIONS, useValue: options },
         { provide: FOLLOWER_SETTINGS, useValue: options.followers },
         {
           provide: LogWakeup,
@@ -66,7 +59,7 @@ export class EventSourcingModule {
         Clock,
         IdGenerator,
       ],
-      exports: [EventStore, Clock, IdGenerator, FollowersService, LogWakeup, OPTIONS],
+      exports: [EventStore, Clock, IdGenerator, FollowersService, LogWakeup, EVENT_SOURCING_OPTIONS],
     };
   }
 
@@ -75,7 +68,7 @@ export class EventSourcingModule {
       provide: aggregateRepositoryToken(aggregateClass),
       useFactory: (store: EventStore, eventBus: EventBus, ids: IdGenerator, options: EventSourcingOptions) =>
         new AggregateRepository(aggregateClass, store, eventBus, ids, options.commandRetries),
-      inject: [EventStore, EventBus, IdGenerator, OPTIONS],
+      inject: [EventStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS],
     }));
     return { module: EventSourcingModule, providers, exports: providers };
   }

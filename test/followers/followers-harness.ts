@@ -104,6 +104,7 @@ export async function startApp(
             pollMs: 100,
             maxBackoffMs: options.maxBackoffMs ?? 200,
           },
+          sseHeartbeatMs: 15_000,
         }),
       ],
       providers: [{ provide: INSTANCE, useValue: options.instance ?? 'app' }, ...followers],

@@ -135,8 +135,7 @@ async function eventually(check: () => boolean, timeoutMs: number): Promise<void
 }
 
 beforeAll(async () => {
-  process.env.SSE_HEARTBEAT_MS = String(HEARTBEAT_MS);
-  app = await createTestApp();
+  app = await createTestApp({ env: { SSE_HEARTBEAT_MS: String(HEARTBEAT_MS) } });
   await app.app.listen(0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(app.http.address() as AddressInfo).port}`;
   api = new AccountsApi(app.http);

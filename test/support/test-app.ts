@@ -21,10 +21,12 @@ export interface TestApp {
  * The whole app as src/main.ts builds it, on a fresh database of its own; or, given
  * another app's database, a second instance of the service sharing it.
  */
-export async function createTestApp(options: { database?: TestDatabase } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { database?: TestDatabase; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestApp> {
   const owned = options.database === undefined;
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig({});
+  const config = loadConfig(options.env ?? {});
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Logger, Query, Res, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Logger, Query, Res, type BeforeApplicationShutdown } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiHeader,
@@ -12,6 +12,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from '../event-sourcing.options.js';
 import { EventStore, type StoredEvent } from '../store/event-store.js';
 import { LogWakeup } from '../subscriptions/log-wakeup.js';
 import { EventResponse } from './event.response.js';
@@ -19,9 +20,6 @@ import { ProblemDetails, RequestValidationError } from './problem-details.js';
 import { QueryInteger } from './query-integer.decorator.js';
 
 /** A comment line is sent after this long without a message, so that proxies keep the connection. */
-export const SSE_HEARTBEAT_MS = 15_000;
-/** Overrides {@link SSE_HEARTBEAT_MS} (milliseconds, 10 to 3,600,000). */
-export const SSE_HEARTBEAT_ENV = 'SSE_HEARTBEAT_MS';
 /** Events read from the log per query. */
 const BATCH_SIZE = 100;
 /**
@@ -49,16 +47,6 @@ export class NotificationsStreamQuery {
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
-}
-
-export function heartbeatMsFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env[SSE_HEARTBEAT_ENV];
-  if (raw === undefined || raw === '') return SSE_HEARTBEAT_MS;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 10 || value > 3_600_000) {
-    throw new Error(`${SSE_HEARTBEAT_ENV} must be an integer from 10 to 3600000, got "${raw}"`);
-  }
-  return value;
 }
 
 function parseLastEventId(raw: string): number {
@@ -117,12 +105,12 @@ class LogStream {
 export class NotificationsStreamController implements BeforeApplicationShutdown {
   private readonly streams = new Set<LogStream>();
   private shuttingDown = false;
-  private readonly heartbeatMs = heartbeatMsFrom(process.env);
   private readonly logger = new Logger('NotificationsStream');
 
   constructor(
     private readonly store: EventStore,
     private readonly wakeup: LogWakeup,
+    @Inject(EVENT_SOURCING_OPTIONS) private readonly options: EventSourcingOptions,
   ) {}
 
   @Get('stream')
@@ -136,7 +124,7 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
     description:
       'An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as ' +
       '`GET /notifications` serves it (default event name `message`), in strictly increasing positions. ' +
-      `A \`: heartbeat\` comment follows ${SSE_HEARTBEAT_MS / 1000} s without a message.`,
+      'A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message.',
     content: {
       'text/event-stream': { schema: { type: 'string', example: 'id: 42\ndata: {"id":"…","position":42}\n\n' } },
     },
@@ -224,11 +212,11 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
           idleMs = MIN_IDLE_MS;
           if (events.length === BATCH_SIZE) continue;
         }
-        if (Date.now() - lastWrite >= this.heartbeatMs) {
+        if (Date.now() - lastWrite >= this.options.sseHeartbeatMs) {
           await stream.write(': heartbeat\n\n');
           lastWrite = Date.now();
         }
-        const waitMs = Math.max(1, Math.min(idleMs, lastWrite + this.heartbeatMs - Date.now()));
+        const waitMs = Math.max(1, Math.min(idleMs, lastWrite + this.options.sseHeartbeatMs - Date.now()));
         const started = performance.now();
         await stream.pause(this.wakeup.wait(waitMs));
         // Woken before the timeout: the log grew. Else back off towards POLL_MS.
