@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { databaseOptions } from '../src/database/database-options.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
@@ -29,6 +29,19 @@ export interface ServerInfo {
   settings: Record<string, string>;
 }
 
+/** Another fresh, migrated database on the same server, for a workload that needs a log of its own. */
+export interface FreshDatabase {
+  name: string;
+  /** Initialised (it ran the migrations) with the app's options and these entities. */
+  dataSource: DataSource;
+  /** A connection outside the measured pools, for checks and wait sampling. */
+  control: pg.Client;
+  /** A pool with the app's session settings. */
+  pool(max: number): pg.Pool;
+  /** Destroys the DataSource and drops the database. */
+  close(): Promise<void>;
+}
+
 export interface BenchDatabase {
   server: ServerInfo;
   /** A connection outside the measured pools, for resets and wait sampling. */
@@ -39,6 +52,8 @@ export interface BenchDatabase {
   mirrorLog(): Promise<void>;
   /** Run before each cell, so that no cell gets a checkpoint (and the full-page writes after it) of its own. */
   checkpoint(): Promise<void>;
+  /** Creates and migrates another database on the same server; close() drops it too if still there. */
+  freshDatabase(entities: NonNullable<DataSourceOptions['entities']>): Promise<FreshDatabase>;
   close(): Promise<void>;
 }
 
@@ -92,38 +107,53 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
     stopServer = server.stop;
   }
   const admin = adminUrl;
-  const name = `chronicle_bench_${randomBytes(6).toString('hex')}`;
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
+  const urlOf = (database: string) => {
+    const url = new URL(admin);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  const newName = () => `chronicle_bench_${randomBytes(6).toString('hex')}`;
+  const name = newName();
+  const url = urlOf(name);
+  const siblings = new Set<string>();
+  const dropDatabase = async (database: string) => {
+    await asAdmin(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    siblings.delete(database);
+  };
   const drop = async () => {
-    await asAdmin(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    for (const sibling of [...siblings]) await dropDatabase(sibling);
+    await dropDatabase(name);
     await stopServer();
   };
 
   let control: pg.Client | undefined;
   try {
     await asAdmin(admin, `CREATE DATABASE ${name}`);
-    const options = databaseOptions(url.toString(), config.database);
+    const options = databaseOptions(url, config.database);
     const dataSource = new DataSource(options);
     await dataSource.initialize(); // runs the migrations, as at app start
     await dataSource.destroy();
 
-    control = new pg.Client({ connectionString: url.toString() });
+    control = new pg.Client({ connectionString: url });
     await control.connect();
     await control.query(`CREATE TABLE ${RAW_TABLE} (LIKE events INCLUDING ALL)`);
     const server = await serverInfo(control, config.databaseUrl ? 'DATABASE_URL' : 'embedded');
-    const poolConfig = { connectionString: url.toString(), ...(options as { extra?: pg.PoolConfig }).extra };
+    const poolConfig = (connectionString: string): pg.PoolConfig => ({
+      connectionString,
+      ...(options as { extra?: pg.PoolConfig }).extra,
+    });
+    const newPool = (connectionString: string, max: number) => {
+      const pool = new pg.Pool({ ...poolConfig(connectionString), max });
+      pool.on('error', (error) => log(`idle pooled connection failed: ${error.message}`));
+      return pool;
+    };
     const connection = control;
     let checkpoints = true;
 
     return {
       server,
       control,
-      pool(max) {
-        const pool = new pg.Pool({ ...poolConfig, max });
-        pool.on('error', (error) => log(`idle pooled connection failed: ${error.message}`));
-        return pool;
-      },
+      pool: (max) => newPool(url, max),
       async mirrorLog() {
         await connection.query(`INSERT INTO ${RAW_TABLE} OVERRIDING SYSTEM VALUE SELECT * FROM events`);
         await connection.query(
@@ -139,6 +169,30 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
           checkpoints = false;
           log(`CHECKPOINT refused (${error.message}): cells run without one before them`);
         });
+      },
+      async freshDatabase(entities) {
+        const sibling = newName();
+        const siblingUrl = urlOf(sibling);
+        siblings.add(sibling);
+        await asAdmin(admin, `CREATE DATABASE ${sibling}`);
+        const dataSource = new DataSource({ ...databaseOptions(siblingUrl, config.database), entities });
+        await dataSource.initialize(); // runs the migrations, as at app start
+        const siblingControl = new pg.Client({ connectionString: siblingUrl });
+        await siblingControl.connect().catch(async (error: Error) => {
+          await dataSource.destroy();
+          throw error;
+        });
+        return {
+          name: sibling,
+          dataSource,
+          control: siblingControl,
+          pool: (max) => newPool(siblingUrl, max),
+          async close() {
+            await siblingControl.end();
+            if (dataSource.isInitialized) await dataSource.destroy();
+            await dropDatabase(sibling);
+          },
+        };
       },
       async close() {
         await connection.end();

@@ -1,18 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
+import { RAW_SELECT, type AccountLog, type Phases } from './catch-up.js';
 import type { ServerInfo } from './database.js';
 import type { Run } from './workloads.js';
 
-export type Kind = 'append' | 'batch' | 'log read';
+export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
 
 export interface Cell {
   kind: Kind;
   contender: string;
   writers: number;
-  /** Events per append (per page for log reads). */
+  /** Events per append (per page for log reads, per transaction for catch-up rebuilds). */
   batch: number;
-  runs: (Run & { waits?: Record<string, number> })[];
+  runs: (Run & { waits?: Record<string, number>; phases?: Phases })[];
 }
 
 export interface Report {
@@ -25,6 +26,16 @@ export interface Report {
     payloadBytes: number;
     logEvents: number;
     logPage: number;
+    catchUp: {
+      accounts: number;
+      eventsPerAccount: number;
+      /** Events per append while seeding the Account log. */
+      eventsPerAppend: number;
+      /** Events per rebuild transaction (FOLLOWER_BATCH_SIZE). */
+      batchSizes: number[];
+      /** Rows per page of the raw SELECT. */
+      page: number;
+    };
   };
   machine: {
     cpus: number;
@@ -37,6 +48,11 @@ export interface Report {
     loadAverage: { atStart: number; atEnd: number };
   };
   postgres: ServerInfo;
+  /** The seeded Account log of the catch-up workload (in a database of its own), and how long seeding took. */
+  catchUp: AccountLog & {
+    /** Per repetition, the median of 2,000 bare round trips (`SELECT 1`) to the catch-up database, in µs. */
+    roundTripMicros: number[];
+  };
   cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
 }
 
@@ -53,7 +69,10 @@ export function median(values: number[]): number {
 export function summarise(cells: Cell[]): Report['cells'] {
   const rate = (cell: Cell) => median(cell.runs.map((run) => run.eventsPerSecond));
   return cells.map((cell) => {
-    const raw = cells.find((c) => c.kind === cell.kind && c.writers === cell.writers && c.contender === 'raw');
+    const raw = cells.find(
+      (c) =>
+        c.kind === cell.kind && c.writers === cell.writers && (c.contender === 'raw' || c.contender === RAW_SELECT),
+    );
     return { ...cell, eventsPerSecond: rate(cell), ratioToRaw: raw ? rate(cell) / rate(raw) : NaN };
   });
 }
@@ -78,8 +97,47 @@ function table(report: Report, kind: Kind, who: string): string[] {
   ];
 }
 
+const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
+
+/** Rebuilds and raw SELECT side by side, with where each rebuild's time went (averaged over its runs). */
+function catchUpTable(report: Report): string[] {
+  const cells = report.cells.filter((c) => c.kind === 'catch-up');
+  const share = (cell: Cell, part: (phases: Phases) => number) =>
+    cell.runs.every((run) => run.phases)
+      ? percent(
+          cell.runs.reduce((sum, run) => sum + part(run.phases!) / run.seconds, 0),
+          cell.runs.length,
+        )
+      : '';
+  // Average number of the database's connections running a statement: with one thing at a
+  // time in flight, the share of the wall-clock time PostgreSQL was working.
+  const working = (cell: Cell) =>
+    percent(
+      cell.runs.reduce(
+        (sum, run) =>
+          sum +
+          Object.entries(run.waits ?? {})
+            .filter(([what]) => what.startsWith('active'))
+            .reduce((s, [, n]) => s + n, 0),
+        0,
+      ),
+      cell.runs.length,
+    );
+  const cpu = (cell: Cell) => (cell.runs.reduce((sum, run) => sum + run.clientCpu, 0) / cell.runs.length).toFixed(2);
+  return [
+    '| contender | events per transaction / page | events/s | vs raw SELECT | in readLog | in handlers | rest | PostgreSQL working | benchmark process CPU |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...cells.map(
+      (cell) =>
+        `| ${cell.contender} | ${number(cell.batch)} | ${number(cell.eventsPerSecond)} | ${cell.ratioToRaw.toFixed(3)}x | ` +
+        `${share(cell, (p) => p.readLog)} | ${share(cell, (p) => p.handlers)} | ${share(cell, (p) => p.rest)} | ` +
+        `${working(cell)} | ${cpu(cell)} cores |`,
+    ),
+  ];
+}
+
 export async function markdown(report: Report): Promise<string> {
-  const { machine, postgres, options } = report;
+  const { machine, postgres, options, catchUp } = report;
   const { fsync, synchronous_commit, shared_buffers } = postgres.settings;
   const batch = report.cells.find((c) => c.kind === 'batch');
   const spread = (cell: Report['cells'][number]) => {
@@ -99,8 +157,12 @@ export async function markdown(report: Report): Promise<string> {
       `on top of a ${number(options.logEvents)}-event log. ` +
       `The benchmark runs on the same machine as PostgreSQL; load average ${machine.loadAverage.atStart.toFixed(1)} ` +
       `at the start. Widest spread between the runs of a cell: ${(spread(widest) * 100).toFixed(0)}% ` +
-      `of its median (${widest.contender}, ${plural(widest.writers, widest.kind === 'log read' ? 'reader' : 'writer')}` +
-      `${widest.kind === 'batch' ? `, ${widest.batch}-event appends` : ''}).`,
+      `of its median (${widest.contender}, ` +
+      (widest.kind === 'catch-up'
+        ? `catch-up, ${number(widest.batch)} events per ${widest.contender === RAW_SELECT ? 'page' : 'transaction'}`
+        : `${plural(widest.writers, widest.kind === 'log read' ? 'reader' : 'writer')}` +
+          `${widest.kind === 'batch' ? `, ${widest.batch}-event appends` : ''}`) +
+      ').',
     '',
     '## Single-event appends',
     '',
@@ -123,6 +185,31 @@ export async function markdown(report: Report): Promise<string> {
     '',
     '- raw: `SELECT … WHERE position > $1 ORDER BY position LIMIT 1000`; ' +
       'chronicle: `PostgresEventStore.readLog` (adds the `pg_snapshot_xmin` filter and maps rows to events)',
+    '',
+    `## Projection catch-up: rebuilding account summaries from a ${number(catchUp.events)}-event log`,
+    '',
+    ...catchUpTable(report),
+    '',
+    `- the log: ${number(catchUp.accounts)} Account streams of ${catchUp.eventsPerAccount} events ` +
+      `(AccountOpened, then MoneyDeposited and MoneyWithdrawn that never overdraw), appended through ` +
+      `\`PostgresEventStore.append\` by ${catchUp.writers} writers, ${catchUp.eventsPerAppend} events per append to a random account, ` +
+      `in a database of its own on the same server (seeded in ${catchUp.seedSeconds.toFixed(1)} s)`,
+    '- chronicle rebuild: `rebuildView` of the account-summaries projection, as `npm run projections:rebuild` runs it ' +
+      '(its real handlers and `@Follower` metadata, a TypeORM DataSource with the app options, the store on its pool): ' +
+      'fresh tables, the log from position 0 in transactions of that many events, then the switch-over; ' +
+      'events/s = events processed / wall-clock seconds of the whole rebuild. Each run is checked after it: one ' +
+      'row per account, balances summing to deposits minus withdrawals, every account at its last version, ' +
+      "the follower's checkpoint at the head of the log",
+    '- raw SELECT: `SELECT … FROM events WHERE position > $1 ORDER BY position LIMIT 1000` through pg, ' +
+      'the rows left unprocessed: the ceiling',
+    '- in readLog / in handlers: wall-clock time inside `PostgresEventStore.readLog` and inside the handlers ' +
+      '(each a round trip to PostgreSQL through TypeORM); rest: BEGIN, `SET LOCAL search_path`, COMMIT, ' +
+      'rebuilding event objects, creating the tables and the switch-over',
+    `- a bare round trip to PostgreSQL (a prepared \`SELECT 1\` on a pooled connection) took ` +
+      `${Math.round(median(catchUp.roundTripMicros))} µs (median): one per event caps a handler that ` +
+      `issues a statement per event at ${number(1e6 / median(catchUp.roundTripMicros))} events/s`,
+    "- PostgreSQL working: the average number of the database's connections running a statement, sampled every " +
+      '100 ms; benchmark process CPU: its user + system time over the wall-clock time',
     '',
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

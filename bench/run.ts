@@ -1,4 +1,17 @@
+import { Logger } from '@nestjs/common';
 import os from 'node:os';
+import {
+  CATCH_UP_ENTITIES,
+  checkAccountLog,
+  CHRONICLE_REBUILD,
+  RAW_SELECT,
+  rebuildSummaries,
+  roundTrip,
+  seedAccountLog,
+  selectAccountLog,
+  type AccountLog,
+  type CatchUpRun,
+} from './catch-up.js';
 import { openBenchDatabase } from './database.js';
 import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
 import { sampleWaits } from './waits.js';
@@ -31,7 +44,16 @@ const options: Report['options'] = {
   payloadBytes: PAYLOAD_BYTES,
   logEvents: quick ? 20_000 : 100_000,
   logPage: 1000,
+  catchUp: {
+    accounts: quick ? 200 : 1000,
+    eventsPerAccount: 100,
+    eventsPerAppend: 10,
+    batchSizes: [500, 2000], // 500: the app's default FOLLOWER_BATCH_SIZE
+    page: 1000,
+  },
 };
+// rebuildView logs its progress; the benchmark prints its own lines.
+Logger.overrideLogger(['warn', 'error']);
 
 interface Planned {
   kind: Kind;
@@ -56,7 +78,7 @@ const rotation: Planned[] = [
 
 const cells = new Map<string, Cell>();
 function record(kind: Kind, contender: string, writers: number, batch: number, run: Cell['runs'][number]): void {
-  const key = `${kind}/${contender}/${writers}`;
+  const key = `${kind}/${contender}/${writers}/${batch}`;
   if (!cells.has(key)) cells.set(key, { kind, contender, writers, batch, runs: [] });
   cells.get(key)!.runs.push(run);
 }
@@ -139,6 +161,54 @@ try {
     }
   }
 
+  // W5, projection catch-up: a log of Account streams in a database of its own, so that
+  // the projection sees only events of its context and the append cells' log stays as it was.
+  const { accounts, eventsPerAccount, eventsPerAppend, batchSizes, page } = options.catchUp;
+  console.log(`catch-up: seeding ${accounts} accounts of ${eventsPerAccount} events in a database of its own`);
+  const catchUpDb = await db.freshDatabase(CATCH_UP_ENTITIES);
+  let accountLog: AccountLog;
+  const roundTripMicros: number[] = [];
+  try {
+    const seeding = catchUpDb.pool(8);
+    accountLog = await seedAccountLog(seeding, accounts, eventsPerAccount, eventsPerAppend).finally(() =>
+      seeding.end(),
+    );
+    await checkAccountLog(catchUpDb.control, accountLog);
+    console.log(
+      `catch-up: ${accountLog.events.toLocaleString('en-US')} events seeded in ${accountLog.seedSeconds.toFixed(1)} s`,
+    );
+    const log = accountLog;
+    const contenders: { name: string; batch: number; run: () => Promise<CatchUpRun> }[] = [
+      ...batchSizes.map((batch) => ({
+        name: CHRONICLE_REBUILD,
+        batch,
+        run: () => rebuildSummaries(catchUpDb, log, batch),
+      })),
+      { name: RAW_SELECT, batch: page, run: () => selectAccountLog(catchUpDb, log, page) },
+    ];
+    for (let rep = 1; rep <= options.repetitions; rep++) {
+      const micros = await roundTrip(catchUpDb);
+      roundTripMicros.push(micros);
+      console.log(`catch-up rep ${rep} round trip (SELECT 1)    ${micros.toFixed(0)} µs median`);
+      for (const contender of contenders) {
+        await db.checkpoint();
+        const run = await contender.run();
+        record('catch-up', contender.name, 1, contender.batch, run);
+        const phases = run.phases
+          ? `  readLog ${run.phases.readLog.toFixed(1)} s, handlers ${run.phases.handlers.toFixed(1)} s, ` +
+            `rest ${run.phases.rest.toFixed(1)} s`
+          : '';
+        console.log(
+          `catch-up rep ${rep} ${`${contender.name} x${contender.batch}`.padEnd(24)} ` +
+            `${Math.round(run.eventsPerSecond).toLocaleString('en-US').padStart(7)} ev/s in ${run.seconds.toFixed(1)} s  ` +
+            `cpu ${run.clientCpu.toFixed(1)} client / ${run.machineCpu.toFixed(1)} all${phases}`,
+        );
+      }
+    }
+  } finally {
+    await catchUpDb.close();
+  }
+
   const cpus = os.cpus();
   const report: Report = {
     startedAt,
@@ -154,6 +224,7 @@ try {
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
     },
     postgres: db.server,
+    catchUp: { ...accountLog, roundTripMicros },
     cells: summarise([...cells.values()]),
   };
   const table = await markdown(report);

@@ -11,15 +11,20 @@ const SAMPLE = `
 /**
  * Samples what the writers' backends wait on while a cell runs, to tell a queue on the
  * critical section (Lock:advisory) from one on the WAL flush (LWLock:WALWrite, IO:WALSync).
- * Resolves to the average number of backends in each state.
+ * Resolves to the average number of backends in each state. `sample` may group otherwise
+ * (it must answer rows of { what, n }).
  */
-export function sampleWaits(control: pg.Client, intervalMs = 100): { stop(): Promise<Record<string, number>> } {
+export function sampleWaits(
+  control: pg.Client,
+  intervalMs = 100,
+  sample = SAMPLE,
+): { stop(): Promise<Record<string, number>> } {
   const totals = new Map<string, number>();
   let samples = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await control.query<{ what: string; n: number }>(SAMPLE);
+      const { rows } = await control.query<{ what: string; n: number }>(sample);
       samples++;
       for (const { what, n } of rows) totals.set(what, (totals.get(what) ?? 0) + n);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));

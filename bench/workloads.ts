@@ -164,7 +164,7 @@ function idleAndTotal(): [number, number] {
   return [idle, cpus.reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.idle + t.irq, 0)];
 }
 
-async function timed(work: () => Promise<number>): Promise<Run> {
+export async function timed(work: () => Promise<number>): Promise<Run> {
   const cpu = process.cpuUsage();
   const [idle, total] = idleAndTotal();
   const start = performance.now();

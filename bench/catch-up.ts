@@ -1,0 +1,314 @@
+import 'reflect-metadata';
+import type pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ACCOUNT_SUMMARIES,
+  AccountSummariesProjection,
+} from '../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
+import { AccountSummary } from '../src/contexts/accounts/infrastructure/account-summaries/account-summary.entity.js';
+import { StatementLine } from '../src/contexts/accounts/infrastructure/account-statements/statement-line.entity.js';
+import { AccountOpened } from '../src/contexts/accounts/domain/events/account-opened.event.js';
+import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
+import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
+import { EventRegistry } from '../src/event-sourcing/domain/event-registry.js';
+import type { NewEvent, StoredEvent } from '../src/event-sourcing/store/event-store.js';
+import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import {
+  FOLLOWER,
+  handlersOf,
+  type FollowerHandler,
+  type FollowerMetadata,
+} from '../src/event-sourcing/subscriptions/follower.decorator.js';
+import { rebuildView } from '../src/event-sourcing/subscriptions/view-rebuild.js';
+import type { FreshDatabase } from './database.js';
+import { sampleWaits } from './waits.js';
+import { rawReader, readLog, timed, type Run } from './workloads.js';
+
+/** What the catch-up database's DataSource needs to know, as the app's does. */
+export const CATCH_UP_ENTITIES = [AccountSummary, StatementLine];
+export const CHRONICLE_REBUILD = 'chronicle rebuild';
+export const RAW_SELECT = 'raw SELECT';
+
+const STREAM_TYPE = 'Account';
+const SEED_WRITERS = 8;
+
+/** The seeded log of Account streams, and what the account summaries must add up to. */
+export interface AccountLog {
+  events: number;
+  accounts: number;
+  eventsPerAccount: number;
+  eventsPerAppend: number;
+  /** Concurrent seeding writers. */
+  writers: number;
+  /** Sums of the MoneyDeposited and MoneyWithdrawn amounts, in cents. */
+  deposited: number;
+  withdrawn: number;
+  seedSeconds: number;
+}
+
+/** Where a rebuild's time went: inside `readLog`, inside the handlers (by event type), and the rest. */
+export interface Phases {
+  readLog: number;
+  handlers: number;
+  /** Transactions (BEGIN, SET LOCAL, COMMIT), dispatch, creating the tables and the switch-over. */
+  rest: number;
+  handlersByType: Record<string, number>;
+}
+
+export type CatchUpRun = Run & { waits: Record<string, number>; phases?: Phases };
+
+interface Account {
+  id: string;
+  owner: string;
+  version: number;
+  balance: number;
+  left: number;
+}
+
+const record = (event: object, correlationId: string): NewEvent => ({
+  id: uuidv7(),
+  ...EventRegistry.toRecord(event),
+  metadata: { correlationId, causationId: uuidv7() },
+});
+
+/**
+ * Fills a fresh log with Account streams as the accounts context writes them: an
+ * AccountOpened, then deposits and withdrawals that never overdraw (overdraft limit 0).
+ * Each of 8 writers appends `eventsPerAppend` events at a time to a random one of its own
+ * accounts, through PostgresEventStore, so streams interleave in the log and every
+ * append is a transaction of its own, with a real transaction id.
+ */
+export async function seedAccountLog(
+  pool: pg.Pool,
+  accounts: number,
+  eventsPerAccount: number,
+  eventsPerAppend: number,
+): Promise<AccountLog> {
+  const store = new PostgresEventStore(pool);
+  const all: Account[] = Array.from({ length: accounts }, (_, n) => ({
+    id: uuidv7(),
+    owner: `Owner ${n + 1}`,
+    version: 0,
+    balance: 0,
+    left: eventsPerAccount,
+  }));
+  let deposited = 0;
+  let withdrawn = 0;
+  const next = (account: Account): object => {
+    if (account.version === 0) return new AccountOpened(account.owner, 'EUR', 0);
+    const amount = 100 * (1 + Math.floor(Math.random() * 500));
+    if (Math.random() < 0.4 && amount <= account.balance) {
+      account.balance -= amount;
+      withdrawn += amount;
+      return new MoneyWithdrawn(amount);
+    }
+    account.balance += amount;
+    deposited += amount;
+    return new MoneyDeposited(amount);
+  };
+  const writer = async (w: number) => {
+    const own = all.filter((_, n) => n % SEED_WRITERS === w);
+    while (own.length > 0) {
+      const pick = Math.floor(Math.random() * own.length);
+      const account = own[pick];
+      const correlationId = uuidv7();
+      const events: NewEvent[] = [];
+      for (let i = Math.min(eventsPerAppend, account.left); i > 0; i--) {
+        events.push(record(next(account), correlationId));
+        account.version++;
+        account.left--;
+      }
+      await store.append({
+        streamId: account.id,
+        streamType: STREAM_TYPE,
+        expectedVersion: account.version - events.length,
+        events,
+      });
+      if (account.left === 0) own.splice(pick, 1);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: SEED_WRITERS }, (_, w) => writer(w)));
+  const seedSeconds = (performance.now() - start) / 1000;
+  return {
+    events: accounts * eventsPerAccount,
+    accounts,
+    eventsPerAccount,
+    eventsPerAppend,
+    writers: SEED_WRITERS,
+    deposited,
+    withdrawn,
+    seedSeconds,
+  };
+}
+
+class CatchUpCheckError extends Error {}
+
+function expectEqual(what: string, actual: unknown, expected: unknown): void {
+  if (String(actual) !== String(expected)) {
+    throw new CatchUpCheckError(`catch-up check failed: ${what} is ${actual}, expected ${expected}`);
+  }
+}
+
+/** The seeded log holds what the seeder meant to write; then vacuums and analyses it, as the main log. */
+export async function checkAccountLog(control: pg.Client, log: AccountLog): Promise<void> {
+  const { rows } = await control.query(
+    `SELECT count(*)::integer AS events,
+            count(*) FILTER (WHERE type = 'AccountOpened')::integer AS accounts,
+            count(DISTINCT stream_id)::integer AS streams,
+            coalesce(sum((data->>'amount')::bigint) FILTER (WHERE type = 'MoneyDeposited'), 0)::text AS deposited,
+            coalesce(sum((data->>'amount')::bigint) FILTER (WHERE type = 'MoneyWithdrawn'), 0)::text AS withdrawn
+       FROM events WHERE stream_type = $1`,
+    [STREAM_TYPE],
+  );
+  const [row] = rows;
+  expectEqual('the number of events in the seeded log', row.events, log.events);
+  expectEqual('the number of AccountOpened events', row.accounts, log.accounts);
+  expectEqual('the number of Account streams', row.streams, log.accounts);
+  expectEqual('the sum of deposits in the log', row.deposited, log.deposited);
+  expectEqual('the sum of withdrawals in the log', row.withdrawn, log.withdrawn);
+  await control.query('VACUUM (ANALYZE) events');
+}
+
+/** account_summaries after a rebuild: one row per account, balances that add up, every account at its last version. */
+export async function checkSummaries(control: pg.Client, log: AccountLog): Promise<void> {
+  const { rows } = await control.query(
+    `SELECT count(*)::integer AS accounts, coalesce(sum(balance), 0)::text AS balance,
+            count(*) FILTER (WHERE version <> $1)::integer AS behind,
+            count(*) FILTER (WHERE balance < 0)::integer AS overdrawn
+       FROM account_summaries`,
+    [log.eventsPerAccount],
+  );
+  const [row] = rows;
+  expectEqual('the number of account_summaries rows', row.accounts, log.accounts);
+  expectEqual('the sum of balances', row.balance, log.deposited - log.withdrawn);
+  expectEqual(`the number of accounts not at version ${log.eventsPerAccount}`, row.behind, 0);
+  expectEqual('the number of overdrawn accounts', row.overdrawn, 0);
+  const leftover = await control.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
+  expectEqual('the number of rebuild schemas left behind', leftover.rowCount, 0);
+}
+
+/** The store the app builds, on the DataSource's own pool, timing its log reads. */
+class TimedStore extends PostgresEventStore {
+  seconds = 0;
+
+  override async readLog(after: number, limit: number): Promise<StoredEvent[]> {
+    const start = performance.now();
+    try {
+      return await super.readLog(after, limit);
+    } finally {
+      this.seconds += (performance.now() - start) / 1000;
+    }
+  }
+}
+
+function timedHandlers(handlers: Map<string, FollowerHandler>) {
+  const seconds = new Map<string, number>();
+  const timedMap = new Map(
+    [...handlers].map(([type, handler]): [string, FollowerHandler] => [
+      type,
+      async (event, context) => {
+        const start = performance.now();
+        try {
+          await handler(event, context);
+        } finally {
+          seconds.set(type, (seconds.get(type) ?? 0) + (performance.now() - start) / 1000);
+        }
+      },
+    ]),
+  );
+  return { handlers: timedMap, seconds };
+}
+
+// The pool's connections by what they do: 'idle in transaction' is the rebuild's
+// transaction waiting for the benchmark process (its handlers, or a readLog on another connection).
+const BY_STATE = `
+  SELECT CASE WHEN state = 'active' THEN 'active ' || coalesce(wait_event_type || ':' || wait_event, 'CPU')
+              ELSE state END AS what,
+         count(*)::integer AS n
+    FROM pg_stat_activity
+   WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+     AND state <> 'idle'
+   GROUP BY 1`;
+
+const dataSourcePool = (dataSource: DataSource): pg.Pool =>
+  (dataSource.driver as unknown as { master: pg.Pool }).master;
+
+/**
+ * `chronicle rebuild` of the account-summaries view, as `npm run projections:rebuild` runs it:
+ * the projection's real handlers and @Follower metadata, the app's DataSource and store.
+ * Then checks the view it switched to.
+ */
+export async function rebuildSummaries(db: FreshDatabase, log: AccountLog, batchSize: number): Promise<CatchUpRun> {
+  const metadata = Reflect.getMetadata(FOLLOWER.KEY, AccountSummariesProjection) as FollowerMetadata | undefined;
+  if (metadata?.name !== ACCOUNT_SUMMARIES) throw new Error('AccountSummariesProjection has no @Follower metadata');
+  // The follower's row, as the app inserts it at start; the switch-over moves its checkpoint.
+  await db.control.query('INSERT INTO followers (name) VALUES ($1) ON CONFLICT DO NOTHING', [metadata.name]);
+  const store = new TimedStore(dataSourcePool(db.dataSource));
+  const { handlers, seconds } = timedHandlers(handlersOf(new AccountSummariesProjection()));
+  const waits = sampleWaits(db.control, 100, BY_STATE);
+  let run: Run;
+  try {
+    run = await timed(async () => {
+      const result = await rebuildView(metadata, handlers, store, db.dataSource, batchSize);
+      expectEqual('the number of events the rebuild processed', result.events, log.events);
+      return result.events;
+    });
+  } finally {
+    await waits.stop();
+  }
+  await checkSummaries(db.control, log);
+  const checkpoint = await db.control.query('SELECT position::text FROM followers WHERE name = $1', [metadata.name]);
+  const head = await db.control.query('SELECT max(position)::text AS head FROM events');
+  expectEqual("the follower's checkpoint after the switch-over", checkpoint.rows[0].position, head.rows[0].head);
+  const handlersSeconds = [...seconds.values()].reduce((a, b) => a + b, 0);
+  return {
+    ...run,
+    waits: await waits.stop(),
+    phases: {
+      readLog: store.seconds,
+      handlers: handlersSeconds,
+      rest: run.seconds - store.seconds - handlersSeconds,
+      handlersByType: Object.fromEntries(seconds),
+    },
+  };
+}
+
+/** The ceiling: the same rows through pg in pages, nothing done with them. */
+export async function selectAccountLog(db: FreshDatabase, log: AccountLog, page: number): Promise<CatchUpRun> {
+  const pool = db.pool(1);
+  try {
+    await pool.query('SELECT 1'); // connect before the clock starts
+    const waits = sampleWaits(db.control, 100, BY_STATE);
+    try {
+      const run = await readLog(pool, rawReader, log.events, page);
+      return { ...run, waits: await waits.stop() };
+    } finally {
+      await waits.stop();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Median microseconds of a bare round trip (a prepared `SELECT 1`) on a pooled connection: what each handler call costs at least. */
+export async function roundTrip(db: FreshDatabase, count = 2000): Promise<number> {
+  const pool = db.pool(1);
+  const client = await pool.connect();
+  try {
+    const ping = { name: 'bench_ping', text: 'SELECT 1' };
+    await client.query(ping);
+    const micros: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const start = performance.now();
+      await client.query(ping);
+      micros.push((performance.now() - start) * 1000);
+    }
+    micros.sort((a, b) => a - b);
+    return micros[micros.length >> 1];
+  } finally {
+    client.release();
+    await pool.end();
+  }
+}
