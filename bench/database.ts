@@ -4,9 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { databaseOptions } from '../src/database/database-options.js';
+import { openDataSource } from '../src/database/open-data-source.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 
 /** The raw contenders' table: the columns, keys and identity of `events`, without the append function. */
@@ -130,8 +131,7 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   try {
     await asAdmin(admin, `CREATE DATABASE ${name}`);
     const options = databaseOptions(url, config.database);
-    const dataSource = new DataSource(options);
-    await dataSource.initialize(); // runs the migrations, as at app start
+    const dataSource = await openDataSource(options); // migrates, as at app start
     await dataSource.destroy();
 
     control = new pg.Client({ connectionString: url });
@@ -175,8 +175,7 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
         const siblingUrl = urlOf(sibling);
         siblings.add(sibling);
         await asAdmin(admin, `CREATE DATABASE ${sibling}`);
-        const dataSource = new DataSource({ ...databaseOptions(siblingUrl, config.database), entities });
-        await dataSource.initialize(); // runs the migrations, as at app start
+        const dataSource = await openDataSource({ ...databaseOptions(siblingUrl, config.database), entities });
         const siblingControl = new pg.Client({ connectionString: siblingUrl });
         await siblingControl.connect().catch(async (error: Error) => {
           await dataSource.destroy();

@@ -4,6 +4,7 @@ import type { AppConfig } from './config/app-config.js';
 import { AccountsModule } from './contexts/accounts/accounts.module.js';
 import { TransfersModule } from './contexts/transfers/transfers.module.js';
 import { databaseOptions } from './database/database-options.js';
+import { openDataSource } from './database/open-data-source.js';
 import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
 import { HealthController } from './health/health.controller.js';
 
@@ -14,7 +15,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
+          dataSourceFactory: (options) => openDataSource(options!),
+        }),
         EventSourcingModule.forRoot({
           commandRetries: config.commandRetries,
           followers: config.followers,

@@ -13,6 +13,5 @@ const server = await openDatabaseServer(config, console.log, { shareRunning: tru
 
 export default new DataSource({
   ...databaseOptions(server.url, config.database),
-  migrationsRun: false,
   entities: [new URL('../**/*.entity.js', import.meta.url).pathname],
 });

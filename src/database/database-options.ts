@@ -2,13 +2,15 @@ import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import type { AppConfig } from '../config/app-config.js';
 
-/** TypeORM options for one PostgreSQL URL. Migrations run at start; the schema is never synchronised from entities. */
+/**
+ * TypeORM options for one PostgreSQL URL. Migrations run through openDataSource (under a
+ * lock); the schema is never synchronised from entities.
+ */
 export function databaseOptions(url: string, config: AppConfig['database']): DataSourceOptions {
   return {
     type: 'postgres',
     url,
     migrations,
-    migrationsRun: true,
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error', 'migration'],

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { openDataSource } from '../../src/database/open-data-source.js';
 
 export interface TestDatabase {
   url: string;
@@ -41,8 +42,7 @@ export async function createMigratedDatabase(): Promise<{
   drop(): Promise<void>;
 }> {
   const database = await createTestDatabase();
-  const dataSource = new DataSource(databaseOptions(database.url, { ...loadConfig({}).database, poolSize: 40 }));
-  await dataSource.initialize();
+  const dataSource = await openDataSource(databaseOptions(database.url, { ...loadConfig({}).database, poolSize: 40 }));
   return {
     dataSource,
     pool: (dataSource.driver as unknown as { master: pg.Pool }).master,
