@@ -10,6 +10,7 @@ import {
   logPositions,
   positionOf,
   recordSeen,
+  seenView,
   seenPositions,
   startApp,
   storedFollower,
@@ -25,35 +26,11 @@ const LATE = 'test-follower-late';
 const WATCHER = 'test-follower-watcher';
 const EFFECTS = 'test-follower-effects';
 
-@Follower(EARLY)
-class EarlyView {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
+const EarlyView = seenView(EARLY);
 
-  @Handles(Noted)
-  async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
-    await recordSeen(manager, EARLY, envelope, this.instance);
-  }
-}
+const LateView = seenView(LATE);
 
-@Follower(LATE)
-class LateView {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-
-  @Handles(Noted)
-  async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
-    await recordSeen(manager, LATE, envelope, this.instance);
-  }
-}
-
-@Follower(WATCHER)
-class Watcher {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-
-  @Handles(Noted)
-  async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
-    await recordSeen(manager, WATCHER, envelope, this.instance);
-  }
-}
+const Watcher = seenView(WATCHER);
 
 /** Holds the handler at note `n` until released. */
 const gate = { n: -1, reached: deferred(), released: deferred() };

@@ -9,6 +9,7 @@ import {
   logPositions,
   positionOf,
   recordSeen,
+  seenView,
   seenPositions,
   startApp,
   storedFollower,
@@ -38,15 +39,7 @@ class FragileView {
   }
 }
 
-@Follower(STURDY)
-class SturdyView {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-
-  @Handles(Noted)
-  async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
-    await recordSeen(manager, STURDY, envelope, this.instance);
-  }
-}
+const SturdyView = seenView(STURDY);
 
 let db: FollowerDatabase;
 const apps: FollowerApp[] = [];

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
+import { Inject, Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type pg from 'pg';
@@ -12,6 +12,7 @@ import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decora
 import { EventSourcingModule } from '../../src/event-sourcing/event-sourcing.module.js';
 import { EventStore, type StoredEvent } from '../../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { Follower, Handles, type FollowerContext } from '../../src/event-sourcing/subscriptions/follower.decorator.js';
 import type { FollowerError } from '../../src/event-sourcing/subscriptions/follower-loop.js';
 import { FollowersService, type FollowerStatus } from '../../src/event-sourcing/subscriptions/followers.service.js';
 import { createMigratedDatabase } from '../support/test-database.js';
@@ -67,6 +68,20 @@ export async function recordSeen(
     'INSERT INTO seen (follower, event_id, position, handled_by, checkpoint_then) VALUES ($1, $2, $3, $4, $5)',
     [follower, envelope.id, envelope.position, instance, checkpointThen],
   );
+}
+
+/** A transactional follower that records every Noted event it sees in `seen` under `name`. */
+export function seenView(name: string): new (instance: string) => object {
+  @Follower(name)
+  class SeenView {
+    constructor(@Inject(INSTANCE) private readonly instance: string) {}
+
+    @Handles(Noted)
+    async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
+      await recordSeen(manager, name, envelope, this.instance);
+    }
+  }
+  return SeenView;
 }
 
 export interface FollowerApp {

@@ -1,12 +1,8 @@
-import { Inject } from '@nestjs/common';
-import { Follower, Handles, type FollowerContext } from '../../src/event-sourcing/subscriptions/follower.decorator.js';
 import {
-  INSTANCE,
-  Noted,
   appendNoted,
   followerDatabase,
   logPositions,
-  recordSeen,
+  seenView,
   seenPositions,
   startApp,
   waitForHead,
@@ -17,15 +13,7 @@ import {
 
 const SHARED = 'test-follower-shared';
 
-@Follower(SHARED)
-class SharedView {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-
-  @Handles(Noted)
-  async noted(_: Noted, { envelope, manager }: FollowerContext): Promise<void> {
-    await recordSeen(manager, SHARED, envelope, this.instance);
-  }
-}
+const SharedView = seenView(SHARED);
 
 let db: FollowerDatabase;
 const apps = new Map<string, FollowerApp>();
