@@ -62,7 +62,8 @@ describe('an account with a history', () => {
           streamType: 'Account',
           version: expect.any(Number),
           type: expect.any(String),
-          schemaVersion: 1,
+          // AccountOpened is at schema version 2 since it gained `currency`.
+          schemaVersion: event.type === 'AccountOpened' ? 2 : 1,
           data: expect.any(Object),
           metadata: expect.objectContaining({ correlationId: expect.any(String), causationId: expect.any(String) }),
           recordedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),

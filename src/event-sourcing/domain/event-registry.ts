@@ -4,10 +4,20 @@ import { UnknownEventError } from './errors.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventClass = abstract new (...args: any[]) => object;
 
+/** Turns the data of one schema version of an event into the data of the next version. */
+export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+
+/** Upcasters by the schema version they read: `{ 1: v1ToV2, 2: v2ToV3 }`. */
+export type Upcasters = Readonly<Record<number, Upcaster>>;
+
 export interface EventTypeInfo {
   type: string;
+  /** The current schema version: the shape of the class's fields. */
   schemaVersion: number;
   eventClass: EventClass;
+  /** Former names of the type, still found in stored events. */
+  aliases?: readonly string[];
+  upcasters?: Upcasters;
 }
 
 /** What an append needs to know about an event besides its data. */
@@ -18,7 +28,31 @@ export interface EventRecord {
 }
 
 const byType = new Map<string, EventTypeInfo>();
+const byAlias = new Map<string, EventTypeInfo>();
 const byClass = new Map<EventClass, EventTypeInfo>();
+
+function assertValid(info: EventTypeInfo): void {
+  const { type, schemaVersion, upcasters = {}, aliases = [] } = info;
+  if (!(Number.isInteger(schemaVersion) && schemaVersion >= 1)) {
+    throw new Error(`Event type "${type}": schema version ${schemaVersion} is not a whole number >= 1`);
+  }
+  for (const key of Object.keys(upcasters)) {
+    const from = Number(key);
+    if (!(Number.isInteger(from) && from >= 1 && from < schemaVersion)) {
+      throw new Error(`Event type "${type}": an upcaster reads version ${key}, not one of 1..${schemaVersion - 1}`);
+    }
+    // Each upcaster must lead on to the current version.
+    for (let next = from + 1; next < schemaVersion; next++) {
+      if (!upcasters[next]) throw new Error(`Event type "${type}": no upcaster reads version ${next}`);
+    }
+  }
+  for (const alias of aliases) {
+    const owner = byType.get(alias) ?? byAlias.get(alias);
+    if (alias === type || (owner && owner.eventClass !== info.eventClass)) {
+      throw new Error(`Event type "${type}": alias "${alias}" is already a name of ${owner?.type ?? type}`);
+    }
+  }
+}
 
 /**
  * The mapping between event classes and their stable stored names. Classes register
@@ -26,14 +60,21 @@ const byClass = new Map<EventClass, EventTypeInfo>();
  */
 export const EventRegistry = {
   register(info: EventTypeInfo): void {
-    const existing = byType.get(info.type);
+    const existing = byType.get(info.type) ?? byAlias.get(info.type);
     if (existing && existing.eventClass !== info.eventClass) {
       throw new Error(
         `Event type "${info.type}" is registered twice: ${existing.eventClass.name} and ${info.eventClass.name}`,
       );
     }
+    assertValid(info);
     byType.set(info.type, info);
+    for (const alias of info.aliases ?? []) byAlias.set(alias, info);
     byClass.set(info.eventClass, info);
+  },
+
+  /** The type stored under `type`, its current name or one of its aliases. */
+  lookup(type: string): EventTypeInfo | undefined {
+    return byType.get(type) ?? byAlias.get(type);
   },
 
   infoOfClass(eventClass: EventClass): EventTypeInfo {
@@ -51,18 +92,21 @@ export const EventRegistry = {
     return { type, schemaVersion, data: { ...event } as Record<string, unknown> };
   },
 
-  /** Rebuilds the event object of a stored record; `position` only names it in errors. */
+  /**
+   * Rebuilds the event object of a stored record in the current shape (the stores
+   * upcast what they read, see serialization/upcast.ts); `position` only names it in errors.
+   * @throws UnknownEventError for a type no class reads, or a schema version other than the current one
+   */
   fromRecord(record: EventRecord, position: number): object {
-    const info = byType.get(record.type);
+    const info = this.lookup(record.type);
     if (!info)
       throw new UnknownEventError(position, record.type, record.schemaVersion, 'no class is registered for this type');
     if (info.schemaVersion !== record.schemaVersion) {
-      throw new UnknownEventError(
-        position,
-        record.type,
-        record.schemaVersion,
-        `the code reads schema version ${info.schemaVersion} and no upcaster converts this one`,
-      );
+      const reason =
+        record.schemaVersion > info.schemaVersion
+          ? `the code reads schema version ${info.schemaVersion}, older than this one`
+          : `the code reads schema version ${info.schemaVersion} and no upcaster converts this one`;
+      throw new UnknownEventError(position, record.type, record.schemaVersion, reason);
     }
     return Object.assign(Object.create(info.eventClass.prototype as object) as object, record.data);
   },

@@ -75,6 +75,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (body.status === 503) {
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       this.logger.warn(`database unavailable: ${(error as Error).message}`);
+    } else if (error instanceof UnknownEventError) {
+      // The message names the stored event; a stack trace would add nothing.
+      this.logger.error(error.message);
     } else if (body.status >= 500) {
       this.logger.error((error as Error).stack ?? String(error));
     }

@@ -1,4 +1,5 @@
 import { ConcurrencyError } from '../domain/errors.js';
+import { upcast } from '../serialization/upcast.js';
 import {
   assertValidAppend,
   EventStore,
@@ -10,9 +11,11 @@ import {
   type StoredEvent,
 } from './event-store.js';
 
-// Copies keep callers from changing what is stored, as a database would.
+// Copies keep callers from changing what is stored, as a database would; reads are
+// upcast to the current shape of each type, as PostgresEventStore's are.
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-const copyEvent = (event: StoredEvent): StoredEvent => ({ ...copy(event), recordedAt: new Date(event.recordedAt) });
+const copyEvent = (event: StoredEvent): StoredEvent =>
+  upcast({ ...copy(event), recordedAt: new Date(event.recordedAt) });
 
 /**
  * The event store's contract in memory, for unit tests of aggregates and handlers.

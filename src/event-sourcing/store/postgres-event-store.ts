@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConcurrencyError } from '../domain/errors.js';
+import { upcast } from '../serialization/upcast.js';
 import {
   assertValidAppend,
   EventStore,
@@ -45,8 +46,9 @@ const FIND_IDEMPOTENCY = {
 
 const MAX_VERSION = 2_147_483_647;
 
+/** A row in the current shape of its event type (see {@link upcast}). */
 function toStoredEvent(row: QueryResultRow): StoredEvent {
-  return {
+  return upcast({
     id: row.event_id,
     position: Number(row.position),
     streamId: row.stream_id,
@@ -57,7 +59,7 @@ function toStoredEvent(row: QueryResultRow): StoredEvent {
     data: row.data,
     metadata: row.metadata,
     recordedAt: row.recorded_at,
-  };
+  });
 }
 
 /** The event store on PostgreSQL, through the pool the app's TypeORM DataSource opened. */
