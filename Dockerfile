@@ -2,7 +2,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# No install scripts: the image talks to the PostgreSQL in DATABASE_URL, so the embedded
+# server's binaries need no setup, and the node:20 image's npm 10 ignores allowScripts.
+RUN npm ci --ignore-scripts
 COPY . .
 RUN npx nest build && npm prune --omit=dev
 
