@@ -23,6 +23,7 @@ export class AppModule {
           commandRetries: config.commandRetries,
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,
+          snapshotEvery: config.snapshotEvery,
         }),
         AccountsModule,
         TransfersModule,

@@ -13,6 +13,8 @@ export interface AppConfig {
   followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
+  /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
+  snapshotEvery: { Account?: number };
 }
 
 export class ConfigError extends Error {}
@@ -53,5 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBackoffMs: integer(env, 'FOLLOWER_MAX_BACKOFF_MS', 30_000, 100, 3_600_000),
     },
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
   };
 }

@@ -12,6 +12,8 @@ import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
+import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
+import { SnapshotStore } from './store/snapshot-store.js';
 import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.service.js';
 import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from './event-sourcing.options.js';
 import { LOG_CHANNEL, LogWakeup } from './subscriptions/log-wakeup.js';
@@ -55,20 +57,34 @@ export class EventSourcingModule {
             new PostgresEventStore(poolOf(dataSource), () => wakeup.appended()),
           inject: [getDataSourceToken(), LogWakeup],
         },
+        {
+          provide: SnapshotStore,
+          useFactory: (dataSource: DataSource) => new PostgresSnapshotStore(poolOf(dataSource)),
+          inject: [getDataSourceToken()],
+        },
         FollowersService,
         Clock,
         IdGenerator,
       ],
-      exports: [EventStore, Clock, IdGenerator, FollowersService, LogWakeup, EVENT_SOURCING_OPTIONS],
+      exports: [EventStore, SnapshotStore, Clock, IdGenerator, FollowersService, LogWakeup, EVENT_SOURCING_OPTIONS],
     };
   }
 
   static forFeature(aggregateClasses: AggregateClass<EventSourcedAggregate>[]): DynamicModule {
     const providers: Provider[] = aggregateClasses.map((aggregateClass) => ({
       provide: aggregateRepositoryToken(aggregateClass),
-      useFactory: (store: EventStore, eventBus: EventBus, ids: IdGenerator, options: EventSourcingOptions) =>
-        new AggregateRepository(aggregateClass, store, eventBus, ids, options.commandRetries),
-      inject: [EventStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS],
+      useFactory: (
+        store: EventStore,
+        snapshots: SnapshotStore,
+        eventBus: EventBus,
+        ids: IdGenerator,
+        options: EventSourcingOptions,
+      ) =>
+        new AggregateRepository(aggregateClass, store, eventBus, ids, options.commandRetries, {
+          store: snapshots,
+          every: options.snapshotEvery?.[aggregateClass.streamType] ?? aggregateClass.snapshots?.every ?? 0,
+        }),
+      inject: [EventStore, SnapshotStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS],
     }));
     return { module: EventSourcingModule, providers, exports: providers };
   }

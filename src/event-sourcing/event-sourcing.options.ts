@@ -6,6 +6,11 @@ export interface EventSourcingOptions {
   followers: FollowersConfig;
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
+  /**
+   * Snapshot intervals by stream type, overriding the `every` of the class's static
+   * `snapshots`; 0 turns snapshots of that type off (neither written nor read).
+   */
+  snapshotEvery?: Record<string, number | undefined>;
 }
 
 export const EVENT_SOURCING_OPTIONS = Symbol('EventSourcingOptions');

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { EventBus } from '@nestjs/cqrs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregateNotFoundError, ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
-import type { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
 import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
+import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -13,6 +15,15 @@ import { KeyedMutex } from './keyed-mutex.js';
 export interface AggregateClass<A extends EventSourcedAggregate> {
   new (id: string): A;
   readonly streamType: string;
+  /** Present when the type takes snapshots (it then implements `toSnapshot` and `restore`). */
+  readonly snapshots?: SnapshotSettings;
+}
+
+/** Where a repository keeps snapshots and how often it writes one. */
+export interface RepositorySnapshots {
+  store: SnapshotStore;
+  /** A snapshot once this many events were saved since the one the aggregate was loaded from; 0: none. */
+  every: number;
 }
 
 /** Where to stop replaying: after a version, or after the last event recorded at or before an instant. */
@@ -30,6 +41,11 @@ type Result = Record<string, unknown>;
  */
 export class AggregateRepository<A extends EventSourcedAggregate> {
   private readonly mutex = new KeyedMutex();
+  private readonly logger = new Logger(`AggregateRepository<${this.aggregateClass.streamType}>`);
+  /** The version of the snapshot (0: none) each loaded aggregate started from. */
+  private readonly snapshotBase = new WeakMap<A, number>();
+  /** Snapshot writes still running; see {@link snapshotsWritten}. */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
     private readonly aggregateClass: AggregateClass<A>,
@@ -37,14 +53,33 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     private readonly eventBus: EventBus,
     private readonly ids: IdGenerator,
     private readonly retries: number,
+    private readonly snapshots?: RepositorySnapshots,
   ) {}
 
-  /** The aggregate rebuilt from its events, or undefined if it has none (at that point in time). */
+  /**
+   * The aggregate rebuilt from its newest usable snapshot (at or below the point in
+   * time, in the current snapshot version) and the events after it, or from all its
+   * events; undefined if it has none (at that point in time).
+   */
   async load(id: string, at: PointInTime = {}): Promise<A | undefined> {
-    const events = await this.store.readStream(id, { toVersion: at.version, recordedAtOrBefore: at.asOf });
-    // An id of another aggregate type is not an id of this one.
-    if (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType) return undefined;
+    const snapshot = await this.findSnapshot(id, at);
+    const events = await this.store.readStream(id, {
+      fromVersion: snapshot ? snapshot.version + 1 : undefined,
+      toVersion: at.version,
+      recordedAtOrBefore: at.asOf,
+    });
+    // An id of another aggregate type is not an id of this one (snapshots are found by type).
+    if (!snapshot && (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType)) return undefined;
     const aggregate = new this.aggregateClass(id);
+    if (snapshot) {
+      aggregate.restoreSnapshot({
+        version: snapshot.version,
+        createdAt: snapshot.firstRecordedAt,
+        updatedAt: snapshot.recordedAt,
+        state: snapshot.state,
+      });
+    }
+    this.snapshotBase.set(aggregate, snapshot?.version ?? 0);
     aggregate.replay(
       events.map((e) => ({
         event: EventRegistry.fromRecord(e, e.position),
@@ -53,6 +88,11 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
       })),
     );
     return aggregate;
+  }
+
+  /** Resolves once every snapshot write started so far has finished (for tests and shutdown). */
+  async snapshotsWritten(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
   }
 
   /** Like {@link load}, but a missing aggregate is an {@link AggregateNotFoundError}. */
@@ -148,7 +188,64 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     });
     aggregate.markSaved(appended.version, appended.recordedAt);
     this.eventBus.publishAll(pending);
+    this.snapshotIfDue(aggregate);
     return { id: aggregate.id, version: appended.version, position: appended.position, result };
+  }
+
+  private get snapshotVersion(): number | undefined {
+    const settings = this.aggregateClass.snapshots;
+    return settings && this.snapshots && this.snapshots.every > 0 ? settings.version : undefined;
+  }
+
+  /** A snapshot is a shortcut: when it cannot be read, loading replays every event instead. */
+  private async findSnapshot(id: string, at: PointInTime): Promise<Snapshot | undefined> {
+    const schemaVersion = this.snapshotVersion;
+    if (schemaVersion === undefined) return undefined;
+    try {
+      return await this.snapshots!.store.findLatest(id, {
+        streamType: this.aggregateClass.streamType,
+        schemaVersion,
+        maxVersion: at.version,
+        recordedAtOrBefore: at.asOf,
+      });
+    } catch (error) {
+      this.logger.error(`Reading a snapshot of ${id} failed; replaying all its events`, (error as Error).stack);
+      return undefined;
+    }
+  }
+
+  /**
+   * After a commit: writes a snapshot once `every` events were saved since the one the
+   * aggregate was loaded from (so an ignored, outdated snapshot is replaced on the next
+   * save). Not awaited: the command neither waits for it nor fails with it; errors are logged.
+   */
+  private snapshotIfDue(aggregate: A): void {
+    const schemaVersion = this.snapshotVersion;
+    if (schemaVersion === undefined) return;
+    const base = this.snapshotBase.get(aggregate) ?? 0;
+    if (aggregate.persistedVersion - base < this.snapshots!.every) return;
+    const write = (async () => {
+      // The state is taken now, on the command's path, before anything else can touch the aggregate.
+      const taken = aggregate.takeSnapshot();
+      this.snapshotBase.set(aggregate, taken.version);
+      await this.snapshots!.store.save({
+        streamId: aggregate.id,
+        streamType: this.aggregateClass.streamType,
+        version: taken.version,
+        schemaVersion,
+        state: taken.state,
+        firstRecordedAt: taken.createdAt,
+        recordedAt: taken.updatedAt,
+      });
+    })()
+      .catch((error: unknown) => {
+        this.logger.error(
+          `Writing a snapshot of ${aggregate.id} at version ${aggregate.persistedVersion} failed`,
+          (error as Error)?.stack ?? String(error),
+        );
+      })
+      .finally(() => this.writing.delete(write));
+    this.writing.add(write);
   }
 }
 

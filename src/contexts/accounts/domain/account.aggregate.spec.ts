@@ -153,3 +153,36 @@ describe('Account in transfers', () => {
       .then();
   });
 });
+
+describe('Account snapshots', () => {
+  it('carry the whole state, transfers taken part in included', () => {
+    const history = [
+      openedWithOverdraft,
+      new MoneyDeposited(500),
+      new TransferSent('t-1', 'b-1', 100),
+      new TransferReceived('t-2', 'b-1', 40),
+      new TransferSent('t-3', 'b-1', 10),
+      new TransferRefunded('t-3', 10, 'closed'),
+    ];
+    const original = given(Account, ...history)
+      .when(() => undefined)
+      .then();
+    const snapshot = JSON.parse(JSON.stringify(original.takeSnapshot()));
+    const restored = new Account('aggregate-under-test');
+    restored.restoreSnapshot({
+      ...snapshot,
+      createdAt: new Date(snapshot.createdAt),
+      updatedAt: new Date(snapshot.updatedAt),
+    });
+
+    expect(restored).toMatchObject({ owner: 'Ada', balance: 440, overdraftLimit: 50, version: 6 });
+    // Repeated instructions change nothing, as they would on the replayed account.
+    restored.sendTransfer('t-1', 'b-1', 100);
+    restored.receiveTransfer('t-2', 'b-1', 40);
+    restored.refundTransfer('t-3', 'again');
+    expect(restored.getUncommittedEvents()).toEqual([]);
+    // A transfer it sent and never refunded can still be refunded, once.
+    restored.refundTransfer('t-1', 'failed');
+    expect(restored.getUncommittedEvents()).toEqual([new TransferRefunded('t-1', 100, 'failed')]);
+  });
+});

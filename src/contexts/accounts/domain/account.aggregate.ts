@@ -1,4 +1,7 @@
-import { EventSourcedAggregate } from '../../../event-sourcing/domain/event-sourced-aggregate.js';
+import {
+  EventSourcedAggregate,
+  type SnapshotSettings,
+} from '../../../event-sourcing/domain/event-sourced-aggregate.js';
 import {
   AccountClosedError,
   BalanceLimitExceeded,
@@ -16,9 +19,23 @@ import { TransferSent } from './events/transfer-sent.event.js';
 
 export type AccountStatus = 'open' | 'closed';
 
+/** An account's state in a snapshot, version 1 of {@link Account.snapshots}. */
+interface AccountSnapshot extends Record<string, unknown> {
+  owner: string;
+  currency: string;
+  overdraftLimit: number;
+  balance: number;
+  status: AccountStatus;
+  transfersSent: [string, number][];
+  transfersReceived: string[];
+  transfersRefunded: string[];
+}
+
 /** A bank account holding an integer number of minor units, allowed below zero down to its overdraft limit. */
 export class Account extends EventSourcedAggregate {
   static readonly streamType = 'Account';
+  /** Bump `version` whenever {@link toSnapshot}'s shape changes. `every` is overridden by SNAPSHOT_EVERY_ACCOUNT. */
+  static readonly snapshots: SnapshotSettings = { version: 1, every: 100 };
 
   owner = '';
   currency = '';
@@ -116,6 +133,31 @@ export class Account extends EventSourcedAggregate {
 
   onAccountClosed(): void {
     this.status = 'closed';
+  }
+
+  protected override toSnapshot(): AccountSnapshot {
+    return {
+      owner: this.owner,
+      currency: this.currency,
+      overdraftLimit: this.overdraftLimit,
+      balance: this.balance,
+      status: this.status,
+      transfersSent: [...this.transfersSent],
+      transfersReceived: [...this.transfersReceived],
+      transfersRefunded: [...this.transfersRefunded],
+    };
+  }
+
+  protected override restore(state: Record<string, unknown>): void {
+    const snapshot = state as unknown as AccountSnapshot;
+    this.owner = snapshot.owner;
+    this.currency = snapshot.currency;
+    this.overdraftLimit = snapshot.overdraftLimit;
+    this.balance = snapshot.balance;
+    this.status = snapshot.status;
+    for (const [transferId, amount] of snapshot.transfersSent) this.transfersSent.set(transferId, amount);
+    for (const transferId of snapshot.transfersReceived) this.transfersReceived.add(transferId);
+    for (const transferId of snapshot.transfersRefunded) this.transfersRefunded.add(transferId);
   }
 
   private assertOpen(): void {

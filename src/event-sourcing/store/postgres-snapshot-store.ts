@@ -1,0 +1,72 @@
+import type { Pool, QueryResultRow } from 'pg';
+import { SnapshotStore, type Snapshot, type SnapshotQuery } from './snapshot-store.js';
+
+const SAVE = {
+  name: 'chronicle_save_snapshot',
+  text: `INSERT INTO snapshots (stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (stream_id, version) DO UPDATE
+            SET stream_type = excluded.stream_type, schema_version = excluded.schema_version,
+                state = excluded.state, first_recorded_at = excluded.first_recorded_at,
+                recorded_at = excluded.recorded_at, created_at = now()`,
+};
+// The same millisecond cut as the event store's readStream, so a snapshot is usable
+// at exactly the instants its event is.
+const FIND_LATEST = {
+  name: 'chronicle_find_snapshot',
+  text: `SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
+           FROM snapshots
+          WHERE stream_id = $1 AND stream_type = $2 AND schema_version = $3 AND version <= $4
+            AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
+          ORDER BY version DESC LIMIT 1`,
+};
+
+const MAX_VERSION = 2_147_483_647;
+
+function toSnapshot(row: QueryResultRow): Snapshot {
+  return {
+    streamId: row.stream_id,
+    streamType: row.stream_type,
+    version: row.version,
+    schemaVersion: row.schema_version,
+    state: row.state,
+    firstRecordedAt: row.first_recorded_at,
+    recordedAt: row.recorded_at,
+  };
+}
+
+/** Snapshots in the `snapshots` table, on the app's connection pool. */
+export class PostgresSnapshotStore extends SnapshotStore {
+  constructor(private readonly pool: Pool) {
+    super();
+  }
+
+  async save(snapshot: Snapshot): Promise<void> {
+    await this.pool.query({
+      ...SAVE,
+      values: [
+        snapshot.streamId,
+        snapshot.version,
+        snapshot.streamType,
+        snapshot.schemaVersion,
+        JSON.stringify(snapshot.state),
+        snapshot.firstRecordedAt,
+        snapshot.recordedAt,
+      ],
+    });
+  }
+
+  async findLatest(streamId: string, query: SnapshotQuery): Promise<Snapshot | undefined> {
+    const { rows } = await this.pool.query({
+      ...FIND_LATEST,
+      values: [
+        streamId,
+        query.streamType,
+        query.schemaVersion,
+        query.maxVersion ?? MAX_VERSION,
+        query.recordedAtOrBefore ?? 'infinity',
+      ],
+    });
+    return rows.length === 0 ? undefined : toSnapshot(rows[0]);
+  }
+}
