@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { RAW_SELECT, type AccountLog, type Phases } from './catch-up.js';
 import type { ServerInfo } from './database.js';
+import { LOAD_CHRONICLE, LOAD_RAW, LOAD_SNAPSHOTS, type LoadStreamResult } from './load-stream.js';
 import type { Run } from './workloads.js';
 
 export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
@@ -36,6 +37,11 @@ export interface Report {
       /** Rows per page of the raw SELECT. */
       page: number;
     };
+    /** W3: Account streams of that many events, each loaded that many times per repetition per contender. */
+    loadStream: {
+      streams: { events: number; loads: number }[];
+      snapshotEvery: number;
+    };
   };
   machine: {
     cpus: number;
@@ -54,6 +60,8 @@ export interface Report {
     roundTripMicros: number[];
   };
   cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
+  /** W3, loading one stream: per stream and contender, the median of the per-repetition median load times. */
+  loadStream: LoadStreamResult;
 }
 
 // Compiled to dist-bench/bench/: this is the source tree's bench/results/.
@@ -136,8 +144,26 @@ function catchUpTable(report: Report): string[] {
   ];
 }
 
+/** Load times by stream length, with the ratio to the raw SELECT of the same stream. */
+function loadStreamTable(report: Report): string[] {
+  const { streams, cells } = report.loadStream;
+  const text = (contender: string, events: number) => {
+    const cell = cells.find((c) => c.contender === contender && c.events === events);
+    if (!cell) return '';
+    const ms = `${cell.ms.toFixed(2)} ms`;
+    return contender === LOAD_RAW ? ms : `${ms} (${cell.ratioToRaw.toFixed(2)}x raw)`;
+  };
+  return [
+    `| contender | ${streams.map((s) => `${number(s.events)} events`).join(' | ')} |`,
+    `| --- | ${streams.map(() => '---:').join(' | ')} |`,
+    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS].map(
+      (contender) => `| ${contender} | ${streams.map((s) => text(contender, s.events)).join(' | ')} |`,
+    ),
+  ];
+}
+
 export async function markdown(report: Report): Promise<string> {
-  const { machine, postgres, options, catchUp } = report;
+  const { machine, postgres, options, catchUp, loadStream } = report;
   const { fsync, synchronous_commit, shared_buffers } = postgres.settings;
   const batch = report.cells.find((c) => c.kind === 'batch');
   const spread = (cell: Report['cells'][number]) => {
@@ -210,6 +236,26 @@ export async function markdown(report: Report): Promise<string> {
       `issues a statement per event at ${number(1e6 / median(catchUp.roundTripMicros))} events/s`,
     "- PostgreSQL working: the average number of the database's connections running a statement, sampled every " +
       '100 ms; benchmark process CPU: its user + system time over the wall-clock time',
+    '',
+    '## Loading a stream',
+    '',
+    ...loadStreamTable(report),
+    '',
+    `- the streams: one Account stream of each length (AccountOpened, then MoneyDeposited and MoneyWithdrawn that ` +
+      `never overdraw), appended through \`PostgresEventStore.append\` 10 events at a time, in a database of its own ` +
+      `on the same server; one pooled connection for every contender`,
+    `- each cell: the median of ${options.repetitions} repetitions, each the median of ` +
+      `${loadStream.streams.map((s) => `${s.loads} loads of the ${number(s.events)}-event stream`).join(' and ')}, ` +
+      'contenders and streams interleaved, after an untimed warm-up load of each',
+    '- raw SELECT: `SELECT … FROM events WHERE stream_id = $1 ORDER BY version` through pg, the rows left unprocessed: the baseline',
+    '- chronicle: `AggregateRepository.get` of `Account` without snapshots: `PostgresEventStore.readStream`, ' +
+      'rebuilding each event (upcasting included) and replaying it',
+    `- chronicle + snapshots: the same with \`{ store: PostgresSnapshotStore, every: ${loadStream.snapshotEvery} }\`, ` +
+      `from a snapshot at version ${loadStream.streams.map((s) => number(s.snapshotVersion)).join(' and ')} ` +
+      `(the last multiple of ${loadStream.snapshotEvery}): one snapshot query, then \`readStream\` of the ` +
+      `${loadStream.streams.map((s) => s.events - s.snapshotVersion).join(' and ')} events after it`,
+    "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
+      '(and what the seeder wrote); a mismatch stops the benchmark',
     '',
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

@@ -13,6 +13,7 @@ import {
   type CatchUpRun,
 } from './catch-up.js';
 import { openBenchDatabase } from './database.js';
+import { loadStreams, seedStream, type LoadStreamResult } from './load-stream.js';
 import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
 import { sampleWaits } from './waits.js';
 import {
@@ -50,6 +51,13 @@ const options: Report['options'] = {
     eventsPerAppend: 10,
     batchSizes: [500, 2000], // 500: the app's default FOLLOWER_BATCH_SIZE
     page: 1000,
+  },
+  loadStream: {
+    streams: [
+      { events: 1_000, loads: 20 },
+      { events: 10_000, loads: 5 },
+    ],
+    snapshotEvery: 100,
   },
 };
 // rebuildView logs its progress; the benchmark prints its own lines.
@@ -209,6 +217,40 @@ try {
     await catchUpDb.close();
   }
 
+  // W3, loading a stream: Account streams in a database of their own, read by id.
+  const { streams: planned, snapshotEvery } = options.loadStream;
+  console.log(`load stream: seeding Account streams of ${planned.map((p) => p.events).join(' and ')} events`);
+  const loadDb = await db.freshDatabase([]);
+  let loadStream: LoadStreamResult;
+  try {
+    const pool = loadDb.pool(1);
+    try {
+      const seeded = [];
+      const seedSeconds: number[] = [];
+      for (const { events, loads } of planned) {
+        const start = performance.now();
+        seeded.push(await seedStream(pool, events, loads));
+        seedSeconds.push((performance.now() - start) / 1000);
+      }
+      const { snapshotVersions, ...result } = await loadStreams(
+        pool,
+        loadDb.control,
+        seeded,
+        snapshotEvery,
+        options.repetitions,
+        (line) => console.log(line),
+      );
+      loadStream = {
+        ...result,
+        streams: planned.map((p, n) => ({ ...p, snapshotVersion: snapshotVersions[n], seedSeconds: seedSeconds[n] })),
+      };
+    } finally {
+      await pool.end();
+    }
+  } finally {
+    await loadDb.close();
+  }
+
   const cpus = os.cpus();
   const report: Report = {
     startedAt,
@@ -225,6 +267,7 @@ try {
     },
     postgres: db.server,
     catchUp: { ...accountLog, roundTripMicros },
+    loadStream,
     cells: summarise([...cells.values()]),
   };
   const table = await markdown(report);

@@ -1,0 +1,209 @@
+import 'reflect-metadata';
+import type { EventBus } from '@nestjs/cqrs';
+import type pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
+import { AccountOpened } from '../src/contexts/accounts/domain/events/account-opened.event.js';
+import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
+import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
+import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
+import { IdGenerator } from '../src/event-sourcing/application/clock.js';
+import { EventRegistry } from '../src/event-sourcing/domain/event-registry.js';
+import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
+import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import { PostgresSnapshotStore } from '../src/event-sourcing/store/postgres-snapshot-store.js';
+import { median } from './report.js';
+
+export const LOAD_RAW = 'raw SELECT';
+export const LOAD_CHRONICLE = 'chronicle';
+export const LOAD_SNAPSHOTS = 'chronicle + snapshots';
+
+const STREAM_TYPE = 'Account';
+const EVENTS_PER_APPEND = 10;
+
+/** One seeded Account stream, and what its events add up to. */
+export interface SeededStream {
+  id: string;
+  events: number;
+  balance: number;
+  /** Timed loads of each contender per repetition. */
+  loads: number;
+}
+
+/** Per repetition, per stream, per contender: the median load time in ms. */
+export interface LoadStreamResult {
+  snapshotEvery: number;
+  /** Events in each stream and the version of its snapshot. */
+  streams: { events: number; loads: number; snapshotVersion: number; seedSeconds: number }[];
+  cells: { contender: string; events: number; runsMs: number[]; ms: number; ratioToRaw: number }[];
+}
+
+const RAW_READ = {
+  name: 'bench_raw_read_stream',
+  text: `SELECT position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at
+           FROM events WHERE stream_id = $1 ORDER BY version`,
+};
+
+/** AccountOpened, then deposits and withdrawals that never overdraw, through PostgresEventStore.append. */
+export async function seedStream(pool: pg.Pool, events: number, loads: number): Promise<SeededStream> {
+  const store = new PostgresEventStore(pool);
+  const id = uuidv7();
+  let balance = 0;
+  let version = 0;
+  const next = (): object => {
+    if (version === 0) return new AccountOpened(`Owner of ${events}`, 'EUR', 0);
+    const amount = 100 * (1 + Math.floor(Math.random() * 500));
+    if (Math.random() < 0.4 && amount <= balance) {
+      balance -= amount;
+      return new MoneyWithdrawn(amount);
+    }
+    balance += amount;
+    return new MoneyDeposited(amount);
+  };
+  while (version < events) {
+    const correlationId = uuidv7();
+    const batch: NewEvent[] = [];
+    const expectedVersion = version;
+    for (let i = Math.min(EVENTS_PER_APPEND, events - version); i > 0; i--) {
+      batch.push({
+        id: uuidv7(),
+        ...EventRegistry.toRecord(next()),
+        metadata: { correlationId, causationId: uuidv7() },
+      });
+      version++;
+    }
+    await store.append({ streamId: id, streamType: STREAM_TYPE, expectedVersion, events: batch });
+  }
+  return { id, events, balance, loads };
+}
+
+class LoadCheckError extends Error {}
+
+function expectEqual(what: string, actual: unknown, expected: unknown): void {
+  if (String(actual) !== String(expected)) {
+    throw new LoadCheckError(`load-stream check failed: ${what} is ${actual}, expected ${expected}`);
+  }
+}
+
+const eventBus = { publish: () => undefined, publishAll: () => undefined } as unknown as EventBus;
+
+/** A load, timed up to the promise; the function it returns gives the state, outside the clock. */
+type Loader = (stream: SeededStream) => Promise<() => { balance: number; version: number }>;
+
+const stateOf = (account: Account) => () => ({ balance: account.balance, version: account.version });
+
+/**
+ * W3: loading one Account stream, raw rows against the repository with and without a
+ * snapshot. Interleaved: each round loads every stream with every contender in turn.
+ */
+export async function loadStreams(
+  pool: pg.Pool,
+  control: pg.Client,
+  streams: SeededStream[],
+  snapshotEvery: number,
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<Omit<LoadStreamResult, 'streams'> & { snapshotVersions: number[] }> {
+  const store = new PostgresEventStore(pool);
+  const snapshotStore = new PostgresSnapshotStore(pool);
+  const plain = new AggregateRepository(Account, store, eventBus, new IdGenerator(), 0);
+  const withSnapshots = new AggregateRepository(Account, store, eventBus, new IdGenerator(), 0, {
+    store: snapshotStore,
+    every: snapshotEvery,
+  });
+
+  // A snapshot at the last multiple of `every`, as the repository writes it after a save.
+  const snapshotVersions: number[] = [];
+  for (const stream of streams) {
+    const at = Math.floor(stream.events / snapshotEvery) * snapshotEvery;
+    const aggregate = await plain.get(stream.id, { version: at });
+    const taken = aggregate.takeSnapshot();
+    await snapshotStore.save({
+      streamId: stream.id,
+      streamType: Account.streamType,
+      version: taken.version,
+      schemaVersion: Account.snapshots!.version,
+      state: taken.state,
+      firstRecordedAt: taken.createdAt,
+      recordedAt: taken.updatedAt,
+    });
+    snapshotVersions.push(taken.version);
+  }
+  await control.query('VACUUM (ANALYZE) events, snapshots');
+
+  const loaders: [string, Loader][] = [
+    [
+      LOAD_RAW,
+      async (stream) => {
+        const { rows } = await pool.query({ ...RAW_READ, values: [stream.id] });
+        return () => ({
+          balance: rows.reduce(
+            (sum, row) =>
+              sum +
+              (row.type === 'MoneyDeposited' ? 1 : row.type === 'MoneyWithdrawn' ? -1 : 0) *
+                Number(row.data.amount ?? 0),
+            0,
+          ),
+          version: rows.length,
+        });
+      },
+    ],
+    [LOAD_CHRONICLE, async (stream) => stateOf(await plain.get(stream.id))],
+    [LOAD_SNAPSHOTS, async (stream) => stateOf(await withSnapshots.get(stream.id))],
+  ];
+
+  /** Times the load only; the check (and, for raw, summing the rows) follows outside the clock. */
+  const timedLoad = async (name: string, loader: Loader, stream: SeededStream): Promise<number> => {
+    const start = performance.now();
+    const state = await loader(stream);
+    const ms = performance.now() - start;
+    const result = state();
+    expectEqual(`the balance of the ${stream.events}-event stream (${name})`, result.balance, stream.balance);
+    expectEqual(`the version of the ${stream.events}-event stream (${name})`, result.version, stream.events);
+    return ms;
+  };
+
+  // Untimed warm-up: connects, prepares the statements, checks every contender once.
+  for (const stream of streams) for (const [name, loader] of loaders) await timedLoad(name, loader, stream);
+
+  const runs = new Map<string, number[]>();
+  const rounds = Math.max(...streams.map((s) => s.loads));
+  for (let rep = 1; rep <= repetitions; rep++) {
+    const times = new Map<string, number[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const stream of streams) {
+        // Spread a stream's fewer loads evenly over the rounds.
+        if (Math.floor((round * stream.loads) / rounds) === Math.floor(((round + 1) * stream.loads) / rounds)) continue;
+        for (const [name, loader] of loaders) {
+          const key = `${name}/${stream.events}`;
+          if (!times.has(key)) times.set(key, []);
+          times.get(key)!.push(await timedLoad(name, loader, stream));
+        }
+      }
+    }
+    for (const [key, values] of times) {
+      if (!runs.has(key)) runs.set(key, []);
+      runs.get(key)!.push(median(values));
+    }
+    log(
+      `load stream rep ${rep} ` +
+        streams
+          .map(
+            (s) =>
+              `${s.events} events: ` +
+              loaders.map(([name]) => `${name} ${median(times.get(`${name}/${s.events}`)!).toFixed(2)} ms`).join(', '),
+          )
+          .join('; '),
+    );
+  }
+
+  const cells = streams.flatMap((stream) => {
+    const rawMs = median(runs.get(`${LOAD_RAW}/${stream.events}`)!);
+    return loaders.map(([name]) => {
+      const runsMs = runs.get(`${name}/${stream.events}`)!;
+      const ms = median(runsMs);
+      return { contender: name, events: stream.events, runsMs, ms, ratioToRaw: ms / rawMs };
+    });
+  });
+  return { snapshotEvery, cells, snapshotVersions };
+}
