@@ -8,10 +8,8 @@ import {
 } from '../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
 import { AccountSummary } from '../src/contexts/accounts/infrastructure/account-summaries/account-summary.entity.js';
 import { StatementLine } from '../src/contexts/accounts/infrastructure/account-statements/statement-line.entity.js';
-import { AccountOpened } from '../src/contexts/accounts/domain/events/account-opened.event.js';
 import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
-import { EventRegistry } from '../src/event-sourcing/domain/event-registry.js';
 import type { NewEvent, StoredEvent } from '../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
 import {
@@ -22,6 +20,7 @@ import {
 } from '../src/event-sourcing/subscriptions/follower.decorator.js';
 import { rebuildView } from '../src/event-sourcing/subscriptions/view-rebuild.js';
 import type { FreshDatabase } from './database.js';
+import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { sampleWaits } from './waits.js';
 import { rawReader, readLog, timed, type Run } from './workloads.js';
 
@@ -66,12 +65,6 @@ interface Account {
   left: number;
 }
 
-const record = (event: object, correlationId: string): NewEvent => ({
-  id: uuidv7(),
-  ...EventRegistry.toRecord(event),
-  metadata: { correlationId, causationId: uuidv7() },
-});
-
 /**
  * Fills a fresh log with Account streams as the accounts context writes them: an
  * AccountOpened, then deposits and withdrawals that never overdraw (overdraft limit 0).
@@ -96,16 +89,10 @@ export async function seedAccountLog(
   let deposited = 0;
   let withdrawn = 0;
   const next = (account: Account): object => {
-    if (account.version === 0) return new AccountOpened(account.owner, 'EUR', 0);
-    const amount = 100 * (1 + Math.floor(Math.random() * 500));
-    if (Math.random() < 0.4 && amount <= account.balance) {
-      account.balance -= amount;
-      withdrawn += amount;
-      return new MoneyWithdrawn(amount);
-    }
-    account.balance += amount;
-    deposited += amount;
-    return new MoneyDeposited(amount);
+    const event = nextAccountEvent(account);
+    if (event instanceof MoneyDeposited) deposited += event.amount;
+    if (event instanceof MoneyWithdrawn) withdrawn += event.amount;
+    return event;
   };
   const writer = async (w: number) => {
     const own = all.filter((_, n) => n % SEED_WRITERS === w);
@@ -115,7 +102,7 @@ export async function seedAccountLog(
       const correlationId = uuidv7();
       const events: NewEvent[] = [];
       for (let i = Math.min(eventsPerAppend, account.left); i > 0; i--) {
-        events.push(record(next(account), correlationId));
+        events.push(toNewEvent(next(account), correlationId));
         account.version++;
         account.left--;
       }

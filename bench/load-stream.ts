@@ -3,15 +3,12 @@ import type { EventBus } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
-import { AccountOpened } from '../src/contexts/accounts/domain/events/account-opened.event.js';
-import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
-import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
 import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
 import { IdGenerator } from '../src/event-sourcing/application/clock.js';
-import { EventRegistry } from '../src/event-sourcing/domain/event-registry.js';
 import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
 import { PostgresSnapshotStore } from '../src/event-sourcing/store/postgres-snapshot-store.js';
+import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { median } from './report.js';
 
 export const LOAD_RAW = 'raw SELECT';
@@ -48,33 +45,18 @@ const RAW_READ = {
 export async function seedStream(pool: pg.Pool, events: number, loads: number): Promise<SeededStream> {
   const store = new PostgresEventStore(pool);
   const id = uuidv7();
-  let balance = 0;
-  let version = 0;
-  const next = (): object => {
-    if (version === 0) return new AccountOpened(`Owner of ${events}`, 'EUR', 0);
-    const amount = 100 * (1 + Math.floor(Math.random() * 500));
-    if (Math.random() < 0.4 && amount <= balance) {
-      balance -= amount;
-      return new MoneyWithdrawn(amount);
-    }
-    balance += amount;
-    return new MoneyDeposited(amount);
-  };
-  while (version < events) {
+  const account = { owner: `Owner of ${events}`, version: 0, balance: 0 };
+  while (account.version < events) {
     const correlationId = uuidv7();
+    const expectedVersion = account.version;
     const batch: NewEvent[] = [];
-    const expectedVersion = version;
-    for (let i = Math.min(EVENTS_PER_APPEND, events - version); i > 0; i--) {
-      batch.push({
-        id: uuidv7(),
-        ...EventRegistry.toRecord(next()),
-        metadata: { correlationId, causationId: uuidv7() },
-      });
-      version++;
+    for (let i = Math.min(EVENTS_PER_APPEND, events - account.version); i > 0; i--) {
+      batch.push(toNewEvent(nextAccountEvent(account), correlationId));
+      account.version++;
     }
     await store.append({ streamId: id, streamType: STREAM_TYPE, expectedVersion, events: batch });
   }
-  return { id, events, balance, loads };
+  return { id, events, balance: account.balance, loads };
 }
 
 class LoadCheckError extends Error {}
