@@ -10,6 +10,7 @@ import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js'
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
+import { EventCodec, PlainEventCodec } from './serialization/event-codec.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
@@ -53,10 +54,11 @@ export class EventSourcingModule {
           provide: EventStore,
           // The store shares TypeORM's pg pool: one set of connections, and named
           // prepared statements that TypeORM's query API cannot express.
-          useFactory: (dataSource: DataSource, wakeup: LogWakeup) =>
-            new PostgresEventStore(poolOf(dataSource), () => wakeup.appended()),
-          inject: [getDataSourceToken(), LogWakeup],
+          useFactory: (dataSource: DataSource, wakeup: LogWakeup, codec: EventCodec) =>
+            new PostgresEventStore(poolOf(dataSource), { codec, appended: () => wakeup.appended() }),
+          inject: [getDataSourceToken(), LogWakeup, EventCodec],
         },
+        { provide: EventCodec, useClass: PlainEventCodec },
         {
           provide: SnapshotStore,
           useFactory: (dataSource: DataSource) => new PostgresSnapshotStore(poolOf(dataSource)),
@@ -66,7 +68,16 @@ export class EventSourcingModule {
         Clock,
         IdGenerator,
       ],
-      exports: [EventStore, SnapshotStore, Clock, IdGenerator, FollowersService, LogWakeup, EVENT_SOURCING_OPTIONS],
+      exports: [
+        EventStore,
+        EventCodec,
+        SnapshotStore,
+        Clock,
+        IdGenerator,
+        FollowersService,
+        LogWakeup,
+        EVENT_SOURCING_OPTIONS,
+      ],
     };
   }
 

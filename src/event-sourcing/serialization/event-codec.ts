@@ -24,3 +24,14 @@ export abstract class EventCodec {
   /** The plain data of stored events, one per event, in order. */
   abstract decode(events: readonly DecodableEvent[]): Promise<Record<string, unknown>[]>;
 }
+
+/** Stores data as it is: the codec when neither encryption nor compression is configured. */
+export class PlainEventCodec extends EventCodec {
+  encode(events: readonly EncodableEvent[]): Promise<Record<string, unknown>[]> {
+    return Promise.resolve(events.map((event) => event.data));
+  }
+
+  decode(events: readonly DecodableEvent[]): Promise<Record<string, unknown>[]> {
+    return Promise.resolve(events.map((event) => event.data));
+  }
+}

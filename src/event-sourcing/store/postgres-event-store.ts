@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConcurrencyError } from '../domain/errors.js';
+import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
 import {
   assertValidAppend,
@@ -46,9 +47,8 @@ const FIND_IDEMPOTENCY = {
 
 const MAX_VERSION = 2_147_483_647;
 
-/** A row in the current shape of its event type (see {@link upcast}). */
 function toStoredEvent(row: QueryResultRow): StoredEvent {
-  return upcast({
+  return {
     id: row.event_id,
     position: Number(row.position),
     streamId: row.stream_id,
@@ -59,22 +59,34 @@ function toStoredEvent(row: QueryResultRow): StoredEvent {
     data: row.data,
     metadata: row.metadata,
     recordedAt: row.recorded_at,
-  });
+  };
+}
+
+export interface PostgresEventStoreOptions {
+  /** How `data` is stored; plain JSON unless given. */
+  codec?: EventCodec;
+  /** Called after every append that stored events, to wake followers of the log. */
+  appended?: () => void;
 }
 
 /** The event store on PostgreSQL, through the pool the app's TypeORM DataSource opened. */
 export class PostgresEventStore extends EventStore {
-  /** @param appended called after every append that stored events, to wake followers of the log. */
+  private readonly codec: EventCodec;
+  private readonly appended: () => void;
+
   constructor(
     private readonly pool: Pool,
-    private readonly appended: () => void = () => undefined,
+    options: PostgresEventStoreOptions = {},
   ) {
     super();
+    this.codec = options.codec ?? new PlainEventCodec();
+    this.appended = options.appended ?? (() => undefined);
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     assertValidAppend(request);
     const { events, idempotency } = request;
+    const data = await this.codec.encode(events.map((event) => ({ ...event, streamId: request.streamId })));
     const values = [
       request.streamId,
       request.streamType,
@@ -82,7 +94,7 @@ export class PostgresEventStore extends EventStore {
       events.map((e) => e.id),
       events.map((e) => e.type),
       events.map((e) => e.schemaVersion),
-      events.map((e) => JSON.stringify(e.data)),
+      data.map((d) => JSON.stringify(d)),
       events.map((e) => JSON.stringify(e.metadata)),
       idempotency?.key ?? null,
       idempotency?.fingerprint ?? null,
@@ -119,12 +131,12 @@ export class PostgresEventStore extends EventStore {
         options.limit ?? null,
       ],
     });
-    return rows.map(toStoredEvent);
+    return this.toCurrentShape(rows);
   }
 
   async readLog(after: number, limit: number): Promise<StoredEvent[]> {
     const { rows } = await this.pool.query({ ...READ_LOG, values: [after, limit] });
-    return rows.map(toStoredEvent);
+    return this.toCurrentShape(rows);
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -144,6 +156,13 @@ export class PostgresEventStore extends EventStore {
       position: Number(row.position),
       result: row.result,
     };
+  }
+
+  /** Rows decoded, then upcast to the current shape of their types (see {@link upcast}). */
+  private async toCurrentShape(rows: QueryResultRow[]): Promise<StoredEvent[]> {
+    const events = rows.map(toStoredEvent);
+    const data = await this.codec.decode(events);
+    return events.map((event, i) => upcast(data[i] === event.data ? event : { ...event, data: data[i] }));
   }
 
   /**
