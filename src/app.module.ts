@@ -24,6 +24,7 @@ export class AppModule {
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,
           snapshotEvery: config.snapshotEvery,
+          payloads: config.payloads,
         }),
         AccountsModule,
         TransfersModule,

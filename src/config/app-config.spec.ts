@@ -19,6 +19,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SNAPSHOT_EVERY_ACCOUNT: '-1' })).toThrow(ConfigError);
   });
 
+  it('reads encryption keys oldest first and refuses keys that are not 32 bytes or ids listed twice', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    expect(loadConfig({}).payloads).toEqual({ compressAbove: 0, encryptionKeys: [] });
+    const { payloads } = loadConfig({
+      EVENT_ENCRYPTION_KEYS: `2026-01:${k1}, 2026-07:${k2}`,
+      EVENT_COMPRESSION_MIN_BYTES: '512',
+    });
+    expect(payloads.compressAbove).toBe(512);
+    expect(payloads.encryptionKeys.map(({ id, key }) => [id, key[0]])).toEqual([
+      ['2026-01', 1],
+      ['2026-07', 2],
+    ]);
+    expect(() => loadConfig({ EVENT_ENCRYPTION_KEYS: `k1:${Buffer.alloc(16).toString('base64')}` })).toThrow(
+      /32 bytes/,
+    );
+    expect(() => loadConfig({ EVENT_ENCRYPTION_KEYS: k1 })).toThrow(ConfigError);
+    expect(() => loadConfig({ EVENT_ENCRYPTION_KEYS: `k1:${k1},k1:${k2}` })).toThrow(/"k1" twice/);
+  });
+
   it.each([{ PORT: 'abc' }, { PORT: '70000' }, { DATABASE_URL: 'mysql://x' }, { DATABASE_POOL_SIZE: '0' }])(
     'explains a bad value: %j',
     (env) => {

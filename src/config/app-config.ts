@@ -15,6 +15,8 @@ export interface AppConfig {
   sseHeartbeatMs: number;
   /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
   snapshotEvery: { Account?: number };
+  /** Event data and snapshot states: deflated from this many bytes (0: never), encrypted with the newest key. */
+  payloads: { compressAbove: number; encryptionKeys: { id: string; key: Buffer }[] };
 }
 
 export class ConfigError extends Error {}
@@ -27,6 +29,28 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * `EVENT_ENCRYPTION_KEYS=id:base64,id:base64`, oldest first: new payloads use the last,
+ * and every listed key still decrypts what it sealed, so keys rotate by appending one.
+ */
+function encryptionKeys(raw: string | undefined): { id: string; key: Buffer }[] {
+  if (!raw) return [];
+  const keys = raw.split(',').map((entry) => {
+    const match = /^([\w-]{1,64}):([A-Za-z0-9+/]+={0,2})$/.exec(entry.trim());
+    const key = match ? Buffer.from(match[2], 'base64') : undefined;
+    if (!match || key!.length !== 32) {
+      throw new ConfigError(
+        `EVENT_ENCRYPTION_KEYS must list id:key pairs, each key 32 bytes in base64 (openssl rand -base64 32); "${entry.split(':')[0]}" is not one`,
+      );
+    }
+    return { id: match[1], key: key! };
+  });
+  const ids = keys.map((k) => k.id);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated) throw new ConfigError(`EVENT_ENCRYPTION_KEYS lists the key id "${repeated}" twice`);
+  return keys;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -56,5 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
+    payloads: {
+      compressAbove: integer(env, 'EVENT_COMPRESSION_MIN_BYTES', 0, 0, 100_000_000),
+      encryptionKeys: encryptionKeys(env.EVENT_ENCRYPTION_KEYS),
+    },
   };
 }

@@ -10,7 +10,9 @@ import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js'
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
-import { EventCodec, PlainEventCodec } from './serialization/event-codec.js';
+import { PersonalDataKeys } from './personal-data/personal-data-keys.js';
+import { EventCodec, PayloadEventCodec } from './serialization/event-codec.js';
+import { PayloadCodec } from './serialization/payload-codec.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
@@ -58,11 +60,26 @@ export class EventSourcingModule {
             new PostgresEventStore(poolOf(dataSource), { codec, appended: () => wakeup.appended() }),
           inject: [getDataSourceToken(), LogWakeup, EventCodec],
         },
-        { provide: EventCodec, useClass: PlainEventCodec },
+        {
+          provide: PersonalDataKeys,
+          useFactory: (dataSource: DataSource) => new PersonalDataKeys(poolOf(dataSource)),
+          inject: [getDataSourceToken()],
+        },
+        {
+          provide: PayloadCodec,
+          useFactory: (keys: PersonalDataKeys) => new PayloadCodec(keys, options.payloads),
+          inject: [PersonalDataKeys],
+        },
+        {
+          provide: EventCodec,
+          useFactory: (payloads: PayloadCodec) => new PayloadEventCodec(payloads),
+          inject: [PayloadCodec],
+        },
         {
           provide: SnapshotStore,
-          useFactory: (dataSource: DataSource) => new PostgresSnapshotStore(poolOf(dataSource)),
-          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource, payloads: PayloadCodec) =>
+            new PostgresSnapshotStore(poolOf(dataSource), payloads),
+          inject: [getDataSourceToken(), PayloadCodec],
         },
         FollowersService,
         Clock,
@@ -71,6 +88,7 @@ export class EventSourcingModule {
       exports: [
         EventStore,
         EventCodec,
+        PersonalDataKeys,
         SnapshotStore,
         Clock,
         IdGenerator,

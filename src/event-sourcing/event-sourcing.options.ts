@@ -1,3 +1,4 @@
+import type { PayloadCodecOptions } from './serialization/payload-codec.js';
 import type { FollowersConfig } from './subscriptions/followers.service.js';
 
 export interface EventSourcingOptions {
@@ -11,6 +12,8 @@ export interface EventSourcingOptions {
    * `snapshots`; 0 turns snapshots of that type off (neither written nor read).
    */
   snapshotEvery?: Record<string, number | undefined>;
+  /** Compression and encryption of event data and snapshot states; plain JSON when absent. */
+  payloads?: PayloadCodecOptions;
 }
 
 export const EVENT_SOURCING_OPTIONS = Symbol('EventSourcingOptions');

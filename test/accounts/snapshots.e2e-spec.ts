@@ -1,3 +1,4 @@
+import { Account } from '../../src/contexts/accounts/domain/account.aggregate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import request from 'supertest';
@@ -101,7 +102,7 @@ describe('snapshots of an account with a long history', () => {
     expect(events.length).toBeGreaterThanOrEqual(118);
     const rows = await snapshotRows(id);
     expect(rows.length).toBeGreaterThanOrEqual(10);
-    expect(rows.every((r) => r.schema_version === 1)).toBe(true);
+    expect(rows.every((r) => r.schema_version === Account.snapshots.version)).toBe(true);
     expect(rows[0].version).toBe(10);
   });
 
@@ -128,7 +129,9 @@ describe('snapshots of an account with a long history', () => {
     await api.deposited(id, 5);
     await snapshotsThrough(id, events.length + 1);
     const rows = await snapshotRows(id);
-    expect(rows.filter((r) => r.schema_version === 1).map((r) => r.version)).toEqual([events.length + 1]);
+    expect(rows.filter((r) => r.schema_version === Account.snapshots.version).map((r) => r.version)).toEqual([
+      events.length + 1,
+    ]);
     const current = await fetchBoth(id, {});
     expect(current.withSnapshots).toEqual(current.replayed);
   });

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventSourcingModule } from '../../event-sourcing/event-sourcing.module.js';
 import { CloseAccountHandler } from './application/close-account/close-account.handler.js';
 import { DepositMoneyHandler } from './application/deposit-money/deposit-money.handler.js';
+import { ErasePersonalDataHandler } from './application/erase-personal-data/erase-personal-data.handler.js';
 import { GetAccountEventsHandler } from './application/get-account-events/get-account-events.handler.js';
 import { GetAccountHandler } from './application/get-account/get-account.handler.js';
 import { OpenAccountHandler } from './application/open-account/open-account.handler.js';
@@ -28,6 +29,7 @@ import { AccountsController } from './interface/accounts.controller.js';
     DepositMoneyHandler,
     WithdrawMoneyHandler,
     CloseAccountHandler,
+    ErasePersonalDataHandler,
     SendTransferHandler,
     ReceiveTransferHandler,
     RefundTransferHandler,

@@ -1,6 +1,6 @@
 import type { EventBus } from '@nestjs/cqrs';
 import { DomainEvent } from '../domain/domain-event.decorator.js';
-import { ConcurrencyError, IdempotencyKeyReusedError, UnknownEventError } from '../domain/errors.js';
+import { ConcurrencyError, IdempotencyKeyReusedError, UnreadableEventError } from '../domain/errors.js';
 import { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
 import type { AppendRequest } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
@@ -145,7 +145,7 @@ describe('AggregateRepository', () => {
       events: [{ id: 'x', type: 'NoSuchEvent', schemaVersion: 1, data: {}, metadata: context() as never }],
     });
     await expect(repository.load('c-1')).rejects.toThrow(
-      new UnknownEventError(2, 'NoSuchEvent', 1, 'no class is registered for this type'),
+      new UnreadableEventError(2, 'NoSuchEvent', 1, 'no class is registered for this type'),
     );
   });
 });

@@ -207,6 +207,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
         schemaVersion,
         maxVersion: at.version,
         recordedAtOrBefore: at.asOf,
+        personal: this.aggregateClass.snapshots?.personal,
       });
     } catch (error) {
       this.logger.error(`Reading a snapshot of ${id} failed; replaying all its events`, (error as Error).stack);
@@ -228,15 +229,18 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
       // The state is taken now, on the command's path, before anything else can touch the aggregate.
       const taken = aggregate.takeSnapshot();
       this.snapshotBase.set(aggregate, taken.version);
-      await this.snapshots!.store.save({
-        streamId: aggregate.id,
-        streamType: this.aggregateClass.streamType,
-        version: taken.version,
-        schemaVersion,
-        state: taken.state,
-        firstRecordedAt: taken.createdAt,
-        recordedAt: taken.updatedAt,
-      });
+      await this.snapshots!.store.save(
+        {
+          streamId: aggregate.id,
+          streamType: this.aggregateClass.streamType,
+          version: taken.version,
+          schemaVersion,
+          state: taken.state,
+          firstRecordedAt: taken.createdAt,
+          recordedAt: taken.updatedAt,
+        },
+        this.aggregateClass.snapshots?.personal,
+      );
     })()
       .catch((error: unknown) => {
         this.logger.error(

@@ -1,3 +1,4 @@
+import type { PersonalFields } from '../serialization/payload-codec.js';
 import { EventRegistry, type EventClass, type Upcasters } from './event-registry.js';
 
 export interface DomainEventOptions {
@@ -14,6 +15,12 @@ export interface DomainEventOptions {
    * schema version numbering). Never reuse an alias for another type.
    */
   aliases?: readonly string[];
+  /**
+   * Personal data: these fields are stored encrypted with a key of the event's stream
+   * (its data subject), and read as the value given here once that key is erased
+   * (crypto-shredding, docs/ENCRYPTION.md): `{ owner: '[erased]' }`.
+   */
+  personal?: PersonalFields;
 }
 
 /**
@@ -40,6 +47,7 @@ export function DomainEvent(type: string, options: DomainEventOptions = {}): Cla
       eventClass: target as unknown as EventClass,
       aliases: options.aliases,
       upcasters: options.upcasters,
+      personal: options.personal,
     });
   };
 }

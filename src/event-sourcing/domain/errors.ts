@@ -30,8 +30,8 @@ export class IdempotencyKeyReusedError extends Error {
   }
 }
 
-/** A stored event that no registered class can read. */
-export class UnknownEventError extends Error {
+/** A stored event that the code cannot read: no class for its type or version, or a payload that does not decode. */
+export class UnreadableEventError extends Error {
   constructor(
     readonly position: number,
     readonly type: string,

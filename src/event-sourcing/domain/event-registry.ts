@@ -1,4 +1,5 @@
-import { UnknownEventError } from './errors.js';
+import type { PersonalFields } from '../serialization/payload-codec.js';
+import { UnreadableEventError } from './errors.js';
 
 // Event classes are rebuilt from stored data without running their constructors.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,6 +19,8 @@ export interface EventTypeInfo {
   /** Former names of the type, still found in stored events. */
   aliases?: readonly string[];
   upcasters?: Upcasters;
+  /** Fields encrypted with the stream's data-subject key, and what each shows once erased. */
+  personal?: PersonalFields;
 }
 
 /** What an append needs to know about an event besides its data. */
@@ -95,18 +98,23 @@ export const EventRegistry = {
   /**
    * Rebuilds the event object of a stored record in the current shape (the stores
    * upcast what they read, see serialization/upcast.ts); `position` only names it in errors.
-   * @throws UnknownEventError for a type no class reads, or a schema version other than the current one
+   * @throws UnreadableEventError for a type no class reads, or a schema version other than the current one
    */
   fromRecord(record: EventRecord, position: number): object {
     const info = this.lookup(record.type);
     if (!info)
-      throw new UnknownEventError(position, record.type, record.schemaVersion, 'no class is registered for this type');
+      throw new UnreadableEventError(
+        position,
+        record.type,
+        record.schemaVersion,
+        'no class is registered for this type',
+      );
     if (info.schemaVersion !== record.schemaVersion) {
       const reason =
         record.schemaVersion > info.schemaVersion
           ? `the code reads schema version ${info.schemaVersion}, older than this one`
           : `the code reads schema version ${info.schemaVersion} and no upcaster converts this one`;
-      throw new UnknownEventError(position, record.type, record.schemaVersion, reason);
+      throw new UnreadableEventError(position, record.type, record.schemaVersion, reason);
     }
     return Object.assign(Object.create(info.eventClass.prototype as object) as object, record.data);
   },

@@ -1,4 +1,6 @@
 import { AggregateRoot } from '@nestjs/cqrs';
+import type { PersonalFields } from '../serialization/payload-codec.js';
+import type { DomainEventOptions } from './domain-event.decorator.js';
 import { EventRegistry } from './event-registry.js';
 
 /** A stored event as the aggregate sees it while rebuilding: the event object and when it was recorded. */
@@ -17,6 +19,8 @@ export interface SnapshotSettings {
   version: number;
   /** A snapshot every this many events unless configured otherwise; 0 or absent: none. */
   every?: number;
+  /** Personal fields of the state, as in {@link DomainEventOptions.personal}: encrypted with the stream's subject key. */
+  personal?: PersonalFields;
 }
 
 /** What the base class keeps of itself in a snapshot, besides the subclass's state. */

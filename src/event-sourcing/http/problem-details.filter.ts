@@ -6,7 +6,7 @@ import {
   ConcurrencyError,
   DomainRuleViolation,
   IdempotencyKeyReusedError,
-  UnknownEventError,
+  UnreadableEventError,
 } from '../domain/errors.js';
 import { RequestValidationError, type ProblemDetails } from './problem-details.js';
 
@@ -53,7 +53,7 @@ function toProblem(error: unknown): ProblemDetails {
   if (error instanceof AggregateNotFoundError) return problem(404, 'not-found', error.message);
   if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof DomainRuleViolation) return problem(422, error.code.replaceAll('_', '-'), error.message);
-  if (error instanceof UnknownEventError) return problem(500, 'unreadable-event', error.message);
+  if (error instanceof UnreadableEventError) return problem(500, 'unreadable-event', error.message);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     return problem(status, undefined, error.message);
@@ -75,7 +75,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (body.status === 503) {
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       this.logger.warn(`database unavailable: ${(error as Error).message}`);
-    } else if (error instanceof UnknownEventError) {
+    } else if (error instanceof UnreadableEventError) {
       // The message names the stored event; a stack trace would add nothing.
       this.logger.error(error.message);
     } else if (body.status >= 500) {

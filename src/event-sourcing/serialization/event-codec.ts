@@ -1,3 +1,7 @@
+import { UnreadableEventError } from '../domain/errors.js';
+import { EventRegistry } from '../domain/event-registry.js';
+import { PayloadDecodeError, type Payload, type PayloadCodec } from './payload-codec.js';
+
 /** What the codec needs of an event to encode its data for storage. */
 export interface EncodableEvent {
   id: string;
@@ -35,3 +39,33 @@ export class PlainEventCodec extends EventCodec {
     return Promise.resolve(events.map((event) => event.data));
   }
 }
+
+/** Events through a {@link PayloadCodec}: bound to their event id, personal fields of their stream's subject. */
+export class PayloadEventCodec extends EventCodec {
+  constructor(private readonly payloads: PayloadCodec) {
+    super();
+  }
+
+  encode(events: readonly EncodableEvent[]): Promise<Record<string, unknown>[]> {
+    return this.payloads.encode(events.map(toPayload));
+  }
+
+  /** @throws UnreadableEventError naming the event whose data does not decode */
+  async decode(events: readonly DecodableEvent[]): Promise<Record<string, unknown>[]> {
+    try {
+      return await this.payloads.decode(events.map(toPayload));
+    } catch (error) {
+      if (!(error instanceof PayloadDecodeError)) throw error;
+      const event = events[error.index];
+      throw new UnreadableEventError(event.position, event.type, event.schemaVersion, error.message);
+    }
+  }
+}
+
+// The data subject of an event's personal fields is its stream: keep a person's data in a stream of their own.
+const toPayload = (event: EncodableEvent): Payload => ({
+  aad: `event/${event.id}`,
+  subject: event.streamId,
+  personal: EventRegistry.lookup(event.type)?.personal,
+  data: event.data,
+});

@@ -1,5 +1,5 @@
 import { DomainEvent } from '../domain/domain-event.decorator.js';
-import { UnknownEventError } from '../domain/errors.js';
+import { UnreadableEventError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { upcast } from './upcast.js';
@@ -71,13 +71,13 @@ describe('upcast', () => {
     const unknownType = at('NoSuchEvent', 4, { x: 1 });
     expect(upcast(unknownType)).toBe(unknownType);
     expect(() => EventRegistry.fromRecord(upcast(unknownType), 7)).toThrow(
-      new UnknownEventError(7, 'NoSuchEvent', 4, 'no class is registered for this type'),
+      new UnreadableEventError(7, 'NoSuchEvent', 4, 'no class is registered for this type'),
     );
 
     const newer = at('ParcelMade', 4, { label: 'a' }, 9);
     expect(upcast(newer)).toEqual(at('ParcelCreated', 4, { label: 'a' }, 9));
     expect(() => EventRegistry.fromRecord(upcast(newer), 9)).toThrow(
-      new UnknownEventError(9, 'ParcelCreated', 4, 'the code reads schema version 3, older than this one'),
+      new UnreadableEventError(9, 'ParcelCreated', 4, 'the code reads schema version 3, older than this one'),
     );
 
     const noUpcaster = at('ParcelCreated', 0, {});
@@ -89,7 +89,7 @@ describe('upcast', () => {
 
   it('names the event whose upcaster fails', () => {
     expect(() => upcast(at('TestBroken', 1, {}, 3))).toThrow(
-      new UnknownEventError(3, 'TestBroken', 1, 'the upcaster of version 1 failed: bad data'),
+      new UnreadableEventError(3, 'TestBroken', 1, 'the upcaster of version 1 failed: bad data'),
     );
     expect(TestBroken).toBeDefined();
   });

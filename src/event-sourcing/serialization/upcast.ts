@@ -1,4 +1,4 @@
-import { UnknownEventError } from '../domain/errors.js';
+import { UnreadableEventError } from '../domain/errors.js';
 import { EventRegistry, type EventRecord } from '../domain/event-registry.js';
 
 /**
@@ -10,11 +10,11 @@ import { EventRegistry, type EventRecord } from '../domain/event-registry.js';
  * What it cannot convert it returns as stored, apart from the name: a type no class is
  * registered for (the log still serves it, e.g. events of another service's newer code),
  * a version newer than the code's, or an old version no upcaster reads. Turning such an
- * event into an object ({@link EventRegistry.fromRecord}) is then an {@link UnknownEventError}
+ * event into an object ({@link EventRegistry.fromRecord}) is then an {@link UnreadableEventError}
  * naming it, so an aggregate load answers 500 and a follower stops at it.
  *
  * Returns the same object when nothing changes; never changes the one it is given.
- * @throws UnknownEventError when an upcaster throws
+ * @throws UnreadableEventError when an upcaster throws
  */
 export function upcast<E extends EventRecord & { position: number }>(event: E): E {
   const info = EventRegistry.lookup(event.type);
@@ -27,7 +27,7 @@ export function upcast<E extends EventRecord & { position: number }>(event: E): 
     try {
       data = upcasters[version](data);
     } catch (error) {
-      throw new UnknownEventError(
+      throw new UnreadableEventError(
         event.position,
         event.type,
         event.schemaVersion,

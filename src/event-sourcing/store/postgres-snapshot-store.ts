@@ -1,4 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
+import type { PayloadCodec, PersonalFields } from '../serialization/payload-codec.js';
 import { SnapshotStore, type Snapshot, type SnapshotQuery } from './snapshot-store.js';
 
 const SAVE = {
@@ -35,13 +36,29 @@ function toSnapshot(row: QueryResultRow): Snapshot {
   };
 }
 
-/** Snapshots in the `snapshots` table, on the app's connection pool. */
+// Binds a snapshot's ciphertexts to its stream and version.
+const aadOf = (streamId: string, version: number) => `snapshot/${streamId}/${version}`;
+
+/** Snapshots in the `snapshots` table, on the app's connection pool; states encoded like event data when a codec is given. */
 export class PostgresSnapshotStore extends SnapshotStore {
-  constructor(private readonly pool: Pool) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly codec?: PayloadCodec,
+  ) {
     super();
   }
 
-  async save(snapshot: Snapshot): Promise<void> {
+  async save(snapshot: Snapshot, personal?: PersonalFields): Promise<void> {
+    const [state] = this.codec
+      ? await this.codec.encode([
+          {
+            aad: aadOf(snapshot.streamId, snapshot.version),
+            subject: snapshot.streamId,
+            personal,
+            data: snapshot.state,
+          },
+        ])
+      : [snapshot.state];
     await this.pool.query({
       ...SAVE,
       values: [
@@ -49,7 +66,7 @@ export class PostgresSnapshotStore extends SnapshotStore {
         snapshot.version,
         snapshot.streamType,
         snapshot.schemaVersion,
-        JSON.stringify(snapshot.state),
+        JSON.stringify(state),
         snapshot.firstRecordedAt,
         snapshot.recordedAt,
       ],
@@ -67,6 +84,12 @@ export class PostgresSnapshotStore extends SnapshotStore {
         query.recordedAtOrBefore ?? 'infinity',
       ],
     });
-    return rows.length === 0 ? undefined : toSnapshot(rows[0]);
+    if (rows.length === 0) return undefined;
+    const snapshot = toSnapshot(rows[0]);
+    if (!this.codec) return snapshot;
+    const [state] = await this.codec.decode([
+      { aad: aadOf(streamId, snapshot.version), subject: streamId, personal: query.personal, data: snapshot.state },
+    ]);
+    return { ...snapshot, state };
   }
 }

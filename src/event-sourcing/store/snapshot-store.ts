@@ -1,3 +1,5 @@
+import type { PersonalFields } from '../serialization/payload-codec.js';
+
 /** An aggregate's state after one of its events, so loading need not replay the events before it. */
 export interface Snapshot {
   streamId: string;
@@ -23,6 +25,8 @@ export interface SnapshotQuery {
   maxVersion?: number;
   /** Only snapshots whose event was recorded at or before this instant (to the millisecond, as in `readStream`). */
   recordedAtOrBefore?: Date;
+  /** The state's personal fields ({@link SnapshotSettings.personal}), to decrypt. */
+  personal?: PersonalFields;
 }
 
 /**
@@ -32,8 +36,8 @@ export interface SnapshotQuery {
  * An abstract class rather than an interface so that Nest can inject it by type.
  */
 export abstract class SnapshotStore {
-  /** Stores a snapshot, replacing one of the same stream and version. */
-  abstract save(snapshot: Snapshot): Promise<void>;
+  /** Stores a snapshot, replacing one of the same stream and version; `personal` fields are encrypted. */
+  abstract save(snapshot: Snapshot, personal?: PersonalFields): Promise<void>;
 
   /** The snapshot with the highest version that the query allows, if any. */
   abstract findLatest(streamId: string, query: SnapshotQuery): Promise<Snapshot | undefined>;

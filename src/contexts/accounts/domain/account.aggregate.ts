@@ -10,7 +10,8 @@ import {
   InvalidAmount,
 } from './account.errors.js';
 import { AccountClosed } from './events/account-closed.event.js';
-import { AccountOpened } from './events/account-opened.event.js';
+import { AccountOpened, ERASED_OWNER } from './events/account-opened.event.js';
+import { AccountPersonalDataErased } from './events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from './events/money-deposited.event.js';
 import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
 import { TransferReceived } from './events/transfer-received.event.js';
@@ -19,9 +20,10 @@ import { TransferSent } from './events/transfer-sent.event.js';
 
 export type AccountStatus = 'open' | 'closed';
 
-/** An account's state in a snapshot, version 1 of {@link Account.snapshots}. */
+/** An account's state in a snapshot, version 2 of {@link Account.snapshots} (1 stored `owner` unencrypted). */
 interface AccountSnapshot extends Record<string, unknown> {
   owner: string;
+  personalDataErased: boolean;
   currency: string;
   overdraftLimit: number;
   balance: number;
@@ -35,9 +37,10 @@ interface AccountSnapshot extends Record<string, unknown> {
 export class Account extends EventSourcedAggregate {
   static readonly streamType = 'Account';
   /** Bump `version` whenever {@link toSnapshot}'s shape changes. `every` is overridden by SNAPSHOT_EVERY_ACCOUNT. */
-  static readonly snapshots: SnapshotSettings = { version: 1, every: 100 };
+  static readonly snapshots: SnapshotSettings = { version: 2, every: 100, personal: { owner: ERASED_OWNER } };
 
   owner = '';
+  personalDataErased = false;
   currency = '';
   overdraftLimit = 0;
   balance = 0;
@@ -102,6 +105,15 @@ export class Account extends EventSourcedAggregate {
     this.apply(new AccountClosed());
   }
 
+  /**
+   * Records the erasure of the owner's personal data, once; the key that made it
+   * readable is destroyed before (by the handler), so this only tells views.
+   * Open or closed, an account's data can be erased.
+   */
+  recordPersonalDataErased(): void {
+    if (!this.personalDataErased) this.apply(new AccountPersonalDataErased());
+  }
+
   onAccountOpened(event: AccountOpened): void {
     this.owner = event.owner;
     this.currency = event.currency;
@@ -135,9 +147,15 @@ export class Account extends EventSourcedAggregate {
     this.status = 'closed';
   }
 
+  onAccountPersonalDataErased(): void {
+    this.owner = ERASED_OWNER;
+    this.personalDataErased = true;
+  }
+
   protected override toSnapshot(): AccountSnapshot {
     return {
       owner: this.owner,
+      personalDataErased: this.personalDataErased,
       currency: this.currency,
       overdraftLimit: this.overdraftLimit,
       balance: this.balance,
@@ -151,6 +169,7 @@ export class Account extends EventSourcedAggregate {
   protected override restore(state: Record<string, unknown>): void {
     const snapshot = state as unknown as AccountSnapshot;
     this.owner = snapshot.owner;
+    this.personalDataErased = snapshot.personalDataErased;
     this.currency = snapshot.currency;
     this.overdraftLimit = snapshot.overdraftLimit;
     this.balance = snapshot.balance;

@@ -1,4 +1,16 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query, Res, type Type } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  type Type,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBody,
@@ -7,6 +19,7 @@ import {
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -30,6 +43,7 @@ import { ListAccountsQueryDto } from './dto/list-accounts.query.dto.js';
 import type { StoredEvent } from '../../../event-sourcing/store/event-store.js';
 import { CloseAccount } from '../application/close-account/close-account.command.js';
 import { DepositMoney } from '../application/deposit-money/deposit-money.command.js';
+import { ErasePersonalData } from '../application/erase-personal-data/erase-personal-data.command.js';
 import { GetAccountEvents } from '../application/get-account-events/get-account-events.query.js';
 import { GetAccount } from '../application/get-account/get-account.query.js';
 import { OpenAccount } from '../application/open-account/open-account.command.js';
@@ -152,6 +166,21 @@ export class AccountsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommandResponse> {
     return commandResponse(response, await this.commands.execute(new CloseAccount(id, context)));
+  }
+
+  @Delete(':id/personal-data')
+  @AccountCommand(CommandResponse)
+  @ApiOperation({
+    summary: "Erase the owner's personal data",
+    description:
+      'Destroys the account\'s key for personal data: the owner\'s name reads as "[erased]" in its events, snapshots and views from now on; balances and history stay. Repeating it changes nothing.',
+  })
+  async erasePersonalData(
+    @Param() { id }: AccountIdParams,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandResponse> {
+    return commandResponse(response, await this.commands.execute(new ErasePersonalData(id, context)));
   }
 
   @Get(':id')

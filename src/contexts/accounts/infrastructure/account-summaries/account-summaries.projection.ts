@@ -5,7 +5,8 @@ import {
   type FollowerContext,
 } from '../../../../event-sourcing/subscriptions/follower.decorator.js';
 import { AccountClosed } from '../../domain/events/account-closed.event.js';
-import { AccountOpened } from '../../domain/events/account-opened.event.js';
+import { AccountOpened, ERASED_OWNER } from '../../domain/events/account-opened.event.js';
+import { AccountPersonalDataErased } from '../../domain/events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from '../../domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
 import { TransferReceived } from '../../domain/events/transfer-received.event.js';
@@ -49,6 +50,16 @@ export class AccountSummariesProjection {
       AccountSummary,
       { id: envelope.streamId },
       { status: 'closed', version: envelope.version, updatedAt: envelope.recordedAt },
+    );
+  }
+
+  /** The view copied the owner's name: it goes with the key. */
+  @Handles(AccountPersonalDataErased)
+  async erased(_: AccountPersonalDataErased, { envelope, manager }: FollowerContext): Promise<void> {
+    await manager.update(
+      AccountSummary,
+      { id: envelope.streamId },
+      { owner: ERASED_OWNER, version: envelope.version, updatedAt: envelope.recordedAt },
     );
   }
 

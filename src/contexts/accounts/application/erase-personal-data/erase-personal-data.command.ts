@@ -1,0 +1,9 @@
+import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+
+/** Forget the account owner's personal data (crypto-shredding); balances and history stay. */
+export class ErasePersonalData implements Command {
+  constructor(
+    readonly accountId: string,
+    readonly context: CommandContext,
+  ) {}
+}
