@@ -1,6 +1,5 @@
 import { AggregateRoot } from '@nestjs/cqrs';
 import type { PersonalFields } from '../serialization/payload-codec.js';
-import type { DomainEventOptions } from './domain-event.decorator.js';
 import { EventRegistry } from './event-registry.js';
 
 /** A stored event as the aggregate sees it while rebuilding: the event object and when it was recorded. */
@@ -19,7 +18,7 @@ export interface SnapshotSettings {
   version: number;
   /** A snapshot every this many events unless configured otherwise; 0 or absent: none. */
   every?: number;
-  /** Personal fields of the state, as in {@link DomainEventOptions.personal}: encrypted with the stream's subject key. */
+  /** Personal fields of the state, as in `@DomainEvent({ personal })`: encrypted with the stream's subject key. */
   personal?: PersonalFields;
 }
 
