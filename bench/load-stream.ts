@@ -9,11 +9,13 @@ import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
 import { PostgresSnapshotStore } from '../src/event-sourcing/store/postgres-snapshot-store.js';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
+import { appCodec, appEventCodec } from './codecs.js';
 import { median } from './report.js';
 
 export const LOAD_RAW = 'raw SELECT';
 export const LOAD_CHRONICLE = 'chronicle';
 export const LOAD_SNAPSHOTS = 'chronicle + snapshots';
+export const LOAD_ENCRYPTED = 'chronicle + AES-GCM';
 
 const STREAM_TYPE = 'Account';
 const EVENTS_PER_APPEND = 10;
@@ -21,6 +23,8 @@ const EVENTS_PER_APPEND = 10;
 /** One seeded Account stream, and what its events add up to. */
 export interface SeededStream {
   id: string;
+  /** The same events in another stream, every payload sealed with AES-256-GCM. */
+  encryptedId: string;
   events: number;
   balance: number;
   /** Timed loads of each contender per repetition. */
@@ -41,10 +45,16 @@ const RAW_READ = {
            FROM events WHERE stream_id = $1 ORDER BY version`,
 };
 
-/** AccountOpened, then deposits and withdrawals that never overdraw, through PostgresEventStore.append. */
+/**
+ * AccountOpened, then deposits and withdrawals that never overdraw, through
+ * PostgresEventStore.append as the app stores them; the same events again into a
+ * second stream with every payload encrypted.
+ */
 export async function seedStream(pool: pg.Pool, events: number, loads: number): Promise<SeededStream> {
-  const store = new PostgresEventStore(pool);
+  const store = new PostgresEventStore(pool, { codec: appEventCodec(pool, false) });
+  const encryptedStore = new PostgresEventStore(pool, { codec: appEventCodec(pool, true) });
   const id = uuidv7();
+  const encryptedId = uuidv7();
   const account = { owner: `Owner of ${events}`, version: 0, balance: 0 };
   while (account.version < events) {
     const correlationId = uuidv7();
@@ -55,8 +65,10 @@ export async function seedStream(pool: pg.Pool, events: number, loads: number): 
       account.version++;
     }
     await store.append({ streamId: id, streamType: STREAM_TYPE, expectedVersion, events: batch });
+    const copies = batch.map((event) => ({ ...event, id: uuidv7() }));
+    await encryptedStore.append({ streamId: encryptedId, streamType: STREAM_TYPE, expectedVersion, events: copies });
   }
-  return { id, events, balance: account.balance, loads };
+  return { id, encryptedId, events, balance: account.balance, loads };
 }
 
 class LoadCheckError extends Error {}
@@ -86,9 +98,11 @@ export async function loadStreams(
   repetitions: number,
   log: (line: string) => void,
 ): Promise<Omit<LoadStreamResult, 'streams'> & { snapshotVersions: number[] }> {
-  const store = new PostgresEventStore(pool);
-  const snapshotStore = new PostgresSnapshotStore(pool);
+  const store = new PostgresEventStore(pool, { codec: appEventCodec(pool, false) });
+  const snapshotStore = new PostgresSnapshotStore(pool, appCodec(pool, false));
   const plain = new AggregateRepository(Account, store, eventBus, new IdGenerator(), 0);
+  const encryptedStore = new PostgresEventStore(pool, { codec: appEventCodec(pool, true) });
+  const encrypted = new AggregateRepository(Account, encryptedStore, eventBus, new IdGenerator(), 0);
   const withSnapshots = new AggregateRepository(Account, store, eventBus, new IdGenerator(), 0, {
     store: snapshotStore,
     every: snapshotEvery,
@@ -100,15 +114,18 @@ export async function loadStreams(
     const at = Math.floor(stream.events / snapshotEvery) * snapshotEvery;
     const aggregate = await plain.get(stream.id, { version: at });
     const taken = aggregate.takeSnapshot();
-    await snapshotStore.save({
-      streamId: stream.id,
-      streamType: Account.streamType,
-      version: taken.version,
-      schemaVersion: Account.snapshots!.version,
-      state: taken.state,
-      firstRecordedAt: taken.createdAt,
-      recordedAt: taken.updatedAt,
-    });
+    await snapshotStore.save(
+      {
+        streamId: stream.id,
+        streamType: Account.streamType,
+        version: taken.version,
+        schemaVersion: Account.snapshots!.version,
+        state: taken.state,
+        firstRecordedAt: taken.createdAt,
+        recordedAt: taken.updatedAt,
+      },
+      Account.snapshots!.personal,
+    );
     snapshotVersions.push(taken.version);
   }
   await control.query('VACUUM (ANALYZE) events, snapshots');
@@ -132,6 +149,7 @@ export async function loadStreams(
     ],
     [LOAD_CHRONICLE, async (stream) => stateOf(await plain.get(stream.id))],
     [LOAD_SNAPSHOTS, async (stream) => stateOf(await withSnapshots.get(stream.id))],
+    [LOAD_ENCRYPTED, async (stream) => stateOf(await encrypted.get(stream.encryptedId))],
   ];
 
   /** Times the load only; the check (and, for raw, summing the rows) follows outside the clock. */

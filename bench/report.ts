@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { RAW_SELECT, type AccountLog, type Phases } from './catch-up.js';
 import type { ServerInfo } from './database.js';
-import { LOAD_CHRONICLE, LOAD_RAW, LOAD_SNAPSHOTS, type LoadStreamResult } from './load-stream.js';
+import { LOAD_CHRONICLE, LOAD_ENCRYPTED, LOAD_RAW, LOAD_SNAPSHOTS, type LoadStreamResult } from './load-stream.js';
 import type { Run } from './workloads.js';
 
 export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
@@ -156,7 +156,7 @@ function loadStreamTable(report: Report): string[] {
   return [
     `| contender | ${streams.map((s) => `${number(s.events)} events`).join(' | ')} |`,
     `| --- | ${streams.map(() => '---:').join(' | ')} |`,
-    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS].map(
+    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS, LOAD_ENCRYPTED].map(
       (contender) => `| ${contender} | ${streams.map((s) => text(contender, s.events)).join(' | ')} |`,
     ),
   ];
@@ -197,6 +197,7 @@ export async function markdown(report: Report): Promise<string> {
     '- raw: one prepared INSERT per append into a copy of `events` (no function, no locks)',
     '- raw + table lock: BEGIN; LOCK TABLE … IN EXCLUSIVE MODE; INSERT; COMMIT (writers take turns, flush included)',
     "- chronicle: `PostgresEventStore.append` with the expected version, to the writer's own existing streams",
+    '- chronicle + AES-GCM: the same, every payload sealed with AES-256-GCM (EVENT_ENCRYPTION_KEYS)',
     '- chronicle new streams: `PostgresEventStore.append`, a new stream per append',
     '',
     `## ${batch?.batch ?? 100}-event appends`,
@@ -242,7 +243,8 @@ export async function markdown(report: Report): Promise<string> {
     ...loadStreamTable(report),
     '',
     `- the streams: one Account stream of each length (AccountOpened, then MoneyDeposited and MoneyWithdrawn that ` +
-      `never overdraw), appended through \`PostgresEventStore.append\` 10 events at a time, in a database of its own ` +
+      `never overdraw), appended through \`PostgresEventStore.append\` 10 events at a time with the app's codec ` +
+      `(the owner sealed with the account's personal-data key), in a database of its own ` +
       `on the same server; one pooled connection for every contender`,
     `- each cell: the median of ${options.repetitions} repetitions, each the median of ` +
       `${loadStream.streams.map((s) => `${s.loads} loads of the ${number(s.events)}-event stream`).join(' and ')}, ` +
@@ -254,6 +256,8 @@ export async function markdown(report: Report): Promise<string> {
       `from a snapshot at version ${loadStream.streams.map((s) => number(s.snapshotVersion)).join(' and ')} ` +
       `(the last multiple of ${loadStream.snapshotEvery}): one snapshot query, then \`readStream\` of the ` +
       `${loadStream.streams.map((s) => s.events - s.snapshotVersion).join(' and ')} events after it`,
+    '- chronicle + AES-GCM: as chronicle, from a copy of the stream whose every payload is sealed with AES-256-GCM ' +
+      '(EVENT_ENCRYPTION_KEYS), so each event is decrypted before it is rebuilt',
     "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
       '(and what the seeder wrote); a mismatch stops the benchmark',
     '',

@@ -18,6 +18,7 @@ import { markdown, save, summarise, type Cell, type Kind, type Report } from './
 import { sampleWaits } from './waits.js';
 import {
   chronicle,
+  chronicleEncrypted,
   chronicleNewStreams,
   chronicleReader,
   drive,
@@ -74,7 +75,7 @@ interface Planned {
 // (page cache, autovacuum, a noisy neighbour) then hits every contender alike.
 const rotation: Planned[] = [
   ...[1, 8, 32].flatMap((writers) =>
-    [raw, rawTableLock, chronicle, chronicleNewStreams].map((contender) => ({
+    [raw, rawTableLock, chronicle, chronicleEncrypted, chronicleNewStreams].map((contender) => ({
       kind: 'append' as const,
       contender,
       writers,

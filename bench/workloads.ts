@@ -3,6 +3,7 @@ import os from 'node:os';
 import type pg from 'pg';
 import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import { appEventCodec } from './codecs.js';
 import { RAW_TABLE } from './database.js';
 
 export const PAYLOAD_BYTES = 200;
@@ -133,11 +134,11 @@ export const rawTableLock: Contender = {
   },
 };
 
-function chronicleContender(name: string, streams: 'own' | 'new'): Contender {
+function chronicleContender(name: string, streams: 'own' | 'new', encrypted = false): Contender {
   return {
     name,
     open(pool, batch) {
-      const store = new PostgresEventStore(pool);
+      const store = new PostgresEventStore(pool, { codec: appEventCodec(pool, encrypted) });
       return writer(batch, streams, (stream, events) =>
         store.append({ streamId: stream.id, streamType: STREAM_TYPE, expectedVersion: stream.version, events }),
       );
@@ -147,6 +148,7 @@ function chronicleContender(name: string, streams: 'own' | 'new'): Contender {
 
 export const chronicle = chronicleContender('chronicle', 'own');
 export const chronicleNewStreams = chronicleContender('chronicle new streams', 'new');
+export const chronicleEncrypted = chronicleContender('chronicle + AES-GCM', 'own', true);
 
 export interface Run {
   eventsPerSecond: number;

@@ -97,6 +97,19 @@ describe('personal data of an account', () => {
     expect((await db.query('SELECT 1 FROM personal_data_keys WHERE subject_id = $1', [unknown])).rowCount).toBe(0);
   });
 
+  it('hides an owner stored in plain text before the field was personal (AccountOpened v1) once erased', async () => {
+    const legacy = randomUUID();
+    await db.query(
+      `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at, transaction_id)
+       VALUES ($1, $2, 'Account', 1, 'AccountOpened', 1, $3, '{"correlationId": "c", "causationId": "c"}', now(), pg_current_xact_id())`,
+      [randomUUID(), legacy, JSON.stringify({ owner: 'Legacy Owner', overdraftLimit: 0 })],
+    );
+    expect((await account(legacy)).body.owner).toBe('Legacy Owner');
+    await request(app.http).delete(`/accounts/${legacy}/personal-data`).expect(200);
+    expect((await account(legacy)).body).toMatchObject({ owner: '[erased]', currency: 'EUR' });
+    expect((await api.events(legacy))[0].data).toMatchObject({ owner: '[erased]' });
+  });
+
   it('answers 400 for an id that is not a UUID', async () => {
     expectProblem(await request(app.http).delete('/accounts/nope/personal-data'), 400);
   });

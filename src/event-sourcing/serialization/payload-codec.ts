@@ -86,7 +86,7 @@ export class PayloadCodec {
     const data = payloads.map((payload, index) => this.unwrap(payload, index));
     const personal = payloads
       .map((payload, index) => ({ ...payload, data: data[index], index }))
-      .filter((p) => p.personal && Object.keys(p.personal).some((field) => isPersonalEnvelope(p.data[field])));
+      .filter(hasPersonalData);
     if (personal.length === 0) return data;
     const keys = await this.subjectKeys.find(personal.map((p) => p.subject));
     for (const payload of personal) data[payload.index] = this.openPersonal(payload, keys);
@@ -116,7 +116,12 @@ export class PayloadCodec {
     const data = { ...payload.data };
     for (const [field, erased] of Object.entries(payload.personal!)) {
       const value = data[field];
-      if (!isPersonalEnvelope(value)) continue;
+      if (value === undefined) continue;
+      // Stored before the field was declared personal: plain, and hidden once the subject is erased.
+      if (!isPersonalEnvelope(value)) {
+        if (key === null) data[field] = erased;
+        continue;
+      }
       // No key, no data: an erased subject's fields read as erased wherever they were stored.
       if (!key) {
         data[field] = erased;
