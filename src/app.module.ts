@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AccountsModule } from './contexts/accounts/accounts.module.js';
 import { TransfersModule } from './contexts/transfers/transfers.module.js';
@@ -15,6 +16,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        AuthModule.forRoot(config.auth),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
           dataSourceFactory: (options) => openDataSource(options!),

@@ -4,10 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
 import { fieldErrorsOf, ProblemDetails, RequestValidationError } from './event-sourcing/http/problem-details.js';
+import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
+  hardenHttp(express, config);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
   app.useGlobalPipes(
@@ -19,14 +21,11 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Chronicle')
-      .setDescription('Event-sourced accounts on PostgreSQL. Errors are application/problem+json (RFC 9457).')
-      .setVersion('1')
-      .build(),
-    { extraModels: [ProblemDetails] },
-  );
-  SwaggerModule.setup('docs', app, document);
+  const builder = new DocumentBuilder()
+    .setTitle('Chronicle')
+    .setDescription('Event-sourced accounts on PostgreSQL. Errors are application/problem+json (RFC 9457).')
+    .setVersion('1');
+  if (config.auth) builder.addBearerAuth().addSecurityRequirements('bearer');
+  const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ProblemDetails] });
+  SwaggerModule.setup(DOCS_PATH, app, document);
 }

@@ -1,4 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './app-config.js';
+
+const SECRET = 'a-test-secret-of-at-least-32-characters';
 
 describe('loadConfig', () => {
   it('has defaults for a machine with nothing set', () => {
@@ -37,6 +40,53 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ EVENT_ENCRYPTION_KEYS: k1 })).toThrow(ConfigError);
     expect(() => loadConfig({ EVENT_ENCRYPTION_KEYS: `k1:${k1},k1:${k2}` })).toThrow(/"k1" twice/);
+  });
+
+  it('keeps CORS closed unless CORS_ORIGINS lists exact origins', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+  });
+
+  it.each(['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://example.com'])(
+    'refuses a CORS origin that is not exact: %s',
+    (origin) => {
+      expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example.com,${origin}` })).toThrow(/CORS_ORIGINS/);
+    },
+  );
+
+  it('limits each client to 600 requests a minute unless RATE_LIMIT_PER_MINUTE says otherwise (0: off)', () => {
+    expect(loadConfig({}).rateLimitPerMinute).toBe(600);
+    expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBe(0);
+    expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(ConfigError);
+  });
+
+  it('turns authentication on only with a secret or a public key', () => {
+    expect(loadConfig({}).auth).toBeUndefined();
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: 'chronicle' }).auth).toEqual({
+      secret: SECRET,
+      publicKey: undefined,
+      issuer: undefined,
+      audience: 'chronicle',
+      rolesClaim: 'roles',
+    });
+  });
+
+  it('reads a PEM public key, also with its newlines escaped on one line', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const auth = loadConfig({ AUTH_JWT_PUBLIC_KEY: pem.replaceAll('\n', '\\n'), AUTH_JWT_ROLES_CLAIM: 'groups' }).auth;
+    expect(auth).toMatchObject({ publicKey: pem, rolesClaim: 'groups' });
+  });
+
+  it.each([
+    [{ AUTH_JWT_SECRET: 'too-short' }, /at least 32/],
+    [{ AUTH_JWT_PUBLIC_KEY: 'not a key' }, /PEM/],
+    [{ AUTH_JWT_ISSUER: 'https://id.example.com' }, /need AUTH_JWT_SECRET/],
+  ])('refuses an authentication setting that would not protect anything: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it.each([{ PORT: 'abc' }, { PORT: '70000' }, { DATABASE_URL: 'mysql://x' }, { DATABASE_POOL_SIZE: '0' }])(

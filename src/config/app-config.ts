@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { resolve } from 'node:path';
 
 /** Typed configuration read once from the environment. */
@@ -17,6 +18,25 @@ export interface AppConfig {
   snapshotEvery: { Account?: number };
   /** Event data and snapshot states: deflated from this many bytes (0: never), encrypted with the newest key. */
   payloads: { compressAbove: number; encryptionKeys: { id: string; key: Buffer }[] };
+  /** Exact origins a browser may call the API from; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Requests per minute per client address (0: no limit). */
+  rateLimitPerMinute: number;
+  /** Proxies in front of the app whose `X-Forwarded-For` names the client (0: none). */
+  trustProxyHops: number;
+  /** Bearer JWT authentication; absent, every route is open. */
+  auth?: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** RS256 or ES256 public key (PEM). */
+  publicKey?: string;
+  issuer?: string;
+  audience?: string;
+  /** The claim that lists the token's roles: an array, or a space-separated string. */
+  rolesClaim: string;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +73,54 @@ function encryptionKeys(raw: string | undefined): { id: string; key: Buffer }[] 
   return keys;
 }
 
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    // A browser sends the origin serialised exactly so: no path, no trailing slash, no default port.
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin || !/^https?:/.test(origin)) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list exact origins such as https://app.example.com (scheme, host, port), got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+// HS256 wants a key at least as long as its hash (RFC 7518, 3.2).
+const MIN_SECRET_LENGTH = 32;
+
+function authConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
+  const secret = env.AUTH_JWT_SECRET || undefined;
+  // .env files often hold a PEM on one line with escaped newlines.
+  const publicKey = env.AUTH_JWT_PUBLIC_KEY?.replaceAll('\\n', '\n') || undefined;
+  const issuer = env.AUTH_JWT_ISSUER || undefined;
+  const audience = env.AUTH_JWT_AUDIENCE || undefined;
+  if (!secret && !publicKey) {
+    if (issuer || audience) {
+      throw new ConfigError('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY');
+    }
+    return undefined;
+  }
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`AUTH_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  if (publicKey !== undefined) {
+    let type: string | undefined;
+    try {
+      type = createPublicKey(publicKey).asymmetricKeyType;
+    } catch {
+      throw new ConfigError('AUTH_JWT_PUBLIC_KEY must be a public key in PEM format');
+    }
+    if (type !== 'rsa' && type !== 'ec') {
+      throw new ConfigError(`AUTH_JWT_PUBLIC_KEY must be an RSA or EC key, got ${type}`);
+    }
+  }
+  return { secret, publicKey, issuer, audience, rolesClaim: env.AUTH_JWT_ROLES_CLAIM || 'roles' };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -84,5 +152,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       compressAbove: integer(env, 'EVENT_COMPRESSION_MIN_BYTES', 0, 0, 100_000_000),
       encryptionKeys: encryptionKeys(env.EVENT_ENCRYPTION_KEYS),
     },
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    auth: authConfig(env),
   };
 }

@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Public } from '../auth/public.decorator.js';
 import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
 
 export class HealthResponse {
@@ -19,6 +20,8 @@ const OLDEST_TRANSACTION = `
   SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 AS seconds
     FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`;
 
+// Load balancers and orchestrators probe it without a token.
+@Public()
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {

@@ -139,8 +139,8 @@ export interface StartOptions {
 }
 
 /**
- * Starts `node dist/src/main.js` on a free port with `DATABASE_URL` and
- * `FOLLOWER_POLL_MS=200`, and waits until GET /health answers 200. Fails with the child's
+ * Starts `node dist/src/main.js` on a free port with `DATABASE_URL`,
+ * `FOLLOWER_POLL_MS=200` and no rate limit, and waits until GET /health answers 200. Fails with the child's
  * output if it exits or does not get ready in time (and kills it then).
  */
 export async function startApp(options: StartOptions): Promise<AppProcess> {
@@ -153,6 +153,7 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       FOLLOWER_POLL_MS: '200',
+      RATE_LIMIT_PER_MINUTE: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,14 +19,16 @@ export interface TestApp {
 
 /**
  * The whole app as src/main.ts builds it, on a fresh database of its own; or, given
- * another app's database, a second instance of the service sharing it.
+ * another app's database, a second instance of the service sharing it. `env` is the
+ * environment it reads its configuration from (none of the process's own).
  */
 export async function createTestApp(
   options: { database?: TestDatabase; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestApp> {
   const owned = options.database === undefined;
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig(options.env ?? {});
+  // Tests send far more requests a minute than a client would; test/security turns the limit on.
+  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...options.env });
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {

@@ -181,6 +181,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
           correlationId: context.correlationId,
           causationId: context.commandId,
           ...(context.idempotencyKey === undefined ? {} : { idempotencyKey: context.idempotencyKey }),
+          ...(context.actorId === undefined ? {} : { actorId: context.actorId }),
         },
       })),
       idempotency:

@@ -8,6 +8,8 @@ export interface CommandContext {
   idempotencyKey?: string;
   /** From `If-Match`: apply only at this version, and never retry. */
   expectedVersion?: number;
+  /** Who asked, as authentication vouched for it (a token's subject); absent when nothing did. */
+  actorId?: string;
 }
 
 /** A command that can be repeated safely: its fields (other than `context`) tell repeats apart. */

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { commandContextOf } from './command-context.decorator.js';
 import { RequestValidationError } from './problem-details.js';
+import { setRequestActor } from './request-actor.js';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as Request;
 
@@ -17,6 +18,13 @@ describe('commandContextOf', () => {
     const context = commandContextOf(request({}));
     expect(context.correlationId).toBe(context.commandId);
     expect(context.expectedVersion).toBeUndefined();
+  });
+
+  it('carries the actor that authentication set on the request, and none otherwise', () => {
+    const authenticated = request({});
+    setRequestActor(authenticated, 'alice');
+    expect(commandContextOf(authenticated).actorId).toBe('alice');
+    expect(commandContextOf(request({ 'x-actor-id': 'mallory' })).actorId).toBeUndefined();
   });
 
   it.each([

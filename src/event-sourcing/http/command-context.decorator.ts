@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import type { CommandContext } from '../application/command-context.js';
 import { RequestValidationError, type FieldError } from './problem-details.js';
+import { requestActor } from './request-actor.js';
 
 const IF_MATCH = /^"(\d{1,9})"$/;
 // Visible ASCII only: keys travel in headers, logs and event metadata.
@@ -13,7 +14,10 @@ function header(request: Request, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** Reads `If-Match`, `Idempotency-Key` and `X-Correlation-Id` into a {@link CommandContext}; a malformed one is a 400. */
+/**
+ * Reads `If-Match`, `Idempotency-Key` and `X-Correlation-Id` into a {@link CommandContext},
+ * with the actor that authentication set on the request; a malformed header is a 400.
+ */
 export function commandContextOf(request: Request): CommandContext {
   const errors: FieldError[] = [];
   const ifMatch = header(request, 'If-Match');
@@ -36,6 +40,7 @@ export function commandContextOf(request: Request): CommandContext {
     correlationId: correlationId ?? commandId,
     idempotencyKey,
     expectedVersion: pinned ? Number(pinned[1]) : undefined,
+    actorId: requestActor(request),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { Roles } from '../../auth/roles.decorator.js';
 import {
   FollowersService,
   NotRebuildableError,
@@ -71,6 +72,7 @@ export class ProjectionsController {
 
   /** Starts rebuilding a view from position 0 into fresh tables; the old view serves until the switch. */
   @Post(':name/rebuild')
+  @Roles('admin')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Watch `rebuildingHere` in GET /projections' })
   @ApiNotFoundResponse({ type: ProblemDetails })

@@ -3,6 +3,8 @@ export interface EventMetadata {
   correlationId: string;
   causationId: string;
   idempotencyKey?: string;
+  /** The authenticated user who set the command off (see CommandContext.actorId). */
+  actorId?: string;
   [key: string]: unknown;
 }
 

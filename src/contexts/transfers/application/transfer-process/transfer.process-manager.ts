@@ -109,11 +109,12 @@ export class TransferProcessManager {
 /**
  * The same command, with the same id and key, every time this event is handled. The key
  * holds a space, which HTTP clients' keys cannot (visible ASCII only), so no client can
- * take it first.
+ * take it first. The steps act for whoever requested the transfer, so they keep its actor.
  */
 function causedBy(envelope: StoredEvent, step: string): CommandContext {
   const id = `${envelope.id}:${step}`;
-  return { commandId: id, idempotencyKey: `transfer-process ${id}`, correlationId: envelope.metadata.correlationId };
+  const { correlationId, actorId } = envelope.metadata;
+  return { commandId: id, idempotencyKey: `transfer-process ${id}`, correlationId, actorId };
 }
 
 /** The reason an account refused a step; anything else (a bug, the database down) is rethrown. */

@@ -1,0 +1,48 @@
+import { ForbiddenException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { setRequestActor } from '../event-sourcing/http/request-actor.js';
+import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
+import { IS_PUBLIC } from './public.decorator.js';
+import { REQUIRED_ROLES } from './roles.decorator.js';
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * Every route needs a valid bearer token unless it is `@Public()`; `@Roles()` routes also
+ * need one of their roles. The token's subject becomes the actor of the request's events.
+ */
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: BearerTokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedException('This route needs an Authorization: Bearer <token> header');
+    }
+    let principal;
+    try {
+      principal = await this.verifier.verify(token);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      // RFC 6750, 3: the error code tells a client that a new token would help.
+      response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new UnauthorizedException(error.message);
+    }
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, targets);
+    if (required && !required.some((role) => principal.roles.includes(role))) {
+      throw new ForbiddenException(`This route needs the role ${required.join(' or ')}`);
+    }
+    setRequestActor(request, principal.id);
+    return true;
+  }
+}
