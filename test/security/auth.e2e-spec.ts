@@ -85,6 +85,15 @@ describe('with AUTH_JWT_SECRET set', () => {
     );
   });
 
+  it('lets only an admin erase personal data, and records who did', async () => {
+    const { id } = (await request(app.http).post('/accounts').set(alice).send({ owner: 'Ada' })).body;
+    expectProblem(await request(app.http).delete(`/accounts/${id}/personal-data`).set(alice), 403);
+    expect((await request(app.http).get(`/accounts/${id}`).set(alice)).body.owner).toBe('Ada');
+    expect((await request(app.http).delete(`/accounts/${id}/personal-data`).set(admin)).status).toBe(200);
+    const events = (await request(app.http).get(`/accounts/${id}/events`).set(alice)).body.items;
+    expect(events.at(-1)).toMatchObject({ type: 'AccountPersonalDataErased', metadata: { actorId: 'root' } });
+  });
+
   it("stores the token's subject as the actorId of every event a command appends, also its process's", async () => {
     const open = async (owner: string) => (await request(app.http).post('/accounts').set(alice).send({ owner })).body;
     const from = await open('Ada');

@@ -25,6 +25,7 @@ import {
 } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import type { Response } from 'express';
+import { Roles } from '../../../auth/roles.decorator.js';
 import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
 import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
 import { commandResponse } from '../../../event-sourcing/http/command-response.js';
@@ -169,6 +170,7 @@ export class AccountsController {
   }
 
   @Delete(':id/personal-data')
+  @Roles('admin')
   @AccountCommand(CommandResponse)
   @ApiOperation({
     summary: "Erase the owner's personal data",
