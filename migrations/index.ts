@@ -2,6 +2,7 @@ import { EventStore1795680000000 } from './1795680000000-event-store.js';
 import { Followers1795680000001 } from './1795680000001-followers.js';
 import { AccountViews1795680000002 } from './1795680000002-account-views.js';
 import { Snapshots1795680000003 } from './1795680000003-snapshots.js';
+import { EventMigrations1795680000005 } from './1795680000005-event-migrations.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Followers1795680000001,
   AccountViews1795680000002,
   Snapshots1795680000003,
+  EventMigrations1795680000005,
 ];
