@@ -10,6 +10,7 @@ import { openDatabaseServer } from '../database/database-server.js';
 import { eventMigrations } from '../event-migrations.js';
 import { runEventMigration } from '../event-sourcing/migration/run-event-migration.js';
 import { EventCodec } from '../event-sourcing/serialization/event-codec.js';
+import type { StoredEvent } from '../event-sourcing/store/event-store.js';
 import { parseMigrateEventsArgs, UsageError } from './migrate-events.args.js';
 
 /**
@@ -48,9 +49,16 @@ try {
   const pool = (dataSource.driver as unknown as { master: Pool }).master;
   const report = await runEventMigration(pool, app.get(EventCodec), migration, { ...options, signal: stop.signal });
   for (const { before, after } of options.dryRun ? report.examples : []) {
-    logger.log(`position ${before.position}:\n  before ${describe(before)}\n  after  ${describe(after)}`);
+    const metadataChanged = JSON.stringify(before.metadata) !== JSON.stringify(after.metadata);
+    logger.log(
+      `position ${before.position}:\n  before ${describe(before, metadataChanged)}\n  after  ${describe(after, metadataChanged)}`,
+    );
   }
-  if (report.status === 'stopped') exitCode = 130;
+  if (report.status === 'stopped') {
+    const again = process.argv.slice(2).filter((arg) => arg !== '--restart');
+    logger.log(`to resume: npm run events:migrate -- ${again.join(' ')}`);
+    exitCode = 130;
+  }
 } catch (error) {
   logger.error(error instanceof Error ? error.message : String(error));
   exitCode = 1;
@@ -60,7 +68,7 @@ try {
 }
 process.exit(exitCode);
 
-function describe(event: { type: string; schemaVersion: number; data: unknown; metadata: unknown }): string {
+function describe(event: StoredEvent, withMetadata: boolean): string {
   const { type, schemaVersion, data, metadata } = event;
-  return JSON.stringify({ type, schemaVersion, data, metadata });
+  return JSON.stringify(withMetadata ? { type, schemaVersion, data, metadata } : { type, schemaVersion, data });
 }

@@ -135,7 +135,9 @@ class MigrationRun {
       position = page[page.length - 1].position;
       this.progress.batch(page.length, position, end);
     }
-    this.progress.log(`dry run of ${this.migration.name}: ${changed} of ${read} events would change; nothing written`);
+    this.progress.log(
+      `dry run of ${this.migration.name}: ${changed} of ${read} events would change; nothing written. ${this.progress.summary}`,
+    );
     return { status: 'dry-run', read, changed, position, examples: this.examples };
   }
 
@@ -166,6 +168,8 @@ class MigrationRun {
     }
     const retired = retiredEventsTable(this.migration.name);
     checkpoint = await this.inTransaction((client) => this.swap(client, checkpoint, retired));
+    // The copy has no planner statistics yet: without them the log's reads may plan badly until autovacuum comes by.
+    await this.withClient((client) => client.query(`ANALYZE ${EVENTS}`));
     this.summary(checkpoint, `swapped in: ${this.target} is now ${EVENTS}, the old log is ${retired}`);
     return { ...this.report('swapped', checkpoint), retired };
   }
