@@ -127,7 +127,7 @@ class MigrationRun {
     let position = 0;
     let read = 0;
     let changed = 0;
-    for (;;) {
+    while (!this.options.signal?.aborted) {
       const page = await this.withClient((client) => this.read(client, position, end));
       if (page.length === 0) break;
       changed += (await this.transform(page)).length;
