@@ -64,7 +64,7 @@ function deposit(store: PostgresEventStore, streamId: string) {
 async function logThrough(store: PostgresEventStore, position: number): Promise<StoredEvent[]> {
   for (let tries = 0; ; tries++) {
     const log = await store.readLog(0, 10 * EVENTS);
-    if (log.at(-1)?.position === position || tries > 100) return log;
+    if (log.at(-1)?.position === position || tries > 400) return log;
     await sleep(50);
   }
 }

@@ -55,10 +55,6 @@ export interface EventMigrationReport {
 
 const EXAMPLES = 3;
 
-// Every position up to the result belongs to a transaction that has ended, so no event
-// can appear below it later (docs/ARCHITECTURE.md, "The log").
-const VISIBLE_END = `SELECT coalesce(max(position), 0) AS end FROM ${EVENTS}
-                      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
 const READ = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`;
 const CHANGES = `unnest($1::bigint[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[])
                    AS c(position, type, schema_version, data, metadata)`;
@@ -123,7 +119,7 @@ class MigrationRun {
   }
 
   async dryRun(): Promise<EventMigrationReport> {
-    const end = await this.withClient(visibleEnd);
+    const end = await this.inTransaction(logEnd);
     let position = 0;
     let read = 0;
     let changed = 0;
@@ -142,7 +138,7 @@ class MigrationRun {
   }
 
   async run(): Promise<EventMigrationReport> {
-    let checkpoint = await this.withClient((client) => this.begin(client));
+    let checkpoint = await this.inTransaction((client) => this.begin(client));
     if (checkpoint.finishedAt) {
       this.progress.log(
         `${this.migration.name} ${this.where} finished at ${checkpoint.finishedAt.toISOString()} ` +
@@ -150,7 +146,7 @@ class MigrationRun {
       );
       return this.report('already-finished', checkpoint);
     }
-    const end = checkpoint.endPosition ?? (await this.withClient(visibleEnd));
+    const end = checkpoint.endPosition ?? (await this.inTransaction(logEnd));
     const { signal } = this.options;
     checkpoint = await this.batches(checkpoint, end, (work) => this.inTransaction(work), signal);
     if (signal?.aborted && checkpoint.position < end) {
@@ -198,12 +194,7 @@ class MigrationRun {
       if (rows) throw new Error(`Table ${this.target} already holds ${rows} rows that no run of ${name} copied`);
       if (rows === undefined) await client.query(`CREATE TABLE ${quote(this.target)} (LIKE ${EVENTS} INCLUDING ALL)`);
     }
-    const created = await createCheckpoint(
-      client,
-      name,
-      this.target,
-      this.inPlace ? await visibleEnd(client) : undefined,
-    );
+    const created = await createCheckpoint(client, name, this.target, this.inPlace ? await logEnd(client) : undefined);
     this.progress.log(`${name} ${this.where}: ${this.migration.description}`);
     return created;
   }
@@ -270,9 +261,7 @@ class MigrationRun {
   /** Under a lock that holds off every reader and writer of the log, the last batches and the switch. */
   private async swap(client: PoolClient, from: MigrationCheckpoint, retired: string): Promise<MigrationCheckpoint> {
     await client.query(`LOCK TABLE ${EVENTS} IN ACCESS EXCLUSIVE MODE`);
-    // No append is in flight now, so every row is committed: the end needs no filter.
-    const { rows } = await client.query(`SELECT coalesce(max(position), 0) AS end FROM ${EVENTS}`);
-    const end = Number(rows[0].end);
+    const end = await logEnd(client);
     const checkpoint = await this.batches(from, end, (work) => work(client));
     await replaceEventsTable(client, this.target, retired);
     await finishCheckpoint(client, checkpoint);
@@ -315,7 +304,14 @@ class MigrationRun {
   }
 }
 
-async function visibleEnd(client: PoolClient): Promise<number> {
-  const { rows } = await client.query(VISIBLE_END);
+/**
+ * The last position of the log, once every append in flight has committed: SHARE mode
+ * waits for them and holds new ones back only for this moment, so no event can appear
+ * below it later. (The log readers' xmin filter would not do: an open transaction
+ * anywhere on the server holds it back, and the end with it.)
+ */
+async function logEnd(client: PoolClient): Promise<number> {
+  await client.query(`LOCK TABLE ${EVENTS} IN SHARE MODE`);
+  const { rows } = await client.query(`SELECT coalesce(max(position), 0) AS end FROM ${EVENTS}`);
   return Number(rows[0].end);
 }
