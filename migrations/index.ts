@@ -3,6 +3,7 @@ import { Followers1795680000001 } from './1795680000001-followers.js';
 import { AccountViews1795680000002 } from './1795680000002-account-views.js';
 import { Snapshots1795680000003 } from './1795680000003-snapshots.js';
 import { PersonalDataKeys1795680000004 } from './1795680000004-personal-data-keys.js';
+import { EventMigrations1795680000005 } from './1795680000005-event-migrations.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   AccountViews1795680000002,
   Snapshots1795680000003,
   PersonalDataKeys1795680000004,
+  EventMigrations1795680000005,
 ];

@@ -13,7 +13,7 @@ import {
   type StoredEvent,
 } from './event-store.js';
 
-const EVENT_COLUMNS =
+export const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at';
 
 // Named statements are parsed and planned once per connection.
@@ -47,7 +47,7 @@ const FIND_IDEMPOTENCY = {
 
 const MAX_VERSION = 2_147_483_647;
 
-function toStoredEvent(row: QueryResultRow): StoredEvent {
+export function toStoredEvent(row: QueryResultRow): StoredEvent {
   return {
     id: row.event_id,
     position: Number(row.position),
