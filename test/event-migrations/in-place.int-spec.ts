@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { accountOpenedV2 } from '../../src/contexts/accounts/event-migrations/account-opened-v2.migration.js';
 import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
@@ -7,12 +8,9 @@ import {
   runEventMigration,
   type EventMigrationOptions,
 } from '../../src/event-sourcing/migration/run-event-migration.js';
-import {
-  EventCodec,
-  PlainEventCodec,
-  type DecodableEvent,
-  type EncodableEvent,
-} from '../../src/event-sourcing/serialization/event-codec.js';
+import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
+import { EventCodec, PayloadEventCodec, PlainEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
+import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
 
@@ -162,20 +160,35 @@ describe('reencode', () => {
     expect(await rowsOf(pool)).toEqual(await rowsOf(pool, 'seeded'));
   });
 
-  it('stores every event under the codec of today, whatever it was stored under', async () => {
-    // A codec that wraps data under a key id, and still reads data stored plain or under an older key.
-    class KeyedCodec extends EventCodec {
-      encode(events: readonly EncodableEvent[]) {
-        return Promise.resolve(events.map((e) => ({ key: 'k2', plain: e.data })));
-      }
-      decode(events: readonly DecodableEvent[]) {
-        return Promise.resolve(events.map((e) => (e.data.key ? (e.data.plain as Record<string, unknown>) : e.data)));
-      }
-    }
-    await pool.query(`UPDATE events SET data = jsonb_build_object('key', 'k1', 'plain', data) WHERE position % 2 = 0`);
-    expect(await migrate(reencode, {}, new KeyedCodec())).toMatchObject({ status: 'finished', changed: EVENTS });
-    const seeded = await rowsOf(pool, 'seeded');
-    expect(await rowsOf(pool)).toEqual(seeded.map((row) => ({ ...row, data: { key: 'k2', plain: row.data } })));
+  it('seals every event under the keys of today: plain payloads, plain personal fields, and a retired key', async () => {
+    const k1 = { id: 'k1', key: randomBytes(32) };
+    const k2 = { id: 'k2', key: randomBytes(32) };
+    const sealing = (...keys: { id: string; key: Buffer }[]) =>
+      new PayloadEventCodec(new PayloadCodec(new PersonalDataKeys(pool), { encryptionKeys: keys }));
+    const seeded = await rowsOf(pool);
+
+    expect(await migrate(reencode, {}, sealing(k1))).toMatchObject({ status: 'finished', changed: EVENTS });
+    const keyIds = async () =>
+      (await pool.query(`SELECT DISTINCT data->>'key' AS key FROM events`)).rows.map((row) => row.key);
+    expect(await keyIds()).toEqual(['k1']);
+    // Rotation: k2 is added, then the events still under k1 are sealed again with it.
+    expect(await migrate(reencode, { restart: true }, sealing(k1, k2))).toMatchObject({ changed: EVENTS });
+    expect(await keyIds()).toEqual(['k2']);
+    expect((await pool.query(`SELECT 1 FROM events WHERE data::text LIKE '%Owner %'`)).rowCount).toBe(0);
+
+    // Once re-encoded, k1 can go: k2 alone reads every event as it was seeded, owners included.
+    const rows = await rowsOf(pool);
+    const decoded = await sealing(k2).decode(
+      rows.map((row) => ({
+        id: row.event_id as string,
+        type: row.type as string,
+        streamId: row.stream_id as string,
+        position: Number(row.position),
+        schemaVersion: row.schema_version as number,
+        data: row.data as Record<string, unknown>,
+      })),
+    );
+    expect(decoded).toEqual(seeded.map((row) => row.data));
   });
 });
 
