@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import request from 'supertest';
 import { AccountsApi, expectProblem } from '../support/accounts-api.js';
@@ -33,8 +34,11 @@ describe('EVENT_ENCRYPTION_KEYS', () => {
   it('stores every event and snapshot of the app sealed with the newest key, and serves them decrypted', async () => {
     const { rows } = await db.query(`SELECT DISTINCT data->>'$encoded' AS encoding, data->>'key' AS key FROM events`);
     expect(rows).toEqual([{ encoding: 'aes-256-gcm', key: 'k1' }]);
-    const snapshots = await db.query(`SELECT state->>'key' AS key FROM snapshots WHERE stream_id = $1`, [id]);
-    expect(snapshots.rows).toEqual([{ key: 'k1' }]);
+    // The snapshot is written after the command answered.
+    const snapshotKeys = async () =>
+      (await db.query(`SELECT state->>'key' AS key FROM snapshots WHERE stream_id = $1`, [id])).rows;
+    for (let tries = 0; (await snapshotKeys()).length === 0 && tries < 100; tries++) await sleep(50);
+    expect(await snapshotKeys()).toEqual([{ key: 'k1' }]);
     const { body } = await request(app.http).get(`/accounts/${id}`).expect(200);
     expect(body).toMatchObject({ owner: 'Mary Somerville', balance: 750 });
     const log = await request(app.http).get('/notifications').query({ limit: 10 }).expect(200);
