@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import request from 'supertest';
 import { AccountsApi, expectProblem } from '../support/accounts-api.js';
+import { until } from '../support/until.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const k1 = `k1:${randomBytes(32).toString('base64')}`;
@@ -37,8 +37,7 @@ describe('EVENT_ENCRYPTION_KEYS', () => {
     // The snapshot is written after the command answered.
     const snapshotKeys = async () =>
       (await db.query(`SELECT state->>'key' AS key FROM snapshots WHERE stream_id = $1`, [id])).rows;
-    for (let tries = 0; (await snapshotKeys()).length === 0 && tries < 100; tries++) await sleep(50);
-    expect(await snapshotKeys()).toEqual([{ key: 'k1' }]);
+    expect(await until(snapshotKeys, (rows) => rows.length > 0, 'the snapshot')).toEqual([{ key: 'k1' }]);
     const { body } = await request(app.http).get(`/accounts/${id}`).expect(200);
     expect(body).toMatchObject({ owner: 'Mary Somerville', balance: 750 });
     const log = await request(app.http).get('/notifications').query({ limit: 10 }).expect(200);

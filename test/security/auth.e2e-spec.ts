@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { expectProblem, type EventBody } from '../support/accounts-api.js';
+import { until } from '../support/until.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, signToken, TEST_JWT_SECRET } from '../support/tokens.js';
 
@@ -22,15 +22,6 @@ function unsigned(claims: Record<string, unknown>): string {
 function expectUnauthorized(response: request.Response): void {
   expectProblem(response, 401);
   expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let tries = 0; tries < 400; tries++) {
-    const value = await read();
-    if (done(value)) return value;
-    await sleep(50);
-  }
-  throw new Error(`Gave up waiting for ${what}`);
 }
 
 describe('with AUTH_JWT_SECRET set', () => {
