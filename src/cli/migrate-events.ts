@@ -1,16 +1,12 @@
-import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { AppModule } from '../app.module.js';
-import { loadConfig } from '../config/app-config.js';
-import { openDatabaseServer } from '../database/database-server.js';
 import { eventMigrations } from '../event-migrations.js';
 import { runEventMigration } from '../event-sourcing/migration/run-event-migration.js';
 import { EventCodec } from '../event-sourcing/serialization/event-codec.js';
 import type { StoredEvent } from '../event-sourcing/store/event-store.js';
+import { runAppContextCommand } from './app-context-command.js';
 import { parseMigrateEventsArgs, UsageError } from './migrate-events.args.js';
 
 /**
@@ -36,15 +32,7 @@ process.once('SIGINT', () => {
   stop.abort();
 });
 
-const loaded = loadConfig();
-// This process only migrates: the followers keep running in the app.
-const config = { ...loaded, followers: { ...loaded.followers, enabled: false } };
-const server = await openDatabaseServer(config, (line) => logger.log(line), { shareRunning: true });
-const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, server.url), {
-  logger: ['log', 'warn', 'error'],
-});
-let exitCode = 0;
-try {
+await runAppContextCommand(logger, async (app) => {
   const dataSource = app.get<DataSource>(getDataSourceToken());
   const pool = (dataSource.driver as unknown as { master: Pool }).master;
   const report = await runEventMigration(pool, app.get(EventCodec), migration, { ...options, signal: stop.signal });
@@ -54,19 +42,11 @@ try {
       `position ${before.position}:\n  before ${describe(before, metadataChanged)}\n  after  ${describe(after, metadataChanged)}`,
     );
   }
-  if (report.status === 'stopped') {
-    const again = process.argv.slice(2).filter((arg) => arg !== '--restart');
-    logger.log(`to resume: npm run events:migrate -- ${again.join(' ')}`);
-    exitCode = 130;
-  }
-} catch (error) {
-  logger.error(error instanceof Error ? error.message : String(error));
-  exitCode = 1;
-} finally {
-  await app.close();
-  await server.stop();
-}
-process.exit(exitCode);
+  if (report.status !== 'stopped') return 0;
+  const again = process.argv.slice(2).filter((arg) => arg !== '--restart');
+  logger.log(`to resume: npm run events:migrate -- ${again.join(' ')}`);
+  return 130;
+});
 
 function describe(event: StoredEvent, withMetadata: boolean): string {
   const { type, schemaVersion, data, metadata } = event;
