@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { PersonalDataKeys, SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { open, seal } from './aes-gcm.js';
@@ -61,8 +62,9 @@ const hasPersonalData = (payload: Payload): boolean =>
  * Without compression and encryption the stored value stays plain JSON that SQL can read.
  */
 export class PayloadCodec {
-  private readonly keysById: Map<string, Buffer>;
-  private readonly newestKey?: EncryptionKey;
+  // Key objects: Node imports a raw key again on every cipher it is given to.
+  private readonly keysById: Map<string, KeyObject>;
+  private readonly newestKey?: { id: string; key: KeyObject };
   private readonly compressAbove: number;
 
   constructor(
@@ -70,8 +72,9 @@ export class PayloadCodec {
     options: PayloadCodecOptions = {},
   ) {
     const keys = options.encryptionKeys ?? [];
-    this.keysById = new Map(keys.map(({ id, key }) => [id, key]));
-    this.newestKey = keys.at(-1);
+    this.keysById = new Map(keys.map(({ id, key }) => [id, createSecretKey(key)]));
+    const newest = keys.at(-1);
+    if (newest) this.newestKey = { id: newest.id, key: this.keysById.get(newest.id)! };
     this.compressAbove = options.compressAbove ?? 0;
   }
 
