@@ -16,6 +16,8 @@ export function requestLogging(root: Logger): DynamicModule {
     pinoHttp: {
       logger: root,
       genReqId: (request: IncomingMessage) => correlationIdOf(request),
+      // Every line of the request gets the id as `correlationId`, the request line its headers too.
+      quietReqLogger: true,
       customAttributeKeys: { reqId: 'correlationId' },
       autoLogging: { ignore: (request: IncomingMessage) => QUIET.test(request.url ?? '') },
     },
