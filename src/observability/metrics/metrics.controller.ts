@@ -2,7 +2,7 @@ import { Controller, Get, Header, Headers, Inject, Res, UnauthorizedException } 
 import { ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { contentType } from 'prom-client';
+import { prometheusContentType } from 'prom-client';
 import { Public } from '../../auth/public.decorator.js';
 import type { ObservabilityConfig } from '../../config/app-config.js';
 import { ProblemDetails } from '../../event-sourcing/http/problem-details.js';
@@ -32,7 +32,7 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiProduces(contentType)
+  @ApiProduces(prometheusContentType)
   @ApiOkResponse({ description: 'Prometheus text exposition format (docs/OPERATIONS.md lists the series)' })
   @ApiUnauthorizedResponse({ type: ProblemDetails, description: 'METRICS_TOKEN is set and the request lacks it' })
   async scrape(
@@ -43,7 +43,7 @@ export class MetricsController {
       response.setHeader('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
     }
-    response.type(contentType);
+    response.type(prometheusContentType);
     return this.metrics.exposition();
   }
 }
