@@ -5,11 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregateNotFoundError, ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
+import { WriteStats } from '../observability/write-stats.js';
 import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';
-import { WriteStats } from '../observability/write-stats.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 /** An aggregate class: constructed with its id, stored under a stable stream type. */
