@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -7,12 +8,21 @@ import { TransfersModule } from './contexts/transfers/transfers.module.js';
 import { databaseOptions } from './database/database-options.js';
 import { openDataSource } from './database/open-data-source.js';
 import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
-import { HealthController } from './health/health.controller.js';
+import { HealthModule } from './health/health.module.js';
+import { createRootLogger } from './observability/logging/root-logger.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 
-/** The composition root: the database, the event-sourcing machinery, and one module per bounded context. */
+/**
+ * The composition root: the database, the event-sourcing machinery, logs, metrics and
+ * health checks, and one module per bounded context. `logger` is where logs go.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: string,
+    logger: Logger = createRootLogger(config.logs),
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -28,10 +38,11 @@ export class AppModule {
           snapshotEvery: config.snapshotEvery,
           payloads: config.payloads,
         }),
+        ObservabilityModule.forRoot(config.observability, logger),
+        HealthModule.forRoot(config.observability),
         AccountsModule,
         TransfersModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

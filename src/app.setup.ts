@@ -4,11 +4,17 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
 import { fieldErrorsOf, ProblemDetails, RequestValidationError } from './event-sourcing/http/problem-details.js';
+import { echoCorrelationId } from './event-sourcing/http/request-correlation.js';
+import { AppMetrics } from './observability/metrics/app-metrics.js';
+import { timeRequests } from './observability/metrics/request-timing.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
+  // First, so that every answer is timed and carries its correlation id, refusals too.
+  express.use(timeRequests(app.get(AppMetrics)));
+  express.use(echoCorrelationId);
   hardenHttp(express, config);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');

@@ -1,39 +1,47 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
+import { createRootLogger } from './observability/logging/root-logger.js';
 
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('Chronicle');
   const config = loadConfig();
-  const database = await openDatabaseServer(config, (line) => logger.log(line));
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
+  const root = createRootLogger(config.logs);
+  const logger = root.child({ context: 'Chronicle' });
+  const database = await openDatabaseServer(config, (line) => logger.info(line));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, root), {
     bodyParser: false,
+    // Nest's own start-up lines wait for the JSON logger instead of going out as plain text.
+    bufferLogs: true,
     // Idle keep-alive sockets would otherwise hold up shutdown.
     forceCloseConnections: true,
   });
+  app.useLogger(app.get(Logger));
   configureApp(app, config);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     await app.close();
     await database.stop();
+    root.flush();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
   await app.listen(config.port);
-  logger.log(`listening on http://localhost:${config.port} (API docs at /docs)`);
+  logger.info(`listening on http://localhost:${config.port} (API docs at /docs)`);
 }
 
 bootstrap().catch((error: unknown) => {
-  new Logger('Chronicle').error(error instanceof Error ? error.message : String(error));
+  // The configuration may be what failed, so this line cannot wait for LOG_LEVEL or LOG_FORMAT.
+  pino({ base: { context: 'Chronicle' } }).fatal(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

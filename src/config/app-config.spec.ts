@@ -89,6 +89,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('logs JSON lines at info unless LOG_LEVEL and LOG_FORMAT say otherwise', () => {
+    expect(loadConfig({}).logs).toEqual({ level: 'info', format: 'json' });
+    expect(loadConfig({ LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty' }).logs).toEqual({ level: 'debug', format: 'pretty' });
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of fatal, error/);
+    expect(() => loadConfig({ LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT/);
+  });
+
+  it('leaves /metrics open unless METRICS_TOKEN is set, and refuses a short or unprintable token', () => {
+    expect(loadConfig({}).observability.metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).observability.metricsToken).toBe(
+      'scrape-token-0123456789',
+    );
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/at least 16/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'with a space in the token' })).toThrow(/visible ASCII/);
+  });
+
+  it('wants followers within 60 s of the log for readiness unless READY_MAX_FOLLOWER_LAG_SECONDS says otherwise (0: not checked)', () => {
+    expect(loadConfig({}).observability.readyMaxFollowerLagSeconds).toBe(60);
+    expect(loadConfig({ READY_MAX_FOLLOWER_LAG_SECONDS: '0' }).observability.readyMaxFollowerLagSeconds).toBe(0);
+    expect(() => loadConfig({ READY_MAX_FOLLOWER_LAG_SECONDS: '-5' })).toThrow(ConfigError);
+  });
+
   it.each([{ PORT: 'abc' }, { PORT: '70000' }, { DATABASE_URL: 'mysql://x' }, { DATABASE_POOL_SIZE: '0' }])(
     'explains a bad value: %j',
     (env) => {

@@ -26,6 +26,25 @@ export interface AppConfig {
   trustProxyHops: number;
   /** Bearer JWT authentication; absent, every route is open. */
   auth?: AuthConfig;
+  logs: LogConfig;
+  /** What GET /metrics and GET /health/ready need. */
+  observability: ObservabilityConfig;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogConfig {
+  level: LogLevel;
+  /** json: one JSON object a line (production); pretty: for people, needs the pino-pretty dev dependency. */
+  format: 'json' | 'pretty';
+}
+
+export interface ObservabilityConfig {
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`; unset, it is open. */
+  metricsToken?: string;
+  /** GET /health/ready fails when a follower's oldest unprocessed event is older than this (0: not checked). */
+  readyMaxFollowerLagSeconds: number;
 }
 
 export interface AuthConfig {
@@ -121,6 +140,30 @@ function authConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
   return { secret, publicKey, issuer, audience, rolesClaim: env.AUTH_JWT_ROLES_CLAIM || 'roles' };
 }
 
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+// Shorter tokens fall to guessing; Prometheus reads them from a file, so length costs nothing.
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function observabilityConfig(env: NodeJS.ProcessEnv): ObservabilityConfig {
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN must be visible ASCII characters only');
+  }
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw new ConfigError(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`);
+  }
+  return {
+    metricsToken,
+    readyMaxFollowerLagSeconds: integer(env, 'READY_MAX_FOLLOWER_LAG_SECONDS', 60, 0, 86_400),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -156,5 +199,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     auth: authConfig(env),
+    logs: {
+      level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+      format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
+    },
+    observability: observabilityConfig(env),
   };
 }

@@ -13,6 +13,7 @@ import { ProjectionsController } from './http/projections.controller.js';
 import { PersonalDataKeys } from './personal-data/personal-data-keys.js';
 import { EventCodec, PayloadEventCodec } from './serialization/event-codec.js';
 import { PayloadCodec } from './serialization/payload-codec.js';
+import { WriteStats } from './observability/write-stats.js';
 import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
@@ -21,7 +22,8 @@ import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.s
 import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from './event-sourcing.options.js';
 import { LOG_CHANNEL, LogWakeup } from './subscriptions/log-wakeup.js';
 
-const poolOf = (dataSource: DataSource): Pool => (dataSource.driver as unknown as { master: Pool }).master;
+/** The pg pool under a TypeORM DataSource: the connections the whole app shares. */
+export const poolOf = (dataSource: DataSource): Pool => (dataSource.driver as unknown as { master: Pool }).master;
 
 export function aggregateRepositoryToken(aggregateClass: AggregateClass<EventSourcedAggregate>): string {
   return `AggregateRepository<${aggregateClass.streamType}>`;
@@ -84,6 +86,7 @@ export class EventSourcingModule {
         FollowersService,
         Clock,
         IdGenerator,
+        WriteStats,
       ],
       exports: [
         EventStore,
@@ -94,6 +97,7 @@ export class EventSourcingModule {
         IdGenerator,
         FollowersService,
         LogWakeup,
+        WriteStats,
         EVENT_SOURCING_OPTIONS,
       ],
     };
@@ -108,12 +112,21 @@ export class EventSourcingModule {
         eventBus: EventBus,
         ids: IdGenerator,
         options: EventSourcingOptions,
+        stats: WriteStats,
       ) =>
-        new AggregateRepository(aggregateClass, store, eventBus, ids, options.commandRetries, {
-          store: snapshots,
-          every: options.snapshotEvery?.[aggregateClass.streamType] ?? aggregateClass.snapshots?.every ?? 0,
-        }),
-      inject: [EventStore, SnapshotStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS],
+        new AggregateRepository(
+          aggregateClass,
+          store,
+          eventBus,
+          ids,
+          options.commandRetries,
+          {
+            store: snapshots,
+            every: options.snapshotEvery?.[aggregateClass.streamType] ?? aggregateClass.snapshots?.every ?? 0,
+          },
+          stats,
+        ),
+      inject: [EventStore, SnapshotStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS, WriteStats],
     }));
     return { module: EventSourcingModule, providers, exports: providers };
   }

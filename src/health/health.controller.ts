@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/public.decorator.js';
 import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
+import { oldestTransactionSeconds } from '../event-sourcing/observability/transaction-horizon.js';
 
 export class HealthResponse {
   @ApiProperty({ example: 'ok' }) status!: 'ok';
@@ -14,11 +15,6 @@ export class HealthResponse {
   })
   oldestTransactionSeconds!: number;
 }
-
-// Only transactions holding a transaction id hold back log readers (docs/ARCHITECTURE.md).
-const OLDEST_TRANSACTION = `
-  SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 AS seconds
-    FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`;
 
 // Load balancers and orchestrators probe it without a token.
 @Public()
@@ -31,12 +27,10 @@ export class HealthController {
   @ApiOkResponse({ type: HealthResponse })
   @ApiServiceUnavailableResponse({ type: ProblemDetails })
   async check(): Promise<HealthResponse> {
-    let rows: { seconds: number }[];
     try {
-      rows = await this.dataSource.query(OLDEST_TRANSACTION);
+      return { status: 'ok', oldestTransactionSeconds: await oldestTransactionSeconds(this.dataSource) };
     } catch {
       throw new ServiceUnavailableException('The database does not answer');
     }
-    return { status: 'ok', oldestTransactionSeconds: Math.max(0, rows[0].seconds) };
   }
 }

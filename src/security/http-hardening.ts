@@ -31,7 +31,7 @@ export function hardenHttp(app: NestExpressApplication, config: AppConfig): void
         'Last-Event-ID',
         'X-Correlation-Id',
       ],
-      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Projection-Position'],
+      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Correlation-Id', 'X-Projection-Position'],
       maxAge: 600,
     });
   }

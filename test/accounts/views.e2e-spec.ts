@@ -137,6 +137,7 @@ describe('GET /projections', () => {
       lagPositions: expect.any(Number),
       lagSeconds: expect.any(Number),
       status: expect.stringMatching(/^(live|catching-up)$/),
+      heldBack: expect.any(Boolean),
       runningHere: true,
       rebuildingHere: false,
       lastError: null,

@@ -3,8 +3,11 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { createRootLogger } from '../../src/observability/logging/root-logger.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -20,22 +23,27 @@ export interface TestApp {
 /**
  * The whole app as src/main.ts builds it, on a fresh database of its own; or, given
  * another app's database, a second instance of the service sharing it. `env` is the
- * environment it reads its configuration from (none of the process's own).
+ * environment it reads its configuration from (none of the process's own). `logs`
+ * receives pino's JSON lines (at `LOG_LEVEL`, silent unless set).
  */
 export async function createTestApp(
-  options: { database?: TestDatabase; env?: NodeJS.ProcessEnv } = {},
+  options: { database?: TestDatabase; env?: NodeJS.ProcessEnv; logs?: DestinationStream } = {},
 ): Promise<TestApp> {
   const owned = options.database === undefined;
   const database = options.database ?? (await createTestDatabase());
   // Tests send far more requests a minute than a client would; test/security turns the limit on.
-  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...options.env });
+  // Pino stays silent (Nest's own errors still show) unless a test sets LOG_LEVEL.
+  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', ...options.env });
   let app: NestExpressApplication | undefined;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
+    const logger = createRootLogger(config.logs, options.logs);
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, logger), {
       bodyParser: false,
       // Errors only: an unexpected 500 logs its stack, everything expected stays quiet.
-      logger: ['error'],
+      ...(options.logs ? { bufferLogs: true } : { logger: ['error'] }),
     });
+    // A test that reads the logs gets Nest's lines through pino too, as src/main.ts does.
+    if (options.logs) app.useLogger(app.get(Logger));
     configureApp(app, config);
     await app.init();
   } catch (error) {

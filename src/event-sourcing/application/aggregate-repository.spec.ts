@@ -2,6 +2,7 @@ import type { EventBus } from '@nestjs/cqrs';
 import { DomainEvent } from '../domain/domain-event.decorator.js';
 import { ConcurrencyError, IdempotencyKeyReusedError, UnreadableEventError } from '../domain/errors.js';
 import { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import { WriteStats } from '../observability/write-stats.js';
 import type { AppendRequest } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { AggregateRepository } from './aggregate-repository.js';
@@ -42,6 +43,7 @@ class Increment implements Command {
 let store: InMemoryEventStore;
 let published: object[];
 let repository: AggregateRepository<Counter>;
+let stats: WriteStats;
 
 const context = (extra: Partial<CommandContext> = {}): CommandContext => ({
   commandId: 'command-1',
@@ -58,7 +60,8 @@ beforeEach(async () => {
   store = new InMemoryEventStore();
   published = [];
   const eventBus = { publishAll: (events: object[]) => published.push(...events) } as unknown as EventBus;
-  repository = new AggregateRepository(Counter, store, eventBus, new IdGenerator(), 3);
+  stats = new WriteStats();
+  repository = new AggregateRepository(Counter, store, eventBus, new IdGenerator(), 3, undefined, stats);
   await repository.create(new Increment(0, context()), () => ({ aggregate: Counter.start('c-1'), result: {} }));
 });
 
@@ -89,6 +92,8 @@ describe('AggregateRepository', () => {
   it('refuses a pinned version that is not the current one, without retrying', async () => {
     await expect(increment(1, { expectedVersion: 5 })).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await increment(1, { expectedVersion: 1 })).toMatchObject({ version: 2 });
+    expect(stats.conflicts.get('TestCounter')).toBe(1);
+    expect(stats.retries.get('TestCounter')).toBeUndefined();
   });
 
   it('retries on fresh state when another writer appended first', async () => {
@@ -103,6 +108,10 @@ describe('AggregateRepository', () => {
     };
 
     expect(await increment(1)).toMatchObject({ version: 3, result: { total: 101 } });
+    // The other writer went around the repository: only the start and this command count.
+    expect(stats.appended.get('TestCounter')).toBe(2);
+    expect(stats.conflicts.get('TestCounter')).toBe(1);
+    expect(stats.retries.get('TestCounter')).toBe(1);
   });
 
   it('gives up after the configured number of retries', async () => {
@@ -114,6 +123,8 @@ describe('AggregateRepository', () => {
 
     await expect(increment(1)).rejects.toBeInstanceOf(ConcurrencyError);
     expect(attempts).toBe(4);
+    expect(stats.conflicts.get('TestCounter')).toBe(4);
+    expect(stats.retries.get('TestCounter')).toBe(3);
   });
 
   it('loads the state at a version or an instant', async () => {

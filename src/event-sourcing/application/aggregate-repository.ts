@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregateNotFoundError, ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
+import { WriteStats } from '../observability/write-stats.js';
 import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import type { IdGenerator } from './clock.js';
@@ -54,6 +55,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     private readonly ids: IdGenerator,
     private readonly retries: number,
     private readonly snapshots?: RepositorySnapshots,
+    private readonly stats = new WriteStats(),
   ) {}
 
   /**
@@ -132,14 +134,15 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     for (let tries = 0; ; tries++) {
       const earlier = await this.earlierOutcome<R>(command, fingerprint);
       if (earlier) return earlier;
-      const { aggregate, result } = await attempt();
       try {
+        const { aggregate, result } = await attempt();
         return await this.save(aggregate, command, fingerprint, result);
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError) continue;
-        const retry =
-          error instanceof ConcurrencyError && command.context.expectedVersion === undefined && tries < this.retries;
-        if (!retry) throw error;
+        if (!(error instanceof ConcurrencyError)) throw error;
+        this.stats.count(this.stats.conflicts, this.aggregateClass.streamType);
+        if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
+        this.stats.count(this.stats.retries, this.aggregateClass.streamType);
         // Another instance wrote first: back off a little so the writers spread out.
         await sleep(Math.random() * Math.min(50, 2 ** tries));
       }
@@ -187,6 +190,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
       idempotency:
         context.idempotencyKey === undefined ? undefined : { key: context.idempotencyKey, fingerprint, result },
     });
+    if (!appended.duplicate) this.stats.count(this.stats.appended, this.aggregateClass.streamType, pending.length);
     aggregate.markSaved(appended.version, appended.recordedAt);
     this.eventBus.publishAll(pending);
     this.snapshotIfDue(aggregate);

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { commandContextOf } from './command-context.decorator.js';
 import { RequestValidationError } from './problem-details.js';
 import { setRequestActor } from './request-actor.js';
+import { correlationIdOf } from './request-correlation.js';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as Request;
 
@@ -14,9 +15,12 @@ describe('commandContextOf', () => {
     expect(context.commandId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('correlates a request without X-Correlation-Id with its own command', () => {
-    const context = commandContextOf(request({}));
-    expect(context.correlationId).toBe(context.commandId);
+  it('gives a request without X-Correlation-Id the id made for it, the one its logs and response carry', () => {
+    const anonymous = request({});
+    const context = commandContextOf(anonymous);
+    expect(context.correlationId).toBe(correlationIdOf(anonymous));
+    expect(context.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(context.correlationId).not.toBe(context.commandId);
     expect(context.expectedVersion).toBeUndefined();
   });
 

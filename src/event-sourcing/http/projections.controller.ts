@@ -19,7 +19,10 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { Roles } from '../../auth/roles.decorator.js';
+import { oldestTransactionSeconds } from '../observability/transaction-horizon.js';
 import {
   FollowersService,
   NotRebuildableError,
@@ -41,6 +44,11 @@ class FollowerStatusResponse {
   @ApiProperty({ description: 'Events stored after the checkpoint' }) lagPositions!: number;
   @ApiProperty({ description: 'Age of the oldest event not processed yet' }) lagSeconds!: number;
   @ApiProperty({ enum: ['live', 'catching-up', 'failing'] }) status!: string;
+  @ApiProperty({
+    description:
+      'The next event is stored but not readable yet: an older transaction is still open (see oldestTransactionSeconds)',
+  })
+  heldBack!: boolean;
   @ApiProperty({ description: 'Whether this instance holds the lease and runs it' }) runningHere!: boolean;
   @ApiProperty({ description: 'Whether this instance is rebuilding its view' }) rebuildingHere!: boolean;
   @ApiPropertyOptional({ type: FollowerErrorResponse, nullable: true }) lastError!: FollowerErrorResponse | null;
@@ -54,6 +62,11 @@ class RebuildStartedResponse {
 
 class ProjectionsResponse {
   @ApiProperty({ type: [FollowerStatusResponse] }) items!: FollowerStatusResponse[];
+  @ApiProperty({
+    example: 0.2,
+    description: 'Age in seconds of the oldest open writing transaction on the server: followers wait for it to end',
+  })
+  oldestTransactionSeconds!: number;
 }
 
 /** Where every follower of the log stands. */
@@ -62,12 +75,16 @@ class ProjectionsResponse {
 export class ProjectionsController {
   private readonly logger = new Logger('Projections');
 
-  constructor(private readonly followers: FollowersService) {}
+  constructor(
+    private readonly followers: FollowersService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: ProjectionsResponse })
   async list(): Promise<ProjectionsResponse> {
-    return { items: await this.followers.statuses() };
+    const [items, oldest] = await Promise.all([this.followers.statuses(), oldestTransactionSeconds(this.dataSource)]);
+    return { items, oldestTransactionSeconds: oldest };
   }
 
   /** Starts rebuilding a view from position 0 into fresh tables; the old view serves until the switch. */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
+import { withLogContext } from '../observability/log-context.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { dispatch, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
 import type { FollowerLeases } from './follower-leases.js';
@@ -143,6 +144,21 @@ export class FollowerLoop {
   }
 
   private async apply(envelope: StoredEvent, manager: EntityManager): Promise<void> {
+    if (!this.handlers.has(envelope.type)) return;
+    // What the handler logs, and the commands it sends log, names the event and its request.
+    const { correlationId } = envelope.metadata;
+    const fields = {
+      follower: this.metadata.name,
+      position: envelope.position,
+      ...(typeof correlationId === 'string' ? { correlationId } : {}),
+    };
+    await withLogContext(fields, async () => {
+      await this.dispatch(envelope, manager);
+      this.logger.debug(`handled ${envelope.type}`);
+    });
+  }
+
+  private async dispatch(envelope: StoredEvent, manager: EntityManager): Promise<void> {
     try {
       await dispatch(this.handlers, envelope, manager);
     } catch (cause) {

@@ -30,6 +30,11 @@ export interface FollowerStatus {
   lagPositions: number;
   lagSeconds: number;
   status: 'live' | 'catching-up' | 'failing';
+  /**
+   * The next event is stored but not readable yet: a transaction older than its own is
+   * still open, and the follower waits for it to end (it loses nothing meanwhile).
+   */
+  heldBack: boolean;
   runningHere: boolean;
   rebuildingHere: boolean;
   lastError: FollowerError | null;
@@ -94,13 +99,19 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       position: string;
       head: string;
       oldest_unprocessed: Date | null;
+      held_back: boolean | null;
       last_error: FollowerError | null;
       updated_at: Date;
     }[] = await this.dataSource.query(`
       SELECT f.name, f.position, f.last_error, f.updated_at,
              (SELECT coalesce(max(position), 0) FROM events) AS head,
-             (SELECT e.recorded_at FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1) AS oldest_unprocessed
-        FROM followers f ORDER BY f.name`);
+             next.recorded_at AS oldest_unprocessed,
+             next.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AS held_back
+        FROM followers f
+        LEFT JOIN LATERAL (
+          SELECT e.recorded_at, e.transaction_id FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1
+        ) next ON true
+       ORDER BY f.name`);
     return rows.map((row) => {
       const lagPositions = Math.max(0, Number(row.head) - Number(row.position));
       return {
@@ -109,6 +120,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
         lagPositions,
         lagSeconds: row.oldest_unprocessed ? Math.max(0, (Date.now() - row.oldest_unprocessed.getTime()) / 1000) : 0,
         status: row.last_error ? 'failing' : lagPositions === 0 ? 'live' : 'catching-up',
+        heldBack: row.held_back === true,
         runningHere: this.leases?.isHeld(row.name) ?? false,
         rebuildingHere: this.rebuilds.has(row.name),
         lastError: row.last_error,

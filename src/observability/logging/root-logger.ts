@@ -1,0 +1,23 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogConfig } from '../../config/app-config.js';
+import { logContext } from '../../event-sourcing/observability/log-context.js';
+
+/**
+ * The app's one pino logger: JSON lines on stdout (or `destination`), or pino-pretty's
+ * output for people. Lines written inside the machinery's log context (a follower handling
+ * an event) carry its fields, such as the event's correlation id.
+ */
+export function createRootLogger(config: LogConfig, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.level,
+      mixin: () => logContext(),
+      // Request lines include the headers: credentials must not reach log storage.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      ...(config.format === 'pretty'
+        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }
+        : {}),
+    },
+    destination,
+  );
+}

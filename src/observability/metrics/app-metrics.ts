@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { poolOf } from '../../event-sourcing/event-sourcing.module.js';
+import { oldestTransactionSeconds } from '../../event-sourcing/observability/transaction-horizon.js';
+import { WriteStats } from '../../event-sourcing/observability/write-stats.js';
+import { FollowersService } from '../../event-sourcing/subscriptions/followers.service.js';
+
+/** A counter whose value is read from a {@link WriteStats} map at scrape time. */
+function countedBy(registry: Registry, name: string, help: string, counts: () => Map<string, number>): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['stream_type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [streamType, count] of counts()) this.inc({ stream_type: streamType }, count);
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+/**
+ * Chronicle's Prometheus metrics, in a registry of its own (several apps in one process,
+ * as in tests, do not collide). Values that need a query are read once per scrape.
+ */
+@Injectable()
+export class AppMetrics {
+  readonly registry = new Registry();
+  private readonly requestDuration = new Histogram({
+    name: 'chronicle_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly followerPosition = gauge(
+    this.registry,
+    'chronicle_follower_position',
+    'Checkpoint of each follower: the position of the last event it processed',
+    ['follower'],
+  );
+  private readonly followerLagEvents = gauge(
+    this.registry,
+    'chronicle_follower_lag_events',
+    'Positions between the newest stored event and the follower checkpoint',
+    ['follower'],
+  );
+  private readonly followerLagSeconds = gauge(
+    this.registry,
+    'chronicle_follower_lag_seconds',
+    'Age of the oldest event the follower has not processed yet (0: caught up)',
+    ['follower'],
+  );
+  private readonly followerHeldBack = gauge(
+    this.registry,
+    'chronicle_follower_held_back',
+    '1 while the next event of the follower is stored but waits for an older open transaction to end',
+    ['follower'],
+  );
+  private readonly followerFailing = gauge(
+    this.registry,
+    'chronicle_follower_failing',
+    '1 while the follower is stopped at an event its handler fails on',
+    ['follower'],
+  );
+  private readonly oldestTransaction = gauge(
+    this.registry,
+    'chronicle_oldest_transaction_age_seconds',
+    'Age of the oldest open transaction on the server that holds a transaction id: log readers wait for it',
+  );
+
+  constructor(
+    stats: WriteStats,
+    private readonly followers: FollowersService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    countedBy(this.registry, 'chronicle_events_appended_total', 'Events stored', () => stats.appended);
+    countedBy(
+      this.registry,
+      'chronicle_concurrency_conflicts_total',
+      'Appends refused because the stream had moved on (retried, or 409 with If-Match)',
+      () => stats.conflicts,
+    );
+    countedBy(
+      this.registry,
+      'chronicle_command_retries_total',
+      'Commands run again on fresh state after a concurrency conflict',
+      () => stats.retries,
+    );
+    const pool = poolOf(dataSource);
+    const poolGauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    poolGauge('chronicle_db_pool_connections', 'Connections the pool holds open', () => pool.totalCount);
+    poolGauge('chronicle_db_pool_idle_connections', 'Open connections no query uses', () => pool.idleCount);
+    poolGauge('chronicle_db_pool_waiting_requests', 'Queries waiting for a free connection', () => pool.waitingCount);
+  }
+
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    this.requestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
+  /** The text exposition format, after reading the values that need the database (two queries). */
+  async exposition(): Promise<string> {
+    const [statuses, oldest] = await Promise.all([
+      this.followers.statuses(),
+      oldestTransactionSeconds(this.dataSource),
+    ]);
+    for (const metric of [
+      this.followerPosition,
+      this.followerLagEvents,
+      this.followerLagSeconds,
+      this.followerHeldBack,
+      this.followerFailing,
+    ]) {
+      metric.reset();
+    }
+    for (const status of statuses) {
+      const labels = { follower: status.name };
+      this.followerPosition.set(labels, status.checkpoint);
+      this.followerLagEvents.set(labels, status.lagPositions);
+      this.followerLagSeconds.set(labels, status.lagSeconds);
+      this.followerHeldBack.set(labels, status.heldBack ? 1 : 0);
+      this.followerFailing.set(labels, status.status === 'failing' ? 1 : 0);
+    }
+    this.oldestTransaction.set(oldest);
+    return this.registry.metrics();
+  }
+}

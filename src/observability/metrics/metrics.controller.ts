@@ -1,0 +1,49 @@
+import { Controller, Get, Header, Headers, Inject, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { prometheusContentType } from 'prom-client';
+import { Public } from '../../auth/public.decorator.js';
+import type { ObservabilityConfig } from '../../config/app-config.js';
+import { ProblemDetails } from '../../event-sourcing/http/problem-details.js';
+import { AppMetrics } from './app-metrics.js';
+
+export const OBSERVABILITY_CONFIG = Symbol('ObservabilityConfig');
+
+// Hashing first gives equal lengths, which timingSafeEqual needs, and leaks no length.
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Prometheus scrapes without a JWT, so the bearer-token guard lets this route through;
+ * `METRICS_TOKEN`, when set, is the one credential it wants.
+ */
+@Public()
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  private readonly expected?: Buffer;
+
+  constructor(
+    private readonly metrics: AppMetrics,
+    @Inject(OBSERVABILITY_CONFIG) config: ObservabilityConfig,
+  ) {
+    this.expected = config.metricsToken === undefined ? undefined : digest(`Bearer ${config.metricsToken}`);
+  }
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiProduces(prometheusContentType)
+  @ApiOkResponse({ description: 'Prometheus text exposition format (docs/OPERATIONS.md lists the series)' })
+  @ApiUnauthorizedResponse({ type: ProblemDetails, description: 'METRICS_TOKEN is set and the request lacks it' })
+  async scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<string> {
+    if (this.expected && !timingSafeEqual(digest(authorization ?? ''), this.expected)) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedException('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+    }
+    response.type(prometheusContentType);
+    return this.metrics.exposition();
+  }
+}
