@@ -1,9 +1,10 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
-import { fieldErrorsOf, ProblemDetails, RequestValidationError } from './event-sourcing/http/problem-details.js';
+import { ProblemDetails } from './event-sourcing/http/problem-details.js';
+import { RequestValidationPipe } from './event-sourcing/http/request-validation.pipe.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
@@ -12,14 +13,7 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   hardenHttp(express, config);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) => new RequestValidationError(fieldErrorsOf(errors)),
-    }),
-  );
+  app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   const builder = new DocumentBuilder()
     .setTitle('Chronicle')
