@@ -1,10 +1,11 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
-import { fieldErrorsOf, ProblemDetails, RequestValidationError } from './event-sourcing/http/problem-details.js';
+import { ProblemDetails } from './event-sourcing/http/problem-details.js';
 import { echoCorrelationId } from './event-sourcing/http/request-correlation.js';
+import { RequestValidationPipe } from './event-sourcing/http/request-validation.pipe.js';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
@@ -18,14 +19,7 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   hardenHttp(express, config);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) => new RequestValidationError(fieldErrorsOf(errors)),
-    }),
-  );
+  app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   const builder = new DocumentBuilder()
     .setTitle('Chronicle')

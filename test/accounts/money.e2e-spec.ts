@@ -108,6 +108,14 @@ describe('POST /accounts/{id}/withdrawals', () => {
 });
 
 describe('POST /accounts/{id}/close', () => {
+  // It takes no body: a field in one used to be ignored, and the account closed anyway.
+  it('answers 400 naming an unknown field of a body, and closes nothing', async () => {
+    const id = await api.open();
+    const response = await api.refusedWithoutEffect(id, () => api.post(`/accounts/${id}/close`, { force: true }));
+    expectProblem(response, 400, { type: problemType('invalid-request'), fields: ['force'] });
+    expect((await api.post(`/accounts/${id}/close`, {})).status).toBe(200);
+  });
+
   it('answers 422 while the balance is not 0, then 200 once it is, and refuses money afterwards', async () => {
     const id = await api.open({ owner: 'Ada', overdraftLimit: 100 });
     await api.deposited(id, 300);

@@ -113,6 +113,13 @@ describe('personal data of an account', () => {
     expect((await api.events(legacy))[0].data).toMatchObject({ owner: '[erased]' });
   });
 
+  it('answers 400 naming an unknown field of a body, and erases nothing', async () => {
+    const response = await api.refusedWithoutEffect(other, () =>
+      request(app.http).delete(`/accounts/${other}/personal-data`).send({ owner: 'Grace Hopper' }),
+    );
+    expectProblem(response, 400, { fields: ['owner'] });
+  });
+
   it('answers 400 for an id that is not a UUID', async () => {
     expectProblem(await request(app.http).delete('/accounts/nope/personal-data'), 400);
   });

@@ -83,9 +83,16 @@ describe('GET /accounts', () => {
     [{ minPosition: -1 }, 'minPosition'],
     [{ minPosition: 'soon' }, 'minPosition'],
     [{ owner: '' }, 'owner'],
+    // PostgreSQL refuses NUL in a query parameter: this was a 500.
+    [{ owner: '\u0000' }, 'owner'],
     [{ sort: 'owner' }, 'sort'],
   ])('answers 400 to %j', async (query, field) => {
     expectProblem(await list(query), 400, { type: problemType('invalid-request'), fields: [field] });
+  });
+
+  // ValidationPipe dropped these keys without a word, where any other unknown one is a 400.
+  it.each(['__proto__', 'constructor'])('answers 400 to ?%s=', async (key) => {
+    expectProblem(await request(app.http).get(`/accounts?${key}=x`), 400, { fields: [key] });
   });
 });
 

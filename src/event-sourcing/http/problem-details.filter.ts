@@ -45,6 +45,19 @@ function isDatabaseUnreachable(error: unknown): boolean {
   );
 }
 
+// Nest hands body-parser's refusals over as HttpExceptions; their cause says what was wrong with the body.
+function bodyFault(cause: unknown): { type: string; message: string } | undefined {
+  const { type, code, message } = (cause ?? {}) as { type?: unknown; code?: unknown; message?: string };
+  if (typeof type === 'string' && /^(entity|encoding|charset|request|stream)\./.test(type)) {
+    return { type, message: message ?? type };
+  }
+  // zlib's own errors: the bytes do not match their Content-Encoding.
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return { type: 'encoding.invalid', message: 'its bytes do not match its Content-Encoding' };
+  }
+  return undefined;
+}
+
 function toProblem(error: unknown): ProblemDetails {
   if (error instanceof RequestValidationError) {
     return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
@@ -56,6 +69,14 @@ function toProblem(error: unknown): ProblemDetails {
   if (error instanceof UnreadableEventError) return problem(500, 'unreadable-event', error.message);
   if (error instanceof HttpException) {
     const status = error.getStatus();
+    const fault = bodyFault(error.cause);
+    if (fault?.type === 'entity.parse.failed') {
+      return problem(status, 'malformed-json', `The request body is not valid JSON: ${fault.message}`);
+    }
+    if (fault?.type === 'entity.too.large') {
+      return problem(status, 'body-too-large', 'The request body is larger than the limit (BODY_LIMIT)');
+    }
+    if (fault) return problem(status, 'unreadable-body', `The request body cannot be read: ${fault.message}`);
     return problem(status, undefined, error.message);
   }
   if (isDatabaseUnreachable(error)) {

@@ -29,6 +29,7 @@ import { Roles } from '../../../auth/roles.decorator.js';
 import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
 import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
 import { commandResponse } from '../../../event-sourcing/http/command-response.js';
+import { NoBody } from '../../../event-sourcing/http/no-body.dto.js';
 import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
 import { ProblemDetails, RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
 import { beforeProjectionRead } from '../../../event-sourcing/http/projection-read.js';
@@ -163,6 +164,7 @@ export class AccountsController {
   @ApiBody({ required: false, schema: {} })
   async close(
     @Param() { id }: AccountIdParams,
+    @Body() _body: NoBody,
     @RequestCommandContext() context: CommandContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommandResponse> {
@@ -179,6 +181,7 @@ export class AccountsController {
   })
   async erasePersonalData(
     @Param() { id }: AccountIdParams,
+    @Body() _body: NoBody,
     @RequestCommandContext() context: CommandContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommandResponse> {

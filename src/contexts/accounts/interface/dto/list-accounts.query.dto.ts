@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ProjectionReadQuery } from '../../../../event-sourcing/http/projection-read.js';
 import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
+import { IsStorableText } from '../../../../event-sourcing/http/is-storable-text.decorator.js';
 
 export class ListAccountsQueryDto extends ProjectionReadQuery {
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 1000 })
@@ -21,5 +22,6 @@ export class ListAccountsQueryDto extends ProjectionReadQuery {
   @IsOptional()
   @IsString()
   @Length(1, 200)
+  @IsStorableText()
   owner?: string;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO4217CurrencyCode, IsInt, IsString, IsUppercase, Length, Max, Min, ValidateIf } from 'class-validator';
 import { MAX_AMOUNT } from './money-amount.dto.js';
+import { IsStorableText } from '../../../../event-sourcing/http/is-storable-text.decorator.js';
 
 // Optional means absent, not null: @IsOptional() would let null through and store it.
 const IfPresent = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
@@ -9,6 +10,7 @@ export class OpenAccountDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Ada Lovelace' })
   @IsString()
   @Length(1, 200)
+  @IsStorableText()
   owner!: string;
 
   @ApiPropertyOptional({ default: 'EUR', example: 'EUR', description: 'ISO 4217 code' })
