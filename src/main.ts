@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
@@ -11,10 +12,9 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Chronicle');
   const config = loadConfig();
   const database = await openDatabaseServer(config, (line) => logger.log(line));
+  // Not forceCloseConnections: Nest would then destroy sockets with requests still in flight.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
     bodyParser: false,
-    // Idle keep-alive sockets would otherwise hold up shutdown.
-    forceCloseConnections: true,
   });
   configureApp(app, config);
 
@@ -23,6 +23,9 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: shutting down`);
+    stopTakingRequests(app.getHttpServer() as Server, config.shutdownTimeoutMs);
+    // Nest then ends SSE streams, lets followers finish their batch, waits for the
+    // requests in flight (closing the HTTP server), and only then closes the pool.
     await app.close();
     await database.stop();
     process.exit(0);
@@ -31,6 +34,23 @@ async function bootstrap(): Promise<void> {
 
   await app.listen(config.port);
   logger.log(`listening on http://localhost:${config.port} (API docs at /docs)`);
+}
+
+/**
+ * Closes the listening socket (new connections are refused) and every keep-alive
+ * connection as soon as it has no request in flight; connections still busy after
+ * `timeoutMs` are cut, so a stuck client cannot hold shutdown up for ever.
+ */
+function stopTakingRequests(server: Server, timeoutMs: number): void {
+  server.close();
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  idle.unref();
+  cut.unref();
+  server.once('close', () => {
+    clearInterval(idle);
+    clearTimeout(cut);
+  });
 }
 
 bootstrap().catch((error: unknown) => {

@@ -16,6 +16,9 @@ export function databaseOptions(url: string, config: AppConfig['database']): Dat
     logging: ['error', 'migration'],
     extra: {
       max: config.poolSize,
+      // pg's default is to wait for a free connection forever: under overload or a lost
+      // server every request would queue without bound. Past this wait it fails (503).
+      connectionTimeoutMillis: config.poolWaitMs,
       application_name: 'chronicle',
       // A transaction left open stalls every log reader (docs/ARCHITECTURE.md), and a
       // runaway statement holds a pooled connection: both are cut off by the server.

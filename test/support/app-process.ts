@@ -131,7 +131,8 @@ export class AppProcess {
 
 export interface StartOptions {
   name: string;
-  databaseUrl: string;
+  /** Absent: the app starts an embedded PostgreSQL of its own (set EMBEDDED_POSTGRES_DIR and _PORT in `env`). */
+  databaseUrl?: string;
   /** More environment for the child, over the defaults below. */
   env?: NodeJS.ProcessEnv;
   /** How long it may take to answer GET /health with 200. */
@@ -139,7 +140,7 @@ export interface StartOptions {
 }
 
 /**
- * Starts `node dist/src/main.js` on a free port with `DATABASE_URL`,
+ * Starts `node dist/src/main.js` on a free port with `DATABASE_URL` (if given),
  * `FOLLOWER_POLL_MS=200` and no rate limit, and waits until GET /health answers 200. Fails with the child's
  * output if it exits or does not get ready in time (and kills it then).
  */
@@ -150,7 +151,7 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
     env: {
       ...process.env,
       NO_COLOR: '1',
-      DATABASE_URL: options.databaseUrl,
+      DATABASE_URL: options.databaseUrl ?? '',
       PORT: String(port),
       FOLLOWER_POLL_MS: '200',
       RATE_LIMIT_PER_MINUTE: '0',

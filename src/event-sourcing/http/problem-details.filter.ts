@@ -45,6 +45,17 @@ function isDatabaseUnreachable(error: unknown): boolean {
   );
 }
 
+// The server cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS (57014), or
+// gave up waiting for a lock (55P03), or has no connection slot left (53300): it is
+// overloaded or something holds what the request needs. Nothing was stored (the
+// transaction rolled back), so the client may retry later, as for an unreachable database.
+const OVERLOADED_CODES = new Set(['57014', '55P03', '53300']);
+
+function isDatabaseOverloaded(error: unknown): boolean {
+  const cause = (error as { driverError?: unknown }).driverError ?? error;
+  return OVERLOADED_CODES.has((cause as { code?: string }).code ?? '');
+}
+
 function toProblem(error: unknown): ProblemDetails {
   if (error instanceof RequestValidationError) {
     return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
@@ -60,6 +71,9 @@ function toProblem(error: unknown): ProblemDetails {
   }
   if (isDatabaseUnreachable(error)) {
     return problem(503, 'database-unavailable', 'The database cannot be reached; try again shortly');
+  }
+  if (isDatabaseOverloaded(error)) {
+    return problem(503, 'database-busy', 'The database did not answer in time; try again shortly');
   }
   return problem(500, undefined, 'An unexpected error occurred');
 }
