@@ -132,3 +132,14 @@ export interface AccountBody {
   openedAt: string;
   updatedAt: string;
 }
+
+/** The answer API.md promises while the database cannot serve: 503 problem details with a Retry-After. */
+export function expectRetryLater(reply: Reply<unknown>, slug?: 'database-unavailable' | 'database-busy'): void {
+  expect({ status: reply.status, body: reply.body }).toMatchObject({ status: 503, body: { status: 503 } });
+  expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);
+  expect(reply.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+  expect(reply.body).toMatchObject({
+    type: slug ? `urn:chronicle:problem:${slug}` : expect.any(String),
+    detail: expect.stringMatching(/\S/),
+  });
+}

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,10 +40,37 @@ function run(command: string, args: string[], timeoutMs: number): Promise<string
   });
 }
 
-/** `npm run build` (`nest build`): compiles src/ and migrations/ into dist/. */
+/** Marks dist/ as built by this jest run (the workers' parent process), so that test files build once per run. */
+const BUILT_BY = join(ROOT, 'dist', '.built-by-test-run');
+const BUILD_LOCK = join(ROOT, 'dist.build-lock');
+
+/**
+ * `npm run build` (`nest build`): compiles src/ and migrations/ into dist/, once per jest
+ * run; test files in parallel workers take turns through a lock directory.
+ */
 export async function buildApp(timeoutMs = 110_000): Promise<void> {
-  await run(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], timeoutMs);
-  if (!existsSync(MAIN)) throw new Error(`nest build succeeded but ${MAIN} does not exist`);
+  const runId = String(process.ppid);
+  const built = () => existsSync(BUILT_BY) && readFileSync(BUILT_BY, 'utf8') === runId && existsSync(MAIN);
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(200)) {
+    if (built()) return;
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than a build can take was left by a killed run.
+      if (Date.now() - statSync(BUILD_LOCK).mtimeMs > timeoutMs) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`Another test file has been building dist/ for ${timeoutMs} ms`);
+    }
+  }
+  try {
+    if (built()) return;
+    await run(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], timeoutMs);
+    if (!existsSync(MAIN)) throw new Error(`nest build succeeded but ${MAIN} does not exist`);
+    writeFileSync(BUILT_BY, runId);
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
 }
 
 /** A TCP port nobody listens on right now. */

@@ -39,13 +39,12 @@ function isDatabaseUnreachable(error: unknown): boolean {
   const { code, message } = cause as { code?: string; message?: string };
   return (
     (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      message ?? '',
-    )
+    /Connection terminated|Client has encountered a connection error/.test(message ?? '')
   );
 }
 
-// The server cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS (57014), or
+// Every pooled connection stayed busy for DATABASE_POOL_WAIT_MS (pg-pool's message), or
+// the server cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS (57014), or
 // gave up waiting for a lock (55P03), or has no connection slot left (53300): it is
 // overloaded or something holds what the request needs. Nothing was stored (the
 // transaction rolled back), so the client may retry later, as for an unreachable database.
@@ -53,7 +52,8 @@ const OVERLOADED_CODES = new Set(['57014', '55P03', '53300']);
 
 function isDatabaseOverloaded(error: unknown): boolean {
   const cause = (error as { driverError?: unknown }).driverError ?? error;
-  return OVERLOADED_CODES.has((cause as { code?: string }).code ?? '');
+  const { code, message } = cause as { code?: string; message?: string };
+  return OVERLOADED_CODES.has(code ?? '') || message === 'timeout exceeded when trying to connect';
 }
 
 function toProblem(error: unknown): ProblemDetails {
