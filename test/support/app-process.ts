@@ -60,7 +60,9 @@ export async function buildApp(timeoutMs = 110_000): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A lock older than a build can take was left by a killed run.
       if (Date.now() - statSync(BUILD_LOCK).mtimeMs > timeoutMs) rmSync(BUILD_LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`Another test file has been building dist/ for ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        throw new Error(`Another test file has been building dist/ for ${timeoutMs} ms`, { cause: error });
+      }
     }
   }
   try {
