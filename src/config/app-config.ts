@@ -7,8 +7,16 @@ export interface AppConfig {
   /** A PostgreSQL server of your own; when absent an embedded one is started. */
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
-  database: { poolSize: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  database: {
+    poolSize: number;
+    /** How long a request waits for a free pooled connection before it fails (503). */
+    poolWaitMs: number;
+    statementTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+  };
   bodyLimit: string;
+  /** How long requests in flight get to finish on SIGTERM before their connections are cut. */
+  shutdownTimeoutMs: number;
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
   followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number };
@@ -178,10 +186,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     database: {
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 1000),
+      poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
     },
     bodyLimit: env.BODY_LIMIT || '100kb',
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 0, 3_600_000),
     commandRetries: integer(env, 'COMMAND_RETRIES', 20, 0, 1000),
     followers: {
       enabled: env.FOLLOWERS !== 'off',

@@ -10,6 +10,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess, type Exit } from '../support/app-process.js';
 import type { EventBody } from '../support/accounts-api.js';
+import {
+  call,
+  connectionFailure,
+  expectStatus,
+  inPool,
+  projections,
+  random,
+  readLog,
+  sum,
+  type AccountBody,
+  type Reply,
+} from '../support/app-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** Requests in flight at a time. */
@@ -22,73 +34,6 @@ const TRANSFER_PROCESS = 'transfer-process';
 const SETTLE_TIMEOUT_MS = 60_000;
 /** How long a surviving instance may take to run the transfer process of a killed one. */
 const TAKEOVER_LIMIT_MS = 10_000;
-
-// ---------------------------------------------------------------------------------------
-// HTTP against a child process
-
-interface Reply<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-async function call<T = unknown>(app: AppProcess, method: 'GET' | 'POST', path: string, body?: object) {
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    // Not JSON: keep the text, for the failure message.
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T } satisfies Reply<T>;
-}
-
-/** A request that must answer `status`; anything else fails the test with what the app said. */
-async function expectStatus<T = unknown>(
-  app: AppProcess,
-  method: 'GET' | 'POST',
-  path: string,
-  status: number,
-  body?: object,
-): Promise<Reply<T>> {
-  const reply = await call<T>(app, method, path, body);
-  if (reply.status !== status) {
-    throw new Error(
-      `${method} ${path} on ${app.name}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`,
-    );
-  }
-  return reply;
-}
-
-/** Runs `work` over `items` with at most `size` at a time; results in the order of `items`. */
-async function inPool<T, R>(items: T[], size: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-  return results;
-}
-
-/** A small deterministic generator, so that a failing plan can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
-    return seed / 2 ** 32;
-  };
-}
-
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 // ---------------------------------------------------------------------------------------
 // The scenario: accounts, a plan of transfers, and sending it
@@ -161,8 +106,7 @@ async function requestTransfer(app: AppProcess, transfer: PlannedTransfer): Prom
   try {
     reply = await call<{ id: string }>(app, 'POST', '/transfers', transfer);
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: 'cut', by: app.name, error: `${(error as Error).message} (${cause?.code ?? cause?.message})` };
+    return { kind: 'cut', by: app.name, error: connectionFailure(error) };
   }
   return reply.status === 202
     ? { kind: 'accepted', by: app.name, id: reply.body.id }
@@ -215,43 +159,12 @@ function expectOnlyAcceptedOrCut(outcomes: Outcome[], cutAllowedOn: string[]): v
 // ---------------------------------------------------------------------------------------
 // Reading the outcome through the API
 
-/** The notification log after `after`, following `next` to its end. */
-async function readLog(app: AppProcess, after = 0): Promise<EventBody[]> {
-  const events: EventBody[] = [];
-  for (;;) {
-    const page = await expectStatus<{ items: EventBody[]; next: number }>(
-      app,
-      'GET',
-      `/notifications?after=${after}&limit=1000`,
-      200,
-    );
-    events.push(...page.body.items);
-    if (page.body.items.length < 1000) return events;
-    after = page.body.next;
-  }
-}
-
 /** Transfer ids in the log with a TransferRequested but no TransferCompleted or TransferFailed. */
 function unsettled(log: EventBody[]): string[] {
   const ended = new Set(
     log.filter((e) => e.type === 'TransferCompleted' || e.type === 'TransferFailed').map((e) => e.streamId),
   );
   return log.filter((e) => e.type === 'TransferRequested' && !ended.has(e.streamId)).map((e) => e.streamId);
-}
-
-interface FollowerStatus {
-  name: string;
-  checkpoint: number;
-  lagPositions: number;
-  status: string;
-  runningHere: boolean;
-  rebuildingHere: boolean;
-  lastError: unknown;
-  updatedAt: string;
-}
-
-async function projections(app: AppProcess): Promise<FollowerStatus[]> {
-  return (await expectStatus<{ items: FollowerStatus[] }>(app, 'GET', '/projections', 200)).body.items;
 }
 
 /**
@@ -292,18 +205,6 @@ async function settledLog(app: AppProcess, timeoutMs = SETTLE_TIMEOUT_MS): Promi
     }
     await sleep(100);
   }
-}
-
-interface AccountBody {
-  id: string;
-  owner: string;
-  currency: string;
-  balance: number;
-  overdraftLimit: number;
-  status: 'open' | 'closed';
-  version: number;
-  openedAt: string;
-  updatedAt: string;
 }
 
 interface TransferBody {

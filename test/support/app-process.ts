@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,10 +40,39 @@ function run(command: string, args: string[], timeoutMs: number): Promise<string
   });
 }
 
-/** `npm run build` (`nest build`): compiles src/ and migrations/ into dist/. */
+/** Marks dist/ as built by this jest run (the workers' parent process), so that test files build once per run. */
+const BUILT_BY = join(ROOT, 'dist', '.built-by-test-run');
+const BUILD_LOCK = join(ROOT, 'dist.build-lock');
+
+/**
+ * `npm run build` (`nest build`): compiles src/ and migrations/ into dist/, once per jest
+ * run; test files in parallel workers take turns through a lock directory.
+ */
 export async function buildApp(timeoutMs = 110_000): Promise<void> {
-  await run(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], timeoutMs);
-  if (!existsSync(MAIN)) throw new Error(`nest build succeeded but ${MAIN} does not exist`);
+  const runId = String(process.ppid);
+  const built = () => existsSync(BUILT_BY) && readFileSync(BUILT_BY, 'utf8') === runId && existsSync(MAIN);
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(200)) {
+    if (built()) return;
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than a build can take was left by a killed run.
+      if (Date.now() - statSync(BUILD_LOCK).mtimeMs > timeoutMs) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) {
+        throw new Error(`Another test file has been building dist/ for ${timeoutMs} ms`, { cause: error });
+      }
+    }
+  }
+  try {
+    if (built()) return;
+    await run(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], timeoutMs);
+    if (!existsSync(MAIN)) throw new Error(`nest build succeeded but ${MAIN} does not exist`);
+    writeFileSync(BUILT_BY, runId);
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
 }
 
 /** A TCP port nobody listens on right now. */
@@ -131,7 +160,8 @@ export class AppProcess {
 
 export interface StartOptions {
   name: string;
-  databaseUrl: string;
+  /** Absent: the app starts an embedded PostgreSQL of its own (set EMBEDDED_POSTGRES_DIR and _PORT in `env`). */
+  databaseUrl?: string;
   /** More environment for the child, over the defaults below. */
   env?: NodeJS.ProcessEnv;
   /** How long it may take to answer GET /health with 200. */
@@ -139,7 +169,7 @@ export interface StartOptions {
 }
 
 /**
- * Starts `node dist/src/main.js` on a free port with `DATABASE_URL`,
+ * Starts `node dist/src/main.js` on a free port with `DATABASE_URL` (if given),
  * `FOLLOWER_POLL_MS=200` and no rate limit, and waits until GET /health answers 200. Fails with the child's
  * output if it exits or does not get ready in time (and kills it then).
  */
@@ -150,7 +180,7 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
     env: {
       ...process.env,
       NO_COLOR: '1',
-      DATABASE_URL: options.databaseUrl,
+      DATABASE_URL: options.databaseUrl ?? '',
       PORT: String(port),
       FOLLOWER_POLL_MS: '200',
       RATE_LIMIT_PER_MINUTE: '0',

@@ -39,9 +39,7 @@ function isDatabaseUnreachable(error: unknown): boolean {
   const { code, message } = cause as { code?: string; message?: string };
   return (
     (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      message ?? '',
-    )
+    /Connection terminated|Client has encountered a connection error/.test(message ?? '')
   );
 }
 
@@ -56,6 +54,19 @@ function bodyFault(cause: unknown): { type: string; message: string } | undefine
     return { type: 'encoding.invalid', message: 'its bytes do not match its Content-Encoding' };
   }
   return undefined;
+}
+
+// Every pooled connection stayed busy for DATABASE_POOL_WAIT_MS (pg-pool's message), or
+// the server cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS (57014), or
+// gave up waiting for a lock (55P03), or has no connection slot left (53300): it is
+// overloaded or something holds what the request needs. Nothing was stored (the
+// transaction rolled back), so the client may retry later, as for an unreachable database.
+const OVERLOADED_CODES = new Set(['57014', '55P03', '53300']);
+
+function isDatabaseOverloaded(error: unknown): boolean {
+  const cause = (error as { driverError?: unknown }).driverError ?? error;
+  const { code, message } = cause as { code?: string; message?: string };
+  return OVERLOADED_CODES.has(code ?? '') || message === 'timeout exceeded when trying to connect';
 }
 
 function toProblem(error: unknown): ProblemDetails {
@@ -81,6 +92,9 @@ function toProblem(error: unknown): ProblemDetails {
   }
   if (isDatabaseUnreachable(error)) {
     return problem(503, 'database-unavailable', 'The database cannot be reached; try again shortly');
+  }
+  if (isDatabaseOverloaded(error)) {
+    return problem(503, 'database-busy', 'The database did not answer in time; try again shortly');
   }
   return problem(500, undefined, 'An unexpected error occurred');
 }

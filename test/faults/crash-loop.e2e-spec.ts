@@ -1,0 +1,213 @@
+/**
+ * The app SIGKILLed at random moments of a mixed load, ten times in a row
+ * (docs/OPERATIONS.md, "Faults we test"). Opens, deposits, withdrawals and transfers, each
+ * with an Idempotency-Key; after each kill the app is started again on the same database
+ * and the commands the kill cut off are sent again with their keys. At the end: every
+ * acknowledged command is stored exactly once, no idempotency key is half-stored, every
+ * transfer ended, money is conserved, and the views equal the aggregates.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess } from '../support/app-process.js';
+import {
+  call,
+  connectionFailure,
+  expectStatus,
+  inPool,
+  projections,
+  random,
+  sum,
+  type AccountBody,
+} from '../support/app-client.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { until } from '../support/until.js';
+
+const KILLS = 10;
+const WORKERS = 8;
+const SEED_DEPOSIT = 50_000;
+
+interface Command {
+  key: string;
+  path: string;
+  body: { amount?: number; owner?: string; fromAccountId?: string; toAccountId?: string };
+  outcome?: { kind: 'acked'; status: number; position: number } | { kind: 'refused'; status: number } | { kind: 'cut' };
+}
+
+let db: TestDatabase | undefined;
+let sql: pg.Client | undefined;
+const apps: AppProcess[] = [];
+
+beforeAll(async () => {
+  await buildApp();
+}, 120_000);
+
+afterAll(async () => {
+  await killAllApps();
+  await sql?.end().catch(() => undefined);
+  await db?.drop();
+});
+
+/**
+ * Sends `command` once and records what became of it; a 5xx, an unexpected 4xx, or a
+ * broken connection when no kill is coming goes to `wrong`.
+ */
+async function send(app: AppProcess, command: Command, wrong: unknown[], killComing = false): Promise<void> {
+  try {
+    const reply = await call<{ id?: string; position: number }>(app, 'POST', command.path, command.body, {
+      headers: { 'Idempotency-Key': command.key },
+    });
+    if (reply.status >= 200 && reply.status < 300) {
+      command.outcome = { kind: 'acked', status: reply.status, position: reply.body.position };
+    } else if (reply.status === 422 && command.path.endsWith('/withdrawals')) {
+      command.outcome = { kind: 'refused', status: reply.status };
+    } else {
+      wrong.push({ command, status: reply.status, body: reply.body });
+      command.outcome = { kind: 'refused', status: reply.status };
+    }
+  } catch (error) {
+    command.outcome = { kind: 'cut' };
+    if (!killComing) wrong.push({ command, error: connectionFailure(error) });
+  }
+}
+
+describe('SIGKILL at random moments, ten times in a row', () => {
+  it('loses no acknowledged write, half-stores no idempotency key, and the views converge', async () => {
+    db = await createTestDatabase();
+    const start = async () => {
+      const app = await startApp({ name: `run-${apps.length}`, databaseUrl: db!.url });
+      apps.push(app);
+      return app;
+    };
+    await withAppOutput(
+      () => apps,
+      async () => {
+        const started = Date.now();
+        const next = random(424_242);
+        const wrong: unknown[] = [];
+        const commands: Command[] = [];
+        let app = await start();
+
+        const accounts = await inPool(Array.from({ length: 6 }), 6, async (_, i) => {
+          const { body } = await expectStatus<{ id: string }>(app, 'POST', '/accounts', 201, { owner: `Crash ${i}` });
+          const seed: Command = {
+            key: `seed-${i}`,
+            path: `/accounts/${body.id}/deposits`,
+            body: { amount: SEED_DEPOSIT },
+          };
+          await send(app, seed, wrong);
+          commands.push(seed);
+          return body.id;
+        });
+        const pick = () => accounts[Math.floor(next() * accounts.length)];
+        const plan = (n: number): Command => {
+          const key = `cmd-${n}`;
+          const roll = next();
+          const amount = 1 + Math.floor(next() * 3_000);
+          if (roll < 0.05) return { key, path: '/accounts', body: { owner: `Opened ${n}` } };
+          if (roll < 0.35) return { key, path: `/accounts/${pick()}/deposits`, body: { amount } };
+          if (roll < 0.6) return { key, path: `/accounts/${pick()}/withdrawals`, body: { amount } };
+          const from = pick();
+          let to = pick();
+          while (to === from) to = pick();
+          return { key, path: '/transfers', body: { fromAccountId: from, toAccountId: to, amount } };
+        };
+
+        let cutInFlight = 0;
+        for (let round = 0; round <= KILLS; round++) {
+          // Commands cut off by the last kill, again with their keys: stored once, or now.
+          for (const command of commands.filter((c) => c.outcome?.kind === 'cut')) await send(app, command, wrong);
+          if (round === KILLS) break;
+          let sending = true;
+          const burst = Array.from({ length: WORKERS }, async () => {
+            while (sending) {
+              const command = plan(commands.length);
+              commands.push(command);
+              await send(app, command, wrong, true);
+            }
+          });
+          await sleep(300 + Math.floor(next() * 900));
+          await app.stop('SIGKILL');
+          sending = false;
+          await Promise.all(burst);
+          cutInFlight += commands.filter((c) => c.outcome?.kind === 'cut').length;
+          app = await start();
+        }
+        expect(wrong).toEqual([]);
+        expect(commands.filter((c) => c.outcome?.kind === 'cut')).toEqual([]);
+        expect(cutInFlight).toBeGreaterThan(0);
+
+        sql = new pg.Client({ connectionString: db!.url });
+        await sql.connect();
+        const client = sql;
+        // Every transfer ends; then the log and every follower reach the head.
+        await until(
+          async () =>
+            (
+              await client.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM events r WHERE r.type = 'TransferRequested' AND NOT EXISTS
+                   (SELECT 1 FROM events e WHERE e.stream_id = r.stream_id AND e.type IN ('TransferCompleted', 'TransferFailed'))`,
+              )
+            ).rows[0].n,
+          (n) => n === 0,
+          'every transfer to complete or fail',
+        );
+        const { rows: headRow } = await client.query<{ head: string }>('SELECT max(position) AS head FROM events');
+        const head = Number(headRow[0].head);
+        await until(
+          () => projections(app),
+          (all) => all.every((f) => f.checkpoint === head && f.lastError === null),
+          `every follower to reach position ${head}`,
+        );
+
+        // Exactly once, and no key half-stored: each key row has its event, each keyed event its row.
+        const { rows: keyed } = await client.query<{ key: string; events: number; matching: number }>(
+          `SELECT k.key, (SELECT count(*)::int FROM events e WHERE e.metadata->>'idempotencyKey' = k.key) AS events,
+                  (SELECT count(*)::int FROM events e WHERE e.metadata->>'idempotencyKey' = k.key
+                      AND e.stream_id = k.stream_id AND e.version = k.version AND e.position = k.position) AS matching
+             FROM idempotency_keys k`,
+        );
+        expect(keyed.filter((k) => k.events !== 1 || k.matching !== 1)).toEqual([]);
+        const { rows: orphans } = await client.query(
+          `SELECT position, metadata->>'idempotencyKey' AS key FROM events e WHERE metadata ? 'idempotencyKey'
+              AND NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.key = e.metadata->>'idempotencyKey')`,
+        );
+        expect(orphans).toEqual([]);
+        const stored = new Map(keyed.map((k) => [k.key, k]));
+        const acked = commands.filter((c) => c.outcome?.kind === 'acked');
+        const { rows: positions } = await client.query<{ key: string; position: string }>(
+          'SELECT key, position FROM idempotency_keys WHERE key = ANY($1)',
+          [acked.map((c) => c.key)],
+        );
+        const positionOf = new Map(positions.map((p) => [p.key, Number(p.position)]));
+        expect(acked.filter((c) => positionOf.get(c.key) !== (c.outcome as { position: number }).position)).toEqual([]);
+        const refused = commands.filter((c) => c.outcome?.kind === 'refused');
+        expect(refused.filter((c) => stored.has(c.key))).toEqual([]);
+
+        // Money: only acknowledged deposits and withdrawals change the total.
+        const { rows: ids } = await client.query<{ id: string }>(
+          `SELECT DISTINCT stream_id AS id FROM events WHERE stream_type = 'Account' ORDER BY 1`,
+        );
+        const balances = await inPool(
+          ids.map((r) => r.id),
+          WORKERS,
+          async (id) => (await expectStatus<AccountBody>(app, 'GET', `/accounts/${id}`, 200)).body,
+        );
+        const moved = (suffix: string) => sum(acked.filter((c) => c.path.endsWith(suffix)).map((c) => c.body.amount!));
+        expect(sum(balances.map((b) => b.balance))).toBe(moved('/deposits') - moved('/withdrawals'));
+
+        // The view equals the aggregates.
+        const summaries = await expectStatus<{ items: AccountBody[] }>(
+          app,
+          'GET',
+          `/accounts?limit=1000&minPosition=${head}`,
+          200,
+        );
+        const byId = (a: AccountBody, b: AccountBody) => a.id.localeCompare(b.id);
+        expect([...summaries.body.items].sort(byId)).toEqual([...balances].sort(byId));
+        console.info(
+          `crash loop: ${JSON.stringify({ commands: commands.length, acked: acked.length, refused: refused.length, cutInFlight, head })} in ${Date.now() - started} ms`,
+        );
+      },
+    );
+  }, 180_000);
+});
