@@ -11,6 +11,7 @@ import pg from 'pg';
 import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess } from '../support/app-process.js';
 import {
   call,
+  expectAccountListEquals,
   connectionFailure,
   expectStatus,
   inPool,
@@ -196,14 +197,7 @@ describe('SIGKILL at random moments, ten times in a row', () => {
         expect(sum(balances.map((b) => b.balance))).toBe(moved('/deposits') - moved('/withdrawals'));
 
         // The view equals the aggregates.
-        const summaries = await expectStatus<{ items: AccountBody[] }>(
-          app,
-          'GET',
-          `/accounts?limit=1000&minPosition=${head}`,
-          200,
-        );
-        const byId = (a: AccountBody, b: AccountBody) => a.id.localeCompare(b.id);
-        expect([...summaries.body.items].sort(byId)).toEqual([...balances].sort(byId));
+        await expectAccountListEquals(app, balances, head);
         console.info(
           `crash loop: ${JSON.stringify({ commands: commands.length, acked: acked.length, refused: refused.length, cutInFlight, head })} in ${Date.now() - started} ms`,
         );

@@ -10,6 +10,7 @@ import type { EventBody } from '../support/accounts-api.js';
 import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess } from '../support/app-process.js';
 import {
   call,
+  expectAccountListEquals,
   connectionFailure,
   expectRetryLater,
   expectStatus,
@@ -172,14 +173,7 @@ describe('the database restarts under load', () => {
           `every follower to reach position ${head}`,
         );
         expect(followers.map((f) => f.status)).toEqual(followers.map(() => 'live'));
-        const summaries = await expectStatus<{ items: AccountBody[] }>(
-          running,
-          'GET',
-          `/accounts?limit=1000&minPosition=${head}`,
-          200,
-        );
-        const byId = (a: AccountBody, b: AccountBody) => a.id.localeCompare(b.id);
-        expect([...summaries.body.items].sort(byId)).toEqual([...balances].sort(byId));
+        await expectAccountListEquals(running, balances, head);
         console.info(
           `database restart: ${JSON.stringify({ beforeOutage, afterOutage, unavailable: unavailable.length, head })}`,
         );

@@ -134,6 +134,18 @@ export interface AccountBody {
 }
 
 /** The answer API.md promises while the database cannot serve: 503 problem details with a Retry-After. */
+/** The account list (a view) equals the accounts read from their events, once the view reached `head`. */
+export async function expectAccountListEquals(app: AppProcess, accounts: AccountBody[], head: number): Promise<void> {
+  const list = await expectStatus<{ items: AccountBody[] }>(
+    app,
+    'GET',
+    `/accounts?limit=1000&minPosition=${head}`,
+    200,
+  );
+  const byId = (a: AccountBody, b: AccountBody) => a.id.localeCompare(b.id);
+  expect([...list.body.items].sort(byId)).toEqual([...accounts].sort(byId));
+}
+
 export function expectRetryLater(reply: Reply<unknown>, slug?: 'database-unavailable' | 'database-busy'): void {
   expect({ status: reply.status, body: reply.body }).toMatchObject({ status: 503, body: { status: 503 } });
   expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);
