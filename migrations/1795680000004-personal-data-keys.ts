@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * One key per data subject for the personal fields of events, snapshots and views
  * (crypto-shredding). An erased subject keeps its row, with no key, so personal data
- * written for it later is refused rather than encrypted with a fresh key.
+ * written for it later is stored as erased rather than under a fresh key.
  */
 export class PersonalDataKeys1795680000004 implements MigrationInterface {
   name = 'PersonalDataKeys1795680000004';

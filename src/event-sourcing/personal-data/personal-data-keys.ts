@@ -54,6 +54,7 @@ export class PersonalDataKeys {
   async erase(subject: string): Promise<Date> {
     const { rows } = await this.pool.query({ ...ERASE, values: [subject] });
     // The old row version still holds the key until VACUUM removes it; don't wait for autovacuum.
+    // Best effort: the key is already unreachable, and autovacuum still comes later.
     await this.pool.query('VACUUM personal_data_keys').catch(() => undefined);
     return rows[0].erased_at;
   }

@@ -87,9 +87,13 @@ export class PayloadCodec {
   /** @throws PayloadDecodeError naming the first payload that does not decode */
   async decode(payloads: readonly Payload[]): Promise<Record<string, unknown>[]> {
     const data = payloads.map((payload, index) => this.unwrap(payload, index));
-    const personal = payloads
-      .map((payload, index) => ({ ...payload, data: data[index], index }))
-      .filter(hasPersonalData);
+    // Only types that declare personal fields get a second look: the plain read path stays allocation-free.
+    const personal: (Payload & { index: number })[] = [];
+    payloads.forEach((payload, index) => {
+      if (payload.personal === undefined) return;
+      const decoded = { ...payload, data: data[index], index };
+      if (hasPersonalData(decoded)) personal.push(decoded);
+    });
     if (personal.length === 0) return data;
     const keys = await this.subjectKeys.find(personal.map((p) => p.subject));
     for (const payload of personal) data[payload.index] = this.openPersonal(payload, keys);
