@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
-import { AccountsModule } from './contexts/accounts/accounts.module.js';
-import { TransfersModule } from './contexts/transfers/transfers.module.js';
+import { contextModules } from './contexts/index.js';
 import { databaseOptions } from './database/database-options.js';
 import { openDataSource } from './database/open-data-source.js';
 import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
@@ -40,8 +39,7 @@ export class AppModule {
         }),
         ObservabilityModule.forRoot(config.observability, logger),
         HealthModule.forRoot(config.observability),
-        AccountsModule,
-        TransfersModule,
+        ...contextModules,
       ],
     };
   }

@@ -1,0 +1,5 @@
+import { AccountsModule } from './accounts/accounts.module.js';
+import { TransfersModule } from './transfers/transfers.module.js';
+
+/** Every bounded context the app runs: `npm run generate -- context <name>` adds to this list. */
+export const contextModules = [AccountsModule, TransfersModule];
