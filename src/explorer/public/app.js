@@ -43,6 +43,7 @@ function Explorer() {
   const [overview, setOverview] = useState();
   const [error, setError] = useState();
   const [streamId, setStreamId] = useState(streamInAddress);
+  const [newest, setNewest] = useState();
 
   useEffect(() => {
     setError(undefined);
@@ -67,12 +68,23 @@ function Explorer() {
       <main class="panel">
         ${
           streamId
-            ? html`<${StreamView} key=${streamId} streamId=${streamId} />`
+            ? html`<${StreamView}
+                key=${streamId}
+                streamId=${streamId}
+                liveVersion=${newest?.streamId === streamId ? newest.version : undefined}
+              />`
             : html`<p class="hint">Search for a stream, or open one from the live log.</p>`
         }
       </main>
       <aside class="side">
-        ${overview && html`<${LiveLog} after=${Math.max(0, overview.lastPosition - LIVE_BACKLOG)} onOpen=${open} />`}
+        ${
+          overview &&
+          html`<${LiveLog}
+            after=${Math.max(0, overview.lastPosition - LIVE_BACKLOG)}
+            onOpen=${open}
+            onEvent=${setNewest}
+          />`
+        }
         <${Followers} />
       </aside>
     </div>

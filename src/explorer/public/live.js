@@ -6,13 +6,16 @@ import { short } from './format.js';
 const LIVE_EVENTS_KEPT = 50;
 const FOLLOWERS_REFRESH_MS = 2_000;
 
-/** The notification log as it grows, newest first. */
-export function LiveLog({ after, onOpen }) {
+/** The notification log as it grows, newest first; `onEvent` hears of each event too. */
+export function LiveLog({ after, onOpen, onEvent }) {
   const [events, setEvents] = useState([]);
   const [status, setStatus] = useState('connecting');
   useEffect(() => {
     const stop = new AbortController();
-    const received = (event) => setEvents((shown) => [event, ...shown].slice(0, LIVE_EVENTS_KEPT));
+    const received = (event) => {
+      setEvents((shown) => [event, ...shown].slice(0, LIVE_EVENTS_KEPT));
+      onEvent(event);
+    };
     followLog(after, received, setStatus, stop.signal);
     return () => stop.abort();
   }, [after]);

@@ -5,8 +5,11 @@ import { html } from './html.js';
 
 const EVENTS_PER_PAGE = 100;
 
-/** One stream: what it is, its aggregate's state at any version, and its events. */
-export function StreamView({ streamId }) {
+/**
+ * One stream: what it is, its aggregate's state at any version, and its events.
+ * `liveVersion` is the newest version the live log saw of it: the view then catches up.
+ */
+export function StreamView({ streamId, liveVersion }) {
   const [stream, setStream] = useState();
   const [events, setEvents] = useState([]);
   const [version, setVersion] = useState();
@@ -14,7 +17,8 @@ export function StreamView({ streamId }) {
 
   const loadEvents = async (fromVersion) => {
     const page = await getJson(`${streamPath(streamId)}/events`, { fromVersion, limit: EVENTS_PER_PAGE });
-    setEvents((shown) => [...shown, ...page.items]);
+    // Two loads of the same versions (a click and a live update) must not list an event twice.
+    setEvents((shown) => [...shown, ...page.items.filter((event) => event.version > (shown.at(-1)?.version ?? 0))]);
   };
   useEffect(() => {
     getJson(streamPath(streamId))
@@ -25,6 +29,17 @@ export function StreamView({ streamId }) {
       })
       .catch((failure) => setError(failure.message));
   }, []);
+  useEffect(() => {
+    if (!stream || !(liveVersion > stream.version)) return;
+    getJson(streamPath(streamId))
+      .then((found) => {
+        // Whoever looked at the newest state keeps doing so; a look back in time stays where it is.
+        setVersion((shown) => (shown === stream.version ? found.version : shown));
+        setStream(found);
+        if (events.length === stream.version) return loadEvents(events.length + 1);
+      })
+      .catch((failure) => setError(failure.message));
+  }, [liveVersion]);
 
   if (error) return html`<p class="error" role="alert">${error}</p>`;
   if (!stream) return html`<p class="hint">Loading ${streamId}…</p>`;
