@@ -207,6 +207,12 @@ describe('the explorer page', () => {
     expectProblem(await request(app.http).get('/explorer/vendor/constructor'), 404);
   });
 
+  it('is left out of the OpenAPI document', async () => {
+    const document = await request(app.http).get('/docs-json');
+    expect(Object.keys(document.body.paths).length).toBeGreaterThan(0);
+    expect(Object.keys(document.body.paths).filter((path) => path.startsWith('/explorer'))).toEqual([]);
+  });
+
   it('keeps the strict JSON policy on its API', async () => {
     const response = await request(app.http).get('/explorer/api/overview');
     expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
