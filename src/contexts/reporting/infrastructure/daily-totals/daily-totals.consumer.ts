@@ -40,7 +40,7 @@ export class DailyTotalsConsumer {
   private async add(manager: EntityManager, event: EventResponse, deposit: 0 | 1, withdrawal: 0 | 1): Promise<void> {
     const added: unknown[] = await manager.query(
       `INSERT INTO reporting_daily_totals AS t (day, currency, deposit_count, deposit_total, withdrawal_count, withdrawal_total)
-       SELECT ($2::timestamptz AT TIME ZONE 'UTC')::date, c.currency, $3, $3 * $5::bigint, $4, $4 * $5::bigint
+       SELECT ($2::timestamptz AT TIME ZONE 'UTC')::date, c.currency, $3::int, $3::int * $5::bigint, $4::int, $4::int * $5::bigint
          FROM reporting_account_currencies c WHERE c.account_id = $1
        ON CONFLICT (day, currency) DO UPDATE SET
          deposit_count = t.deposit_count + EXCLUDED.deposit_count,
