@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfig, type BrokerConfig } from '../../src/config/app-config.js';
 
@@ -39,6 +39,20 @@ export class JetStreamProbe {
       if (message) messages.push(message);
     }
     return messages;
+  }
+
+  /** The message id of every message in the stream, in stream order, through an ordered consumer: for many messages. */
+  async messageIds(stream: string): Promise<string[]> {
+    const { state } = await this.manager.streams.info(stream);
+    const ids: string[] = [];
+    if (state.messages === 0) return ids;
+    const messages = await (await jetstream(this.connection).consumers.get(stream)).consume();
+    for await (const message of messages) {
+      ids.push(message.headers?.get('Nats-Msg-Id') ?? '');
+      if (ids.length === state.messages) break;
+    }
+    await messages.close();
+    return ids;
   }
 
   /** Deletes the streams (and so their consumers), then closes the connection. */
