@@ -69,7 +69,8 @@ function isDatabaseOverloaded(error: unknown): boolean {
   return OVERLOADED_CODES.has(code ?? '') || message === 'timeout exceeded when trying to connect';
 }
 
-function toProblem(error: unknown): ProblemDetails {
+/** The problem document an error is answered with; the API docs' examples come from here too. */
+export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof RequestValidationError) {
     return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
   }
