@@ -10,7 +10,7 @@ import { loadConfig } from '../config/app-config.js';
 /** The files `npm run openapi` writes, by their path from the repository's root. */
 export const OPENAPI_FILES = {
   document: 'openapi.json',
-  clientTypes: 'clients/typescript/src/schema.d.ts',
+  clientTypes: 'clients/typescript/src/schema.ts',
 } as const;
 
 /**
