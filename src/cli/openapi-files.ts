@@ -34,8 +34,11 @@ export async function openApiDocumentOffline(): Promise<OpenAPIObject> {
 export async function renderOpenApiFiles(document: OpenAPIObject): Promise<Record<string, string>> {
   const prettier = async (text: string, filepath: string) =>
     format(text, { ...(await resolveConfig(filepath)), filepath });
-  // openapi-typescript resolves $refs in place: it gets a copy.
-  const types = astToString(await openapiTS(structuredClone(document) as OpenAPI3, { silent: true }));
+  // openapi-typescript resolves $refs in place: it gets a copy. A field with a default
+  // stays optional: clients may leave it out (its default holds for the server only).
+  const types = astToString(
+    await openapiTS(structuredClone(document) as OpenAPI3, { silent: true, defaultNonNullable: false }),
+  );
   return {
     [OPENAPI_FILES.document]: await prettier(JSON.stringify(document), OPENAPI_FILES.document),
     [OPENAPI_FILES.clientTypes]: await prettier(

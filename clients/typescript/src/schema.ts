@@ -631,13 +631,13 @@ export interface components {
        * @default EUR
        * @example EUR
        */
-      currency: string;
+      currency?: string;
       /**
        * @description How far below zero the balance may go, in minor units
        * @default 0
        * @example 500
        */
-      overdraftLimit: number;
+      overdraftLimit?: number;
     };
     ProblemDetails: {
       /**
