@@ -3,8 +3,6 @@ import { EXAMPLE_ID } from './api-examples.js';
 import { IF_MATCH } from './command-context.decorator.js';
 import { CORRELATION_HEADER, HEADER_TOKEN } from './request-correlation.js';
 
-/** The request and response headers of the API, as the OpenAPI document describes them. */
-
 // A response that documents a header always sends it.
 const header = (description: string, example: string | number): HeaderObject => ({
   description,

@@ -1,7 +1,7 @@
 import { DECORATORS, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
 import { responseHeaders } from './api-headers.js';
 import { ProblemDetails } from './problem-details.js';
-import { toProblem } from './problem-details.filter.js';
+import { PROBLEM_TYPE_PREFIX, toProblem } from './problem-details.filter.js';
 
 /** A problem a route may answer with, and when: an example in the OpenAPI document. */
 export interface ProblemExample {
@@ -21,8 +21,8 @@ export function problemExample(when: string, error: unknown): ProblemExample {
 
 // The key of an example in its response: the slug of its type, or the title for about:blank.
 const exampleName = ({ type, title }: ProblemDetails) =>
-  type.startsWith('urn:chronicle:problem:')
-    ? type.slice('urn:chronicle:problem:'.length)
+  type.startsWith(PROBLEM_TYPE_PREFIX)
+    ? type.slice(PROBLEM_TYPE_PREFIX.length)
     : title.toLowerCase().replaceAll(' ', '-');
 
 /** The OpenAPI response for problems of one status: application/problem+json, one example per problem. */

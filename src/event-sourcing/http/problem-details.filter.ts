@@ -12,9 +12,12 @@ import { RequestValidationError, type ProblemDetails } from './problem-details.j
 
 const RETRY_AFTER_SECONDS = 5;
 
+/** What the `type` of this API's own problems starts with; a plain HTTP status is `about:blank`. */
+export const PROBLEM_TYPE_PREFIX = 'urn:chronicle:problem:';
+
 function problem(status: number, slug: string | undefined, detail: string, title?: string): ProblemDetails {
   return {
-    type: slug ? `urn:chronicle:problem:${slug}` : 'about:blank',
+    type: slug ? `${PROBLEM_TYPE_PREFIX}${slug}` : 'about:blank',
     title: title ?? STATUS_CODES[status] ?? 'Error',
     status,
     detail,
