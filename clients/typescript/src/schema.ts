@@ -279,6 +279,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/reports/daily-totals': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Deposits and withdrawals per day and currency
+     * @description A view of the reporting context, fed by the accounts events it receives through NATS JetStream; empty when NATS is not configured. Oldest day first.
+     */
+    get: operations['ReportsController_dailyTotals'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/transfers': {
     parameters: {
       query?: never;
@@ -442,6 +462,38 @@ export interface components {
        * @example 42
        */
       position: number;
+    };
+    DailyTotalResponse: {
+      /**
+       * @description The day (UTC) the events were recorded
+       * @example 2026-11-27
+       */
+      day: string;
+      /** @example EUR */
+      currency: string;
+      /**
+       * @description Deposits that day
+       * @example 3
+       */
+      depositCount: number;
+      /**
+       * @description Their sum, in minor units
+       * @example 15000
+       */
+      depositTotal: number;
+      /**
+       * @description Withdrawals that day
+       * @example 1
+       */
+      withdrawalCount: number;
+      /**
+       * @description Their sum, in minor units
+       * @example 2500
+       */
+      withdrawalTotal: number;
+    };
+    DailyTotalsResponse: {
+      items: components['schemas']['DailyTotalResponse'][];
     };
     EventPage: {
       items: components['schemas']['EventResponse'][];
@@ -2180,6 +2232,52 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+    };
+  };
+  ReportsController_dailyTotals: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description The first day (UTC), inclusive */
+        from?: string;
+        /** @description The last day (UTC), inclusive */
+        to?: string;
+        /** @description Only this currency (ISO 4217) */
+        currency?: string;
+      };
+      header?: {
+        /**
+         * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
+         * @example checkout-7f3a
+         */
+        'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DailyTotalsResponse'];
+        };
+      };
+      400: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProblemDetails'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalServerError'];
     };
   };
   requestTransfer: {
