@@ -1,5 +1,6 @@
 import { strings } from '@angular-devkit/core';
 import { SchematicsException } from '@angular-devkit/schematics';
+import { AGGREGATE_BASE_MEMBERS } from './names.js';
 import { addImport, appendToArray, arrayOfConstant, findClass } from './source.js';
 
 /** @typedef {import('@angular-devkit/schematics').Tree} Tree */
@@ -69,6 +70,44 @@ export function contextLayout(tree, context) {
       throw new SchematicsException(`${path} is missing: the generators expect the accounts layout`);
   }
   return layout;
+}
+
+/**
+ * A context the `context` generator made: the command and projection generators build on
+ * its creation route (POST /<context> with a name), its id and response DTOs and its
+ * TypeORM feature list.
+ * @param {Tree} tree
+ * @param {string} context
+ */
+export function generatedLayout(tree, context) {
+  const layout = contextLayout(tree, context);
+  const dto = `${layout.root}/interface/dto`;
+  const files = {
+    created: `${layout.root}/domain/events/${layout.aggregate}-created.event.ts`,
+    idParams: `${dto}/${layout.aggregate}-id.params.ts`,
+    responses: `${dto}/${layout.aggregate}.responses.ts`,
+  };
+  const missing = Object.values(files).filter((path) => !tree.exists(path));
+  if (missing.length > 0) {
+    throw new SchematicsException(
+      `src/contexts/${context} lacks ${missing.map((path) => path.slice(1)).join(', ')}: this generator builds on a context that \`generate context\` made`,
+    );
+  }
+  return { ...layout, ...files };
+}
+
+/**
+ * A new method or property of the aggregate must not replace one it has, or inherits.
+ * @param {{ aggregateClass: { name: string, members: Set<string> } }} layout
+ * @param {string} member
+ * @param {string} what the name the member comes from, for the error
+ */
+export function assertAggregateMemberFree(layout, member, what) {
+  if (layout.aggregateClass.members.has(member) || AGGREGATE_BASE_MEMBERS.has(member)) {
+    throw new SchematicsException(
+      `${layout.aggregateClass.name} has a member ${member} already: pick another ${what} name`,
+    );
+  }
 }
 
 /** @param {string} message */
