@@ -43,10 +43,13 @@ const IMPORTED_CLASSES = new Set(
   ).split(' '),
 );
 
+/** @typedef {'context' | 'aggregate' | 'command' | 'event' | 'projection'} NameOf */
+
 /**
- * Throws a one-line explanation unless `value` can name a `what` (context, aggregate,
- * command, event, projection): kebab-case, and neither a reserved word nor a name the
- * app or the templates already use.
+ * Throws a one-line explanation unless `value` can name a `what`: kebab-case, and neither
+ * a reserved word nor a name the app or the templates already use.
+ * @param {unknown} value
+ * @param {NameOf} what
  */
 export function assertName(value, what) {
   if (typeof value !== 'string' || !KEBAB_CASE.test(value)) {
@@ -69,6 +72,7 @@ export function assertName(value, what) {
   }
 }
 
+/** @param {NameOf} what */
 function example(what) {
   return {
     context: 'inventory or purchase-orders',
@@ -79,7 +83,10 @@ function example(what) {
   }[what];
 }
 
-/** The singular of a kebab-case name, changing its last word only: purchase-orders -> purchase-order. */
+/**
+ * The singular of a kebab-case name, changing its last word only: purchase-orders -> purchase-order.
+ * @param {string} name
+ */
 export function singular(name) {
   const words = name.split('-');
   words.push(pluralize.singular(words.pop() ?? ''));
@@ -90,6 +97,8 @@ export function singular(name) {
  * Every name a new bounded context derives from its own (kebab-case): the aggregate is the
  * singular of the context name unless given (`inventory` -> Inventory, `purchase-orders` ->
  * PurchaseOrder), and its first event, command, query and view are named after the aggregate.
+ * @param {string} name
+ * @param {string} [aggregate]
  */
 export function contextNames(name, aggregate = singular(name)) {
   return {

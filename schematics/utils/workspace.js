@@ -90,7 +90,7 @@ export function generatedLayout(tree, context) {
   const missing = Object.values(files).filter((path) => !tree.exists(path));
   if (missing.length > 0) {
     throw new SchematicsException(
-      `src/contexts/${context} lacks ${missing.map((path) => path.slice(1)).join(', ')}: this generator builds on a context that \`generate context\` made`,
+      `src/contexts/${context} has no ${missing.map((path) => path.slice(layout.root.length + 1)).join(', ')}: this generator builds on a context that \`generate context\` made`,
     );
   }
   return { ...layout, ...files };
