@@ -1,6 +1,7 @@
 // Plain JavaScript (checked by tsc through JSDoc) so that it runs without a build.
 import { logging } from '@angular-devkit/core';
 import { NodeWorkflow } from '@angular-devkit/schematics/tools/index.js';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lastValueFrom } from 'rxjs';
 
@@ -50,35 +51,47 @@ function parse(args) {
   return { schematic, options, dryRun: values['dry-run'] ?? false };
 }
 
+/** Where a run's lines go: the console, or a test's lists. */
+const consoleOutput = {
+  log: (/** @type {string} */ line) => console.log(line),
+  error: (/** @type {string} */ line) => console.error(line),
+};
+
 /**
  * Runs a generator of schematics/collection.json on the repository in the working
- * directory; nothing is written unless every step succeeds.
+ * directory, as `npm run generate -- ...args`; nothing is written unless every step
+ * succeeds. Errors are one line each.
+ * @param {string[]} args
+ * @returns {Promise<number>} the exit code
  */
-async function main() {
-  const { help: text, schematic, options, dryRun } = parse(process.argv.slice(2));
-  if (text !== undefined || schematic === undefined) return console.log(text);
-  const workflow = new NodeWorkflow(process.cwd(), { dryRun, schemaValidation: true });
-  workflow.reporter.subscribe((event) => {
-    const verb = { create: 'CREATE', update: 'UPDATE', delete: 'DELETE', rename: 'RENAME', error: 'ERROR' }[event.kind];
-    console.log(`${verb} ${event.path.slice(1)}`);
-  });
-  const logger = new logging.Logger('generate');
-  logger.subscribe((entry) => console.error(`${entry.level.toUpperCase()} ${entry.message}`));
-  await lastValueFrom(
-    workflow.execute({
-      collection: new URL('./collection.json', import.meta.url).pathname,
-      schematic,
-      options,
-      allowPrivate: false,
-      debug: false,
-      logger,
-    }),
-    { defaultValue: undefined },
-  );
-  if (dryRun) console.log('(dry run: nothing written)');
+export async function generate(args, output = consoleOutput) {
+  try {
+    const { help: text, schematic, options, dryRun } = parse(args);
+    if (text !== undefined || schematic === undefined) {
+      output.log(text ?? help);
+      return 0;
+    }
+    const workflow = new NodeWorkflow(process.cwd(), { dryRun, schemaValidation: true });
+    workflow.reporter.subscribe((event) => output.log(`${event.kind.toUpperCase()} ${event.path.slice(1)}`));
+    const logger = new logging.Logger('generate');
+    logger.subscribe((entry) => output.error(`${entry.level.toUpperCase()} ${entry.message}`));
+    await lastValueFrom(
+      workflow.execute({
+        collection: new URL('./collection.json', import.meta.url).pathname,
+        schematic,
+        options,
+        allowPrivate: false,
+        debug: false,
+        logger,
+      }),
+      { defaultValue: undefined },
+    );
+    if (dryRun) output.log('(dry run: nothing written)');
+    return 0;
+  } catch (error) {
+    output.error(/** @type {Error} */ (error).message);
+    return 1;
+  }
 }
 
-main().catch((/** @type {Error} */ error) => {
-  console.error(error.message);
-  process.exitCode = 1;
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await generate(process.argv.slice(2));

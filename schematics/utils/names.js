@@ -57,7 +57,7 @@ export function assertName(value, what) {
       `${JSON.stringify(value)} is not a valid ${what} name: use lower-case ASCII words joined by hyphens, such as ${example(what)}`,
     );
   }
-  if (RESERVED_WORDS.has(value) || RESERVED_WORDS.has(strings.camelize(value))) {
+  if (RESERVED_WORDS.has(value)) {
     throw new Error(`"${value}" is a reserved word in JavaScript: pick another ${what} name`);
   }
   if (what === 'context' && TAKEN_BY_THE_APP.has(value)) {
