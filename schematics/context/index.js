@@ -1,7 +1,7 @@
 import { strings } from '@angular-devkit/core';
 import { apply, applyTemplates, chain, mergeWith, SchematicsException, url } from '@angular-devkit/schematics';
 import { formatFiles } from '../utils/format.js';
-import { assertName, contextNames, singular } from '../utils/names.js';
+import { assertName, contextNames } from '../utils/names.js';
 import { addImport, appendToArray, arrayOfConstant } from '../utils/source.js';
 import {
   assertAggregateFree,
@@ -23,8 +23,8 @@ import {
 export function context(options) {
   return (tree) => {
     assertName(options.name, 'context');
-    const names = contextNames(options.name, options.aggregate ?? singular(options.name));
     if (options.aggregate !== undefined) assertName(options.aggregate, 'aggregate');
+    const names = contextNames(options.name, options.aggregate);
     if (contextsOf(tree).includes(names.name) || tree.getDir(`/test/${names.name}`).subfiles.length > 0) {
       throw new SchematicsException(
         `The context ${names.name} exists already (src/contexts/${names.name} or test/${names.name})`,

@@ -56,7 +56,6 @@ export function contextLayout(tree, context) {
   const aggregateClass = findClass(tree.readText(aggregateFile), 'EventSourcedAggregate');
   if (!aggregateClass) throw new SchematicsException(`${aggregateFile} has no class extending EventSourcedAggregate`);
   const layout = {
-    name: context,
     root,
     module: `${root}/${context}.module.ts`,
     controller: `${root}/interface/${context}.controller.ts`,
@@ -110,9 +109,6 @@ export function assertAggregateMemberFree(layout, member, what) {
   }
 }
 
-/** @param {string} message */
-const taken = (message) => new SchematicsException(message);
-
 /**
  * Event types are stored in the log and must be unique in the whole app.
  * @param {Tree} tree
@@ -122,7 +118,8 @@ export function assertEventTypeFree(tree, event) {
   const type = strings.classify(event);
   const pattern = new RegExp(`@DomainEvent\\(\\s*'${type}'|aliases:\\s*\\[[^\\]]*'${type}'`);
   const user = filesUnder(tree, CONTEXTS, '.ts').find((path) => pattern.test(tree.readText(path)));
-  if (user) throw taken(`The event type ${type} exists already (${user.slice(1)}): pick another event name`);
+  if (user)
+    throw new SchematicsException(`The event type ${type} exists already (${user.slice(1)}): pick another event name`);
 }
 
 /**
@@ -133,7 +130,7 @@ export function assertEventTypeFree(tree, event) {
 export function assertAggregateFree(tree, aggregate) {
   const existing = filesUnder(tree, CONTEXTS, `/${aggregate}.aggregate.ts`)[0];
   if (existing)
-    throw taken(
+    throw new SchematicsException(
       `The aggregate ${strings.classify(aggregate)} exists already (${existing.slice(1)}): name another with --aggregate`,
     );
 }
@@ -152,12 +149,17 @@ export function assertProjectionFree(tree, projection) {
     (path) => path.includes(`/${projection}/`) || tree.readText(path).includes(`'${projection}'`),
   );
   if (user)
-    throw taken(`A follower named ${projection} exists already (${user.slice(1)}): pick another projection name`);
+    throw new SchematicsException(
+      `A follower named ${projection} exists already (${user.slice(1)}): pick another projection name`,
+    );
   const table = strings.underscore(projection);
   const creator = filesUnder(tree, '/migrations', '.ts').find((path) =>
     new RegExp(`CREATE TABLE (IF NOT EXISTS )?${table}\\b`, 'i').test(tree.readText(path)),
   );
-  if (creator) throw taken(`The table ${table} exists already (${creator.slice(1)}): pick another projection name`);
+  if (creator)
+    throw new SchematicsException(
+      `The table ${table} exists already (${creator.slice(1)}): pick another projection name`,
+    );
 }
 
 /**
