@@ -1,6 +1,8 @@
 // Plain JavaScript (checked by tsc through JSDoc) so that it runs without a build.
 import { logging } from '@angular-devkit/core';
 import { NodeWorkflow } from '@angular-devkit/schematics/tools/index.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lastValueFrom } from 'rxjs';
@@ -51,6 +53,23 @@ function parse(args) {
   return { schematic, options, dryRun: values['dry-run'] ?? false };
 }
 
+/** Generators that add routes or schemas: the committed OpenAPI document must follow them. */
+const CHANGES_API = new Set(['context', 'command', 'projection']);
+
+/**
+ * Rewrites openapi.json and the typed client so that `npm test` (which fails while they are
+ * stale) passes right after generating. A workspace without the script (the generators'
+ * own tests) has nothing to rewrite.
+ * @returns {number} the exit code
+ */
+function writeOpenApi(output = consoleOutput) {
+  const manifest = existsSync('package.json') ? JSON.parse(readFileSync('package.json', 'utf8')) : {};
+  if (!manifest.scripts?.openapi) return 0;
+  output.log('npm run openapi: openapi.json and clients/typescript follow the new routes');
+  const run = spawnSync('npm', ['run', '-s', 'openapi'], { stdio: 'inherit' });
+  return run.status ?? 1;
+}
+
 /** Where a run's lines go: the console, or a test's lists. */
 const consoleOutput = {
   log: (/** @type {string} */ line) => console.log(line),
@@ -87,6 +106,7 @@ export async function generate(args, output = consoleOutput) {
       { defaultValue: undefined },
     );
     if (dryRun) output.log('(dry run: nothing written)');
+    else if (CHANGES_API.has(schematic)) return writeOpenApi(output);
     return 0;
   } catch (error) {
     output.error(/** @type {Error} */ (error).message);
