@@ -114,6 +114,7 @@ describe('npm run generate', () => {
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.ts`,
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summary.entity.ts`,
         `${root}/interface/purchase-orders.controller.ts`,
+        `${root}/interface/purchase-order.problems.ts`,
         `${root}/interface/dto/create-purchase-order.dto.ts`,
         `${root}/interface/dto/list-purchase-orders.query.dto.ts`,
         `${root}/interface/dto/purchase-order-id.params.ts`,
@@ -140,7 +141,23 @@ describe('npm run generate', () => {
     expect(after.get(`${root}/domain/purchase-order.aggregate.ts`)).toContain(
       "export class PurchaseOrder extends EventSourcedAggregate {\n  static readonly streamType = 'PurchaseOrder';",
     );
-    expect(after.get(`${root}/interface/purchase-orders.controller.ts`)).toContain("@Controller('purchase-orders')");
+    const controller = after.get(`${root}/interface/purchase-orders.controller.ts`);
+    expect(controller).toContain("@Controller('purchase-orders')");
+    // Documented as the app's own routes are, with the shared command response, not a copy of it.
+    for (const operation of [
+      "operationId: 'listPurchaseOrders'",
+      "operationId: 'createPurchaseOrder', summary: 'Create purchase order'",
+      "operationId: 'getPurchaseOrder'",
+      'refusals: [PURCHASE_ORDER_PROBLEMS.blankName]',
+      'PURCHASE_ORDER_PROBLEMS.notFound',
+      "import { CommandResponse, commandResponse } from '../../../event-sourcing/http/command-response.js';",
+    ]) {
+      expect(controller).toContain(operation);
+    }
+    expect(after.get(`${root}/interface/dto/purchase-order.responses.ts`)).not.toContain('class CommandResponse');
+    expect(after.get(`${root}/interface/purchase-order.problems.ts`)).toContain(
+      "notFound: problemExample(\n    'No purchase order has this id',",
+    );
   });
 
   it('leaves every file it writes as prettier would', async () => {
@@ -196,6 +213,10 @@ describe('npm run generate', () => {
     const controller = await read(dir, `${root}/interface/purchase-orders.controller.ts`);
     expect(controller).toContain("@Post(':id/approve-order')");
     expect(controller).toContain('new ApproveOrder(id, context)');
+    expect(controller).toContain(
+      "  @ApiOperation({ operationId: 'approveOrder', summary: 'Approve order' })\n" +
+        '  @ApiCommand({ status: 200, type: CommandResponse, notFound: PURCHASE_ORDER_PROBLEMS.notFound })\n',
+    );
     // Symbols the controller imported already are not imported twice.
     expect(controller.match(/\bPost\b[^(]/g)).toHaveLength(1);
   });
@@ -271,6 +292,11 @@ describe('npm run generate', () => {
         'The command approve-order exists already',
       ],
       [['command', 'purchase-orders', 'approve'], 'Which event does approve apply? Pass --event <name>'],
+      [
+        ['command', 'purchase-orders', 'deposit-money', '--event', 'order-approved'],
+        'The operationId depositMoney exists already (src/contexts/accounts/interface/accounts.controller.ts): pick another command name',
+      ],
+      [['context', 'account-statements'], 'The operationId getAccountStatement exists already'],
       [
         ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created'],
         'PurchaseOrderCreated carries data',

@@ -12,9 +12,9 @@ import {
 import { MetadataManager } from '@nestjs/schematics';
 import ts from 'typescript';
 import { formatFiles } from '../utils/format.js';
-import { assertName } from '../utils/names.js';
+import { assertName, summaryOf } from '../utils/names.js';
 import { addClassMembers, addImport, findClass } from '../utils/source.js';
-import { assertAggregateMemberFree, generatedLayout, updateText } from '../utils/workspace.js';
+import { assertAggregateMemberFree, assertOperationIdFree, generatedLayout, updateText } from '../utils/workspace.js';
 
 /**
  * A command on the context's aggregate: command and handler (registered in the module), a
@@ -43,6 +43,7 @@ export function command(options) {
     }
     const method = strings.camelize(options.name);
     assertAggregateMemberFree(layout, method, 'command');
+    assertOperationIdFree(tree, options.name, 'command');
     if (findClass(tree.readText(layout.controller), 'Controller')?.members.has(method)) {
       throw new SchematicsException(
         `${layout.controller.slice(1)} has a method ${method} already: pick another command name`,
@@ -102,50 +103,35 @@ function addMethod(text, { name, event }) {
 }
 
 /**
+ * The route, documented as the other command routes are: its operation, and through
+ * ApiCommand its headers, answer and problems, the context's not-found among them.
  * @param {string} text
  * @param {{ name: string, aggregate: string }} names
  */
 function addRoute(text, { name, aggregate }) {
   const commandClass = strings.classify(name);
   const idParams = `${strings.classify(aggregate)}IdParams`;
+  const problems = `${strings.underscore(aggregate).toUpperCase()}_PROBLEMS`;
   /** @type {[string, string, { typeOnly?: boolean }?][]} */
   const imports = [
-    ...['Body', 'HttpCode', 'Param', 'Post', 'Res'].map(
-      (symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/common']),
-    ),
-    ...[
-      'ApiBadRequestResponse',
-      'ApiConflictResponse',
-      'ApiHeader',
-      'ApiNotFoundResponse',
-      'ApiOkResponse',
-      'ApiUnprocessableEntityResponse',
-    ].map((symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/swagger'])),
+    ...['Body', 'Param', 'Post', 'Res'].map((symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/common'])),
+    ['ApiOperation', '@nestjs/swagger'],
     ['Response', 'express', { typeOnly: true }],
     ['CommandContext', '../../../event-sourcing/application/command-context.js', { typeOnly: true }],
+    ['ApiCommand', '../../../event-sourcing/http/api-command.decorator.js'],
     ['RequestCommandContext', '../../../event-sourcing/http/command-context.decorator.js'],
+    ['CommandResponse', '../../../event-sourcing/http/command-response.js'],
     ['commandResponse', '../../../event-sourcing/http/command-response.js'],
-    ['ProblemDetails', '../../../event-sourcing/http/problem-details.js'],
     [commandClass, `../application/${name}/${name}.command.js`],
+    [problems, `./${aggregate}.problems.js`],
     [idParams, `./dto/${aggregate}-id.params.js`],
-    ['CommandResponse', `./dto/${aggregate}.responses.js`],
     [`${commandClass}Dto`, `./dto/${name}.dto.js`],
   ];
   const imported = imports.reduce((source, [symbol, from, kind]) => addImport(source, symbol, from, kind), text);
   return addClassMembers(imported, 'Controller', {
     methods: `@Post(':id/${name}')
-  @HttpCode(200)
-  @ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'A repeat with the same key and body appends nothing and gets the first answer',
-  })
-  @ApiOkResponse({ type: CommandResponse })
-  @ApiBadRequestResponse({ type: ProblemDetails })
-  @ApiNotFoundResponse({ type: ProblemDetails })
-  @ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' })
-  @ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' })
+  @ApiOperation({ operationId: '${strings.camelize(name)}', summary: '${summaryOf(name)}' })
+  @ApiCommand({ status: 200, type: CommandResponse, notFound: ${problems}.notFound })
   async ${strings.camelize(name)}(
     @Param() { id }: ${idParams},
     @Body() _body: ${commandClass}Dto,

@@ -1,11 +1,12 @@
 import { strings } from '@angular-devkit/core';
 import { apply, applyTemplates, chain, mergeWith, SchematicsException, url } from '@angular-devkit/schematics';
 import { formatFiles } from '../utils/format.js';
-import { assertName, contextNames } from '../utils/names.js';
+import { assertName, contextNames, summaryOf } from '../utils/names.js';
 import { addImport, appendToArray, arrayOfConstant } from '../utils/source.js';
 import {
   assertAggregateFree,
   assertEventTypeFree,
+  assertOperationIdFree,
   assertProjectionFree,
   CONTEXTS,
   contextsOf,
@@ -33,11 +34,17 @@ export function context(options) {
     assertAggregateFree(tree, names.aggregate);
     assertEventTypeFree(tree, names.created);
     assertProjectionFree(tree, names.summaries);
+    const aggregateNamedBy = options.aggregate === undefined ? 'context' : 'aggregate';
+    assertOperationIdFree(tree, names.create, aggregateNamedBy);
+    assertOperationIdFree(tree, names.get, aggregateNamedBy);
+    assertOperationIdFree(tree, names.list, 'context');
     const migration = nextMigration(tree, names.summaries);
     const moduleClass = `${strings.classify(names.name)}Module`;
     return chain([
       mergeWith(
-        apply(url('./files'), [applyTemplates({ ...strings, ...names, migration, migrationFile: migration.file })]),
+        apply(url('./files'), [
+          applyTemplates({ ...strings, ...names, summaryOf, migration, migrationFile: migration.file }),
+        ]),
       ),
       (host) =>
         updateText(host, `${CONTEXTS}/index.ts`, (text) =>

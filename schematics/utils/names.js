@@ -37,9 +37,10 @@ export const AGGREGATE_BASE_MEMBERS = new Set(
 /** Classes the templates import; a generated class of the same name would shadow one of them. */
 const IMPORTED_CLASSES = new Set(
   (
-    'AggregateRepository Command CommandContext CommandOutcome DataSource DomainEvent DomainRuleViolation ' +
-    'EntityManager EventSourcedAggregate EventSourcingModule FollowerContext FollowersService IdGenerator Module ' +
-    'MoreThan ProblemDetails ProjectionReadQuery Response TypeOrmModule'
+    'AggregateNotFoundError AggregateRepository Command CommandBus CommandContext CommandOutcome CommandResponse ' +
+    'DataSource DomainEvent DomainRuleViolation EntityManager EventSourcedAggregate EventSourcingModule ' +
+    'FollowerContext FollowersService IdGenerator Module MoreThan ProjectionReadQuery QueryBus ' +
+    'RequestValidationError Response TypeOrmModule'
   ).split(' '),
 );
 
@@ -82,6 +83,13 @@ function example(what) {
     projection: 'stock-levels',
   }[what];
 }
+
+/**
+ * The OpenAPI summary of a route, from the kebab-case name of its use case: close-ticket ->
+ * "Close ticket". (Its operationId is the name camelized: closeTicket.)
+ * @param {string} name
+ */
+export const summaryOf = (name) => strings.capitalize(name.replaceAll('-', ' '));
 
 /**
  * The singular of a kebab-case name, changing its last word only: purchase-orders -> purchase-order.

@@ -1,4 +1,4 @@
-import { assertName, contextNames, singular } from './names.js';
+import { assertName, contextNames, singular, summaryOf } from './names.js';
 
 describe('assertName', () => {
   it.each(['inventory', 'purchase-orders', 'stock-item2', 'a1-b2-c3'])('takes %j', (name) => {
@@ -32,6 +32,14 @@ describe('assertName', () => {
   it('refuses names of classes the generated code imports', () => {
     expect(() => assertName('command', 'aggregate')).toThrow('would name a class Command');
     expect(() => assertName('domain-event', 'event')).toThrow('would name a class DomainEvent');
+    expect(() => assertName('command-response', 'aggregate')).toThrow('would name a class CommandResponse');
+  });
+});
+
+describe('summaryOf', () => {
+  it("makes a route's OpenAPI summary of its use case's name", () => {
+    expect(summaryOf('close-ticket')).toBe('Close ticket');
+    expect(summaryOf('list-purchase-orders')).toBe('List purchase orders');
   });
 });
 

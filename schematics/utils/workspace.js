@@ -73,8 +73,8 @@ export function contextLayout(tree, context) {
 
 /**
  * A context the `context` generator made: the command and projection generators build on
- * its creation route (POST /<context> with a name), its id and response DTOs and its
- * TypeORM feature list.
+ * its creation route (POST /<context> with a name), its id DTO, its problems for the
+ * OpenAPI document and its TypeORM feature list.
  * @param {Tree} tree
  * @param {string} context
  */
@@ -84,7 +84,7 @@ export function generatedLayout(tree, context) {
   const files = {
     created: `${layout.root}/domain/events/${layout.aggregate}-created.event.ts`,
     idParams: `${dto}/${layout.aggregate}-id.params.ts`,
-    responses: `${dto}/${layout.aggregate}.responses.ts`,
+    problems: `${layout.root}/interface/${layout.aggregate}.problems.ts`,
   };
   const missing = Object.values(files).filter((path) => !tree.exists(path));
   if (missing.length > 0) {
@@ -133,6 +133,24 @@ export function assertAggregateFree(tree, aggregate) {
     throw new SchematicsException(
       `The aggregate ${strings.classify(aggregate)} exists already (${existing.slice(1)}): name another with --aggregate`,
     );
+}
+
+/**
+ * OpenAPI operationIds name the typed client's operations and must be unique in the whole
+ * document; a generated route's is its use case's name camelized.
+ * @param {Tree} tree
+ * @param {string} name kebab-case, the use case the route runs
+ * @param {string} what the name it comes from, for the error
+ */
+export function assertOperationIdFree(tree, name, what) {
+  const operationId = strings.camelize(name);
+  const pattern = new RegExp(`operationId:\\s*'${operationId}'`);
+  const user = filesUnder(tree, '/src', '.ts').find((path) => pattern.test(tree.readText(path)));
+  if (user) {
+    throw new SchematicsException(
+      `The operationId ${operationId} exists already (${user.slice(1)}): pick another ${what} name`,
+    );
+  }
 }
 
 /**

@@ -290,7 +290,7 @@ export interface paths {
      * Deposits and withdrawals per day and currency
      * @description A view of the reporting context, fed by the accounts events it receives through NATS JetStream; empty when NATS is not configured. Oldest day first.
      */
-    get: operations['ReportsController_dailyTotals'];
+    get: operations['getDailyTotals'];
     put?: never;
     post?: never;
     delete?: never;
@@ -465,6 +465,7 @@ export interface components {
     };
     DailyTotalResponse: {
       /**
+       * Format: date
        * @description The day (UTC) the events were recorded
        * @example 2026-11-27
        */
@@ -853,24 +854,24 @@ export interface components {
     TransferAcceptedResponse: {
       /**
        * Format: uuid
-       * @example 01a21d09-f9dc-70b9-aefe-f51947c06c9c
+       * @example 01a21d09-a962-77d0-959c-212eb8154e30
        */
       id: string;
+      /**
+       * @description The aggregate's version after the command (also the ETag)
+       * @example 3
+       */
+      version: number;
+      /**
+       * @description Log position of the last event appended: pass it as minPosition to a list to see the effect
+       * @example 42
+       */
+      position: number;
       /**
        * @example requested
        * @enum {string}
        */
       status: 'requested' | 'debited' | 'completed' | 'failed';
-      /**
-       * @description The transfer's version after the command
-       * @example 1
-       */
-      version: number;
-      /**
-       * @description Log position of the last event appended
-       * @example 4
-       */
-      position: number;
     };
     TransferResponse: {
       /**
@@ -2234,7 +2235,7 @@ export interface operations {
       };
     };
   };
-  ReportsController_dailyTotals: {
+  getDailyTotals: {
     parameters: {
       query?: {
         limit?: number;
@@ -2242,7 +2243,7 @@ export interface operations {
         from?: string;
         /** @description The last day (UTC), inclusive */
         to?: string;
-        /** @description Only this currency (ISO 4217) */
+        /** @description Only this currency (ISO 4217, upper case) */
         currency?: string;
       };
       header?: {
@@ -2266,18 +2267,34 @@ export interface operations {
           'application/json': components['schemas']['DailyTotalsResponse'];
         };
       };
+      /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
       400: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ProblemDetails'];
+          'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
       401: components['responses']['Unauthorized'];
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
+      /**
+       * @description - `urn:chronicle:problem:database-unavailable`: The database cannot be reached: retry after Retry-After seconds (with the same Idempotency-Key, a command is not applied twice)
+       *     - `urn:chronicle:problem:database-busy`: The database did not answer in time (no free pooled connection within DATABASE_POOL_WAIT_MS, or a statement ran past DATABASE_STATEMENT_TIMEOUT_MS); nothing was stored
+       */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
     };
   };
   requestTransfer: {

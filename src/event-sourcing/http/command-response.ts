@@ -1,11 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { CommandOutcome } from '../application/command-context.js';
+import { EXAMPLE_ID } from './api-examples.js';
+
+/**
+ * The body every command answers with, as the OpenAPI document shows it: a command that
+ * answers with more extends it (`class BalanceResponse extends CommandResponse`).
+ */
+export class CommandResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: "The aggregate's version after the command (also the ETag)",
+  })
+  version!: number;
+  @ApiProperty({
+    type: 'integer',
+    example: 42,
+    description: 'Log position of the last event appended: pass it as minPosition to a list to see the effect',
+  })
+  position!: number;
+}
 
 /** The body every command answers with, and the aggregate's version as a strong ETag. */
 export function commandResponse<R extends Record<string, unknown>>(
   response: Response,
   outcome: CommandOutcome<R>,
-): { id: string; version: number; position: number } & R {
+): CommandResponse & R {
   response.setHeader('ETag', `"${outcome.version}"`);
   return { id: outcome.id, version: outcome.version, position: outcome.position, ...outcome.result };
 }

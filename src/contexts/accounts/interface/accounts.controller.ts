@@ -9,7 +9,7 @@ import { RequestCommandContext } from '../../../event-sourcing/http/command-cont
 import { ApiCommand } from '../../../event-sourcing/http/api-command.decorator.js';
 import { responseHeaders } from '../../../event-sourcing/http/api-headers.js';
 import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
-import { commandResponse } from '../../../event-sourcing/http/command-response.js';
+import { CommandResponse, commandResponse } from '../../../event-sourcing/http/command-response.js';
 import { ApiNoBody, NoBody } from '../../../event-sourcing/http/no-body.dto.js';
 import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
 import { RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
@@ -36,7 +36,7 @@ import type { Account } from '../domain/account.aggregate.js';
 import { ACCOUNT_PROBLEMS } from './account.problems.js';
 import { AccountIdParams } from './dto/account-id.params.js';
 import { AccountEventsQueryDto } from './dto/account-events.query.dto.js';
-import { AccountResponse, BalanceResponse, CommandResponse } from './dto/account.responses.js';
+import { AccountResponse, BalanceResponse } from './dto/account.responses.js';
 import { GetAccountQueryDto } from './dto/get-account.query.dto.js';
 import { MoneyAmountDto } from './dto/money-amount.dto.js';
 import { OpenAccountDto } from './dto/open-account.dto.js';

@@ -1,22 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
+import { CommandResponse } from '../../../../event-sourcing/http/command-response.js';
 import type { Account, AccountStatus } from '../../domain/account.aggregate.js';
-
-export class CommandResponse {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
-  @ApiProperty({
-    type: 'integer',
-    example: 3,
-    description: "The aggregate's version after the command (also the ETag)",
-  })
-  version!: number;
-  @ApiProperty({
-    type: 'integer',
-    example: 42,
-    description: 'Log position of the last event appended: pass it as minPosition to a list to see the effect',
-  })
-  position!: number;
-}
 
 export class BalanceResponse extends CommandResponse {
   @ApiProperty({ type: 'integer', example: 7500, description: 'The balance after the command, in minor units' })

@@ -14,15 +14,19 @@ const IsOptionalDay = () =>
   );
 
 export class DailyTotalsQueryDto extends PageLimitQuery {
-  @ApiPropertyOptional({ description: 'The first day (UTC), inclusive', example: '2026-11-01' })
+  @ApiPropertyOptional({ format: 'date', description: 'The first day (UTC), inclusive', example: '2026-11-01' })
   @IsOptionalDay()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'The last day (UTC), inclusive', example: '2026-11-30' })
+  @ApiPropertyOptional({ format: 'date', description: 'The last day (UTC), inclusive', example: '2026-11-30' })
   @IsOptionalDay()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Only this currency (ISO 4217)', example: 'EUR' })
+  @ApiPropertyOptional({
+    description: 'Only this currency (ISO 4217, upper case)',
+    pattern: '^[A-Z]{3}$',
+    example: 'EUR',
+  })
   @IsOptional()
   @IsISO4217CurrencyCode()
   @IsUppercase()

@@ -1,17 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CommandResponse } from '../../../../event-sourcing/http/command-response.js';
 import type { Transfer, TransferStatus } from '../../domain/transfer.aggregate.js';
 
 const STATUSES: TransferStatus[] = ['requested', 'debited', 'completed', 'failed'];
 
 const TRANSFER_ID = '01a21d09-f9dc-70b9-aefe-f51947c06c9c';
 
-export class TransferAcceptedResponse {
-  @ApiProperty({ format: 'uuid', example: TRANSFER_ID }) id!: string;
+export class TransferAcceptedResponse extends CommandResponse {
   @ApiProperty({ enum: STATUSES, example: 'requested' }) status!: TransferStatus;
-  @ApiProperty({ type: 'integer', example: 1, description: "The transfer's version after the command" })
-  version!: number;
-  @ApiProperty({ type: 'integer', example: 4, description: 'Log position of the last event appended' })
-  position!: number;
 }
 
 export class TransferResponse {
