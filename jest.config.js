@@ -10,7 +10,7 @@ const swc = {
   sourceMaps: 'inline',
 };
 
-const common = {
+export const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
@@ -19,14 +19,29 @@ const common = {
   setupFiles: ['<rootDir>/test/support/setup-file.ts'],
 };
 
+/**
+ * Tests that need a service besides PostgreSQL: NATS JetStream (test/broker) and Debian's
+ * Chromium (the explorer page). `npm test` leaves them out so that it needs nothing but
+ * Node; `npm run test:services` (jest.services.config.js) runs them, and CI runs both.
+ */
+export const serviceTests = ['<rootDir>/test/broker/**/*-spec.ts', '<rootDir>/test/explorer/explorer-page.e2e-spec.ts'];
+const withoutServiceTests = {
+  ...common,
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/broker/', '<rootDir>/test/explorer/explorer-page\\.'],
+};
+
 /** @type {import('jest').Config} */
 export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...withoutServiceTests,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'],
+    },
+    { ...withoutServiceTests, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts'] },
+    { ...withoutServiceTests, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };
