@@ -56,7 +56,7 @@ describe('security headers and CORS, with CORS_ORIGINS set', () => {
 
   it('answers a preflight for an allowed origin, with the request headers the API reads', async () => {
     const response = await request(app.http)
-      .options('/accounts')
+      .options('/projections/some-view/rebuild')
       .set('Origin', ALLOWED)
       .set('Access-Control-Request-Method', 'POST')
       .set('Access-Control-Request-Headers', 'authorization,content-type,idempotency-key,if-match');
@@ -71,7 +71,7 @@ describe('security headers and CORS, with CORS_ORIGINS set', () => {
 
   it('refuses a preflight from a foreign origin', async () => {
     const response = await request(app.http)
-      .options('/accounts')
+      .options('/projections/some-view/rebuild')
       .set('Origin', 'https://evil.example.com')
       .set('Access-Control-Request-Method', 'POST');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
