@@ -1,7 +1,7 @@
 // Plain JavaScript: `npm run examples:remove` runs before anything is built, on Node 20,
 // which cannot load TypeScript.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as prettier from 'prettier';
 
 export const MANIFEST = 'scripts/examples/manifest.json';
@@ -186,6 +186,11 @@ export async function applyRemoval(plan, log) {
   for (const { path, directory } of plan.deletions) {
     rmSync(join(root, path), { recursive: true, force: true });
     log(`removed   ${path}${directory ? '/' : ''}`);
+    // A folder that held only examples goes too (scripts/ once its last script is gone).
+    for (let parent = dirname(path); parent !== '.' && readdirSync(join(root, parent)).length === 0;) {
+      rmdirSync(join(root, parent));
+      parent = dirname(parent);
+    }
   }
   /** @type {{ path: string, text: string }[]} */
   const written = [];

@@ -39,9 +39,10 @@ if (scripts.openapi) {
   }
 }
 
+const undo = ['git checkout -- .', ...(plan.squash ? [`rm ${plan.squash.path}`] : [])].join(' && ');
 console.log(`
-The examples are removed. Check the template: npm run lint && npm run typecheck && npm test
-Undo (all of it is tracked by git): git checkout -- . && rm ${plan.squash?.path ?? 'the squashed migration'}`);
+The examples are removed. Check what is left: npm run lint && npm run typecheck && npm test
+Undo (everything removed is tracked by git): ${undo}`);
 if (existsSync(join(root, '.data', 'postgres'))) {
   console.log(`
 .data/postgres holds a database migrated with the examples' schema, which the squashed
