@@ -196,7 +196,7 @@ export async function applyRemoval(plan, log) {
   const written = [];
   if (plan.squash) {
     written.push(plan.squash);
-    log(`squashed  ${plan.squash.replaces.join(', ')} into ${plan.squash.path}`);
+    log(`squashed  ${plan.squash.replaces.length} migrations into ${plan.squash.path}`);
   }
   written.push(plan.migrationsIndex);
   log(`listed    ${plan.migrationsIndex.path}`);
