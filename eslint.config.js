@@ -13,4 +13,24 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The explorer page's modules, which run in the browser.
+    files: ['src/explorer/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'clearTimeout',
+          'document',
+          'fetch',
+          'history',
+          'location',
+          'sessionStorage',
+          'setTimeout',
+          'TextDecoderStream',
+          'URLSearchParams',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -4,6 +4,7 @@ import { AccountViews1795680000002 } from './1795680000002-account-views.js';
 import { Snapshots1795680000003 } from './1795680000003-snapshots.js';
 import { PersonalDataKeys1795680000004 } from './1795680000004-personal-data-keys.js';
 import { EventMigrations1795680000005 } from './1795680000005-event-migrations.js';
+import { StreamIndex1795680000006 } from './1795680000006-stream-index.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Snapshots1795680000003,
   PersonalDataKeys1795680000004,
   EventMigrations1795680000005,
+  StreamIndex1795680000006,
 ];

@@ -7,13 +7,15 @@ import { contextModules } from './contexts/index.js';
 import { databaseOptions } from './database/database-options.js';
 import { openDataSource } from './database/open-data-source.js';
 import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
+import { ExplorerModule } from './explorer/explorer.module.js';
 import { HealthModule } from './health/health.module.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 
 /**
  * The composition root: the database, the event-sourcing machinery, logs, metrics and
- * health checks, and one module per bounded context. `logger` is where logs go.
+ * health checks, one module per bounded context, and the event explorer unless
+ * configured off. `logger` is where logs go.
  */
 @Module({})
 export class AppModule {
@@ -40,6 +42,7 @@ export class AppModule {
         ObservabilityModule.forRoot(config.observability, logger),
         HealthModule.forRoot(config.observability),
         ...contextModules,
+        ...(config.explorer ? [ExplorerModule] : []),
       ],
     };
   }

@@ -111,6 +111,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ READY_MAX_FOLLOWER_LAG_SECONDS: '-5' })).toThrow(ConfigError);
   });
 
+  it('serves the explorer unless NODE_ENV is production, where EXPLORER=on turns it on', () => {
+    expect(loadConfig({}).explorer).toBe(true);
+    expect(loadConfig({ EXPLORER: 'off' }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production' }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', EXPLORER: 'on' }).explorer).toBe(true);
+    expect(() => loadConfig({ EXPLORER: 'yes' })).toThrow('EXPLORER must be one of on, off, got "yes"');
+  });
+
   it.each([{ PORT: 'abc' }, { PORT: '70000' }, { DATABASE_URL: 'mysql://x' }, { DATABASE_POOL_SIZE: '0' }])(
     'explains a bad value: %j',
     (env) => {

@@ -37,6 +37,8 @@ export interface AppConfig {
   logs: LogConfig;
   /** What GET /metrics and GET /health/ready need. */
   observability: ObservabilityConfig;
+  /** Whether the app serves the event explorer at /explorer. */
+  explorer: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -214,5 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     },
     observability: observabilityConfig(env),
+    // A page that shows every event's data: off in production unless asked for.
+    explorer: oneOf(env, 'EXPLORER', ['on', 'off'] as const, env.NODE_ENV === 'production' ? 'off' : 'on') === 'on',
   };
 }

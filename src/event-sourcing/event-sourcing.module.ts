@@ -5,6 +5,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AggregateRepository, type AggregateClass } from './application/aggregate-repository.js';
+import { AggregateTypes } from './application/aggregate-types.js';
 import { Clock, IdGenerator } from './application/clock.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
@@ -87,8 +88,10 @@ export class EventSourcingModule {
         Clock,
         IdGenerator,
         WriteStats,
+        AggregateTypes,
       ],
       exports: [
+        AggregateTypes,
         EventStore,
         EventCodec,
         PersonalDataKeys,
@@ -113,8 +116,9 @@ export class EventSourcingModule {
         ids: IdGenerator,
         options: EventSourcingOptions,
         stats: WriteStats,
-      ) =>
-        new AggregateRepository(
+        types: AggregateTypes,
+      ) => {
+        const repository = new AggregateRepository(
           aggregateClass,
           store,
           eventBus,
@@ -125,8 +129,11 @@ export class EventSourcingModule {
             every: options.snapshotEvery?.[aggregateClass.streamType] ?? aggregateClass.snapshots?.every ?? 0,
           },
           stats,
-        ),
-      inject: [EventStore, SnapshotStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS, WriteStats],
+        );
+        types.register(repository);
+        return repository;
+      },
+      inject: [EventStore, SnapshotStore, EventBus, IdGenerator, EVENT_SOURCING_OPTIONS, WriteStats, AggregateTypes],
     }));
     return { module: EventSourcingModule, providers, exports: providers };
   }

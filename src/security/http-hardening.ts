@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
+import { EXPLORER_PATH, explorerContentSecurityPolicy } from '../explorer/explorer-assets.js';
 import { rateLimitPerClient } from './rate-limit.js';
 
 /** Where SwaggerModule serves the UI, its assets and the OpenAPI document. */
@@ -14,12 +15,24 @@ const apiHeaders = helmet({
 // Swagger UI is a page with its own scripts, styles and data: images; helmet's default policy allows just those.
 const docsHeaders = helmet();
 
+// The explorer's page and its modules (not its JSON API, which is JSON like the rest).
+const EXPLORER_PAGE = new RegExp(`^/${EXPLORER_PATH}(/(?!api(/|$))|$)`);
+
 /** Security headers, CORS, the client's address and its rate limit: what every request goes through first. */
 export function hardenHttp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxyHops);
-  app.use((request: Request, response: Response, next: NextFunction) =>
-    (request.path.startsWith(`/${DOCS_PATH}`) ? docsHeaders : apiHeaders)(request, response, next),
-  );
+  // The explorer page runs its own scripts (and one inline import map): a policy of its own that allows just those.
+  const explorerHeaders = config.explorer
+    ? helmet({ contentSecurityPolicy: { useDefaults: false, directives: explorerContentSecurityPolicy() } })
+    : apiHeaders;
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const headers = request.path.startsWith(`/${DOCS_PATH}`)
+      ? docsHeaders
+      : EXPLORER_PAGE.test(request.path)
+        ? explorerHeaders
+        : apiHeaders;
+    headers(request, response, next);
+  });
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import type { INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -10,6 +10,10 @@ import { configureApp } from '../../src/app.setup.js';
 import { createRootLogger } from '../../src/observability/logging/root-logger.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+/** The app's root module with a test's own modules beside it. */
+@Module({})
+class TestAppModule {}
 
 export interface TestApp {
   app: INestApplication;
@@ -24,10 +28,16 @@ export interface TestApp {
  * The whole app as src/main.ts builds it, on a fresh database of its own; or, given
  * another app's database, a second instance of the service sharing it. `env` is the
  * environment it reads its configuration from (none of the process's own). `logs`
- * receives pino's JSON lines (at `LOG_LEVEL`, silent unless set).
+ * receives pino's JSON lines (at `LOG_LEVEL`, silent unless set). `imports` are modules
+ * of the test's own beside the app's (a test-only aggregate, say).
  */
 export async function createTestApp(
-  options: { database?: TestDatabase; env?: NodeJS.ProcessEnv; logs?: DestinationStream } = {},
+  options: {
+    database?: TestDatabase;
+    env?: NodeJS.ProcessEnv;
+    logs?: DestinationStream;
+    imports?: ModuleMetadata['imports'];
+  } = {},
 ): Promise<TestApp> {
   const owned = options.database === undefined;
   const database = options.database ?? (await createTestDatabase());
@@ -37,7 +47,9 @@ export async function createTestApp(
   let app: NestExpressApplication | undefined;
   try {
     const logger = createRootLogger(config.logs, options.logs);
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, logger), {
+    const root = AppModule.forRoot(config, database.url, logger);
+    const modules = options.imports ? { module: TestAppModule, imports: [root, ...options.imports] } : root;
+    app = await NestFactory.create<NestExpressApplication>(modules, {
       bodyParser: false,
       // Errors only: an unexpected 500 logs its stack, everything expected stays quiet.
       ...(options.logs ? { bufferLogs: true } : { logger: ['error'] }),

@@ -49,7 +49,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly aggregateClass: AggregateClass<A>,
+    readonly aggregateClass: AggregateClass<A>,
     private readonly store: EventStore,
     private readonly eventBus: EventBus,
     private readonly ids: IdGenerator,

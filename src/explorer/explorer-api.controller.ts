@@ -1,0 +1,98 @@
+import { Controller, Get, NotFoundException, Param, Query, UnprocessableEntityException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Roles } from '../auth/roles.decorator.js';
+import { AggregateTypes } from '../event-sourcing/application/aggregate-types.js';
+import { EventPage, EventResponse } from '../event-sourcing/http/event.response.js';
+import { EventStore } from '../event-sourcing/store/event-store.js';
+import { aggregateState } from './aggregate-state.js';
+import { EXPLORER_PATH } from './explorer-assets.js';
+import {
+  StreamEventsQuery,
+  StreamParams,
+  StreamSearchQuery,
+  StreamStateQuery,
+  type OverviewResponse,
+  type StreamResponse,
+  type StreamStateResponse,
+} from './explorer-api.dto.js';
+import { StreamCatalog, type StreamSummary } from './stream-catalog.js';
+
+/**
+ * What the explorer page reads: streams by type and id, a stream's events as the API
+ * serves them (decoded, in their current shape), and an aggregate's state at any version.
+ * Kept out of the OpenAPI document: a tool of this app, not part of its contract.
+ */
+@ApiExcludeController()
+@Roles('admin')
+@Controller(`${EXPLORER_PATH}/api`)
+export class ExplorerApiController {
+  constructor(
+    private readonly catalog: StreamCatalog,
+    private readonly store: EventStore,
+    private readonly types: AggregateTypes,
+  ) {}
+
+  @Get('overview')
+  async overview(): Promise<OverviewResponse> {
+    const [streamTypes, lastPosition] = await Promise.all([this.catalog.streamTypes(), this.catalog.lastPosition()]);
+    return {
+      streamTypes: streamTypes.map((count) => ({ ...count, timeTravel: this.canRebuild(count.streamType) })),
+      lastPosition,
+    };
+  }
+
+  @Get('streams')
+  search(@Query() query: StreamSearchQuery): Promise<{ items: StreamSummary[]; nextCursor: string | null }> {
+    return this.catalog.search({ ...query, text: query.q });
+  }
+
+  @Get('streams/:streamId')
+  async stream(@Param() { streamId }: StreamParams): Promise<StreamResponse> {
+    const stream = await this.find(streamId);
+    return { ...stream, timeTravel: this.canRebuild(stream.streamType) };
+  }
+
+  @Get('streams/:streamId/events')
+  async events(@Param() { streamId }: StreamParams, @Query() query: StreamEventsQuery): Promise<EventPage> {
+    const events = await this.store.readStream(streamId, { fromVersion: query.fromVersion, limit: query.limit });
+    if (events.length === 0) await this.find(streamId);
+    return { items: events.map(EventResponse.of) };
+  }
+
+  /** The aggregate rebuilt from the stream's events up to `version` (through its snapshots, as commands load it). */
+  @Get('streams/:streamId/state')
+  async state(@Param() { streamId }: StreamParams, @Query() query: StreamStateQuery): Promise<StreamStateResponse> {
+    const stream = await this.find(streamId);
+    const repository = this.types.repositoryOf(stream.streamType);
+    if (!repository) {
+      throw new UnprocessableEntityException(
+        `No aggregate class of this app is stored as ${stream.streamType}: its state cannot be rebuilt`,
+      );
+    }
+    const version = query.version ?? stream.version;
+    if (version > stream.version) {
+      throw new NotFoundException(`Stream ${streamId} has no version ${version}: it is at version ${stream.version}`);
+    }
+    const [aggregate, [event]] = await Promise.all([
+      repository.get(streamId, { version }),
+      this.store.readStream(streamId, { fromVersion: version, toVersion: version }),
+    ]);
+    return {
+      streamId,
+      streamType: stream.streamType,
+      version,
+      state: aggregateState(aggregate),
+      event: EventResponse.of(event),
+    };
+  }
+
+  private canRebuild(streamType: string): boolean {
+    return this.types.repositoryOf(streamType) !== undefined;
+  }
+
+  private async find(streamId: string): Promise<StreamSummary> {
+    const stream = await this.catalog.find(streamId);
+    if (!stream) throw new NotFoundException(`There is no stream ${streamId}`);
+    return stream;
+  }
+}

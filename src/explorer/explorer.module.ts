@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ExplorerApiController } from './explorer-api.controller.js';
+import { ExplorerPageController } from './explorer-page.controller.js';
+import { StreamCatalog } from './stream-catalog.js';
+
+/**
+ * The event explorer at /explorer: a page to search streams, read their events, step
+ * through an aggregate's states and watch the log and its followers. Knows no domain: it
+ * reads the event store and the aggregate types that `EventSourcingModule.forFeature` registered.
+ */
+@Module({
+  controllers: [ExplorerPageController, ExplorerApiController],
+  providers: [StreamCatalog],
+})
+export class ExplorerModule {}

@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { AccountsApi } from '../support/accounts-api.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/** Debian's chromium package; playwright-core drives it and downloads no browser of its own. */
+const CHROMIUM = '/usr/bin/chromium';
+// Without the background-networking flags Chromium's own connections fail on a machine without internet.
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+/** Long enough for the log to pass a transaction another test file holds open on the same server. */
+const LOG_WAIT_MS = 30_000;
+
+describe('the explorer page in Chromium', () => {
+  let app: TestApp;
+  let api: AccountsApi;
+  let profile: string;
+  let browser: BrowserContext;
+  let page: Page;
+  /** The account both tests look at. */
+  let ada: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package with "apt-get install -y chromium"`);
+    }
+    app = await createTestApp();
+    api = new AccountsApi(app.http);
+    await new Promise<void>((resolve) => app.http.listen(0, '127.0.0.1', resolve));
+    profile = mkdtempSync(join(tmpdir(), 'chronicle-explorer-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1440, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(20_000);
+    // Script errors and refusals by the Content-Security-Policy both end up here.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await app?.close();
+  });
+
+  it('finds an account’s stream, and stepping back in time shows the earlier balances', async () => {
+    ada = await api.open({ owner: 'Ada Lovelace' });
+    await api.open({ owner: 'Grace Hopper' });
+    for (const amount of [10_000, 2_500, 400]) await api.deposited(ada, amount);
+
+    await page.goto(`http://127.0.0.1:${(app.http.address() as AddressInfo).port}/explorer`);
+    await page.locator('option[value="Account"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Stream type').selectOption('Account');
+    await page.getByLabel('Stream id').fill(ada.slice(0, 8));
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('list', { name: 'Streams found' }).getByRole('button', { name: ada }).click();
+
+    const state = (version: number) => page.getByRole('table', { name: `State after version ${version}` });
+    await state(4).getByRole('row', { name: 'balance 12900', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Earlier version' }).click();
+    await state(3).getByRole('row', { name: 'balance 12500', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Earlier version' }).click();
+    await state(2).getByRole('row', { name: 'balance 10000', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Later version' }).click();
+    await state(3).getByRole('row', { name: 'balance 12500', exact: true }).waitFor();
+    await page.getByText('version 3 of 4', { exact: true }).waitFor();
+  });
+
+  it('shows a new event in the live log and in the stream open, and the followers; then takes a screenshot', async () => {
+    const deposit = await api.deposited(ada, 700);
+
+    const entry = page
+      .getByRole('list', { name: 'Live log' })
+      .getByRole('listitem')
+      .filter({ has: page.getByText(`#${deposit.body.position}`, { exact: true }) });
+    await entry.waitFor({ timeout: LOG_WAIT_MS });
+    expect(await entry.innerText()).toContain('MoneyDeposited');
+    // The open stream catches up, and the look back in time stays where it was.
+    await page.getByRole('table', { name: 'Events' }).getByRole('button', { name: '5', exact: true }).waitFor();
+    await page.getByText('version 3 of 5', { exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'account-summaries', exact: true }).waitFor();
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+});

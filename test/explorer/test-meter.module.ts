@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
+import { EventSourcedAggregate } from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+import { EventSourcingModule } from '../../src/event-sourcing/event-sourcing.module.js';
+
+/** A reading in kWh; schema version 1 stored watt-hours, so stored v1 events are upcast on every read. */
+@DomainEvent('ExplorerTestMeterRead', { version: 2, upcasters: { 1: (v1) => ({ kwh: (v1.wh as number) / 1000 }) } })
+export class MeterRead {
+  constructor(readonly kwh: number) {}
+}
+
+/** A test-only aggregate, so that the explorer's tests need no example context. */
+export class Meter extends EventSourcedAggregate {
+  static readonly streamType = 'ExplorerTestMeter';
+
+  total = 0;
+  private readonly readings: number[] = [];
+
+  onExplorerTestMeterRead(event: MeterRead): void {
+    this.total += event.kwh;
+    this.readings.push(event.kwh);
+  }
+}
+
+@Module({ imports: [EventSourcingModule.forFeature([Meter])] })
+export class TestMeterModule {}
