@@ -162,6 +162,7 @@ describe('a swap', () => {
       expect(indexes.rows.map((r) => r.indexname)).toEqual([
         'events_event_id_key',
         'events_pkey',
+        'events_stream_search',
         'events_stream_version_key',
       ]);
       expect(await migrate(accountOpenedV2, { into: COPY, swap: true })).toMatchObject({ status: 'already-finished' });
