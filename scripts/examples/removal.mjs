@@ -19,6 +19,7 @@ export class RemovalError extends Error {}
  * @typedef {object} Plan
  * @property {string} root
  * @property {{ path: string, directory: boolean }[]} deletions
+ * @property {string[]} absent manifest patterns that match nothing
  * @property {{ path: string, text: string, regions: number }[]} cuts
  * @property {{ path: string, text: string, replaces: string[] } | undefined} squash
  * @property {{ path: string, text: string }} migrationsIndex
@@ -136,7 +137,8 @@ export function planRemoval(root) {
   if (!existsSync(join(root, MANIFEST))) throw new RemovalError(`No ${MANIFEST}: nothing says what the examples are.`);
   /** @type {{ examples: string[], squash: { migrations: string[], into: string }, tooling: string[], packageScripts: string[] }} */
   const manifest = JSON.parse(readFileSync(join(root, MANIFEST), 'utf8'));
-  const examples = manifest.examples.flatMap((pattern) => expandPattern(root, pattern));
+  const matches = manifest.examples.map((pattern) => ({ pattern, paths: expandPattern(root, pattern) }));
+  const examples = matches.flatMap(({ paths }) => paths);
   const replaces = manifest.squash.migrations.filter((path) => existsSync(join(root, path)));
   if (examples.length === 0 && replaces.length === 0) {
     throw new RemovalError(`The examples are gone already: nothing that ${MANIFEST} lists is left.`);
@@ -168,6 +170,7 @@ export function planRemoval(root) {
   return {
     root,
     deletions: paths.map((path) => ({ path, directory: isDirectory(join(root, path)) })),
+    absent: matches.filter(({ paths }) => paths.length === 0).map(({ pattern }) => pattern),
     cuts,
     squash,
     migrationsIndex: { path: indexPath, text: migrationsIndex(readFileSync(join(root, indexPath), 'utf8'), listed) },
@@ -183,6 +186,8 @@ export function planRemoval(root) {
  */
 export async function applyRemoval(plan, log) {
   const { root } = plan;
+  for (const pattern of plan.absent)
+    log(`absent    ${pattern} (nothing matches it: gone already, or an outdated entry)`);
   for (const { path, directory } of plan.deletions) {
     rmSync(join(root, path), { recursive: true, force: true });
     log(`removed   ${path}${directory ? '/' : ''}`);

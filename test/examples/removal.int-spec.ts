@@ -6,7 +6,7 @@ import { applyRemoval, cutExampleRegions, planRemoval, RemovalError } from '../.
 /** `npm run examples:remove` on a small repository of its own, in a temporary directory. */
 
 const manifest = {
-  examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/'],
+  examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
   squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
   tooling: ['scripts/examples/'],
   packageScripts: ['examples:remove'],
@@ -118,6 +118,7 @@ describe('removing the examples', () => {
         'removed   migrations/3-views.ts',
         'cut       src/contexts/index.ts (2 example regions)',
         'dropped   npm script examples:remove from package.json',
+        'absent    test/elsewhere/*.ts (nothing matches it: gone already, or an outdated entry)',
       ]),
     );
   });
