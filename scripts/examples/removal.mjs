@@ -135,7 +135,7 @@ function migrationsIndex(current, files) {
  */
 export function planRemoval(root) {
   if (!existsSync(join(root, MANIFEST))) throw new RemovalError(`No ${MANIFEST}: nothing says what the examples are.`);
-  /** @type {{ examples: string[], squash: { migrations: string[], into: string }, tooling: string[], packageScripts: string[] }} */
+  /** @type {{ examples: string[], squash: { migrations: string[], into: string }, tooling: string[], buildOutput: string[], packageScripts: string[] }} */
   const manifest = JSON.parse(readFileSync(join(root, MANIFEST), 'utf8'));
   const matches = manifest.examples.map((pattern) => ({ pattern, paths: expandPattern(root, pattern) }));
   const examples = matches.flatMap(({ paths }) => paths);
@@ -143,7 +143,8 @@ export function planRemoval(root) {
   if (examples.length === 0 && replaces.length === 0) {
     throw new RemovalError(`The examples are gone already: nothing that ${MANIFEST} lists is left.`);
   }
-  const paths = [...new Set([...examples, ...replaces, ...manifest.tooling.flatMap((p) => expandPattern(root, p))])];
+  const others = [...manifest.tooling, ...manifest.buildOutput].flatMap((pattern) => expandPattern(root, pattern));
+  const paths = [...new Set([...examples, ...replaces, ...others])];
   const deleted = new Set(paths);
 
   const cuts = scannedFiles(root, deleted).flatMap((path) => {

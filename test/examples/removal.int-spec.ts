@@ -9,6 +9,7 @@ const manifest = {
   examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
   squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
   tooling: ['scripts/examples/'],
+  buildOutput: ['dist/'],
   packageScripts: ['examples:remove'],
 };
 
@@ -44,6 +45,7 @@ const files: Record<string, string> = {
     '',
   ].join('\n'),
   'test/demo/demo.e2e-spec.ts': "it('works', () => undefined);\n",
+  'dist/src/contexts/demo/demo.entity.js': 'export class Demo {}\n',
   'README.md': [
     '# Demo',
     '',
@@ -87,6 +89,7 @@ describe('removing the examples', () => {
 
     for (const gone of [
       'scripts',
+      'dist',
       'src/contexts/demo',
       'test/demo',
       'scripts/examples',
