@@ -5,6 +5,8 @@ import { Snapshots1795680000003 } from './1795680000003-snapshots.js';
 import { PersonalDataKeys1795680000004 } from './1795680000004-personal-data-keys.js';
 import { EventMigrations1795680000005 } from './1795680000005-event-migrations.js';
 import { StreamIndex1795680000006 } from './1795680000006-stream-index.js';
+import { BrokerInbox1795680000007 } from './1795680000007-broker-inbox.js';
+import { ReportingViews1795680000008 } from './1795680000008-reporting-views.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -15,4 +17,6 @@ export const migrations = [
   PersonalDataKeys1795680000004,
   EventMigrations1795680000005,
   StreamIndex1795680000006,
+  BrokerInbox1795680000007,
+  ReportingViews1795680000008,
 ];

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
+import { BrokerModule } from './broker/broker.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { contextModules } from './contexts/index.js';
 import { databaseOptions } from './database/database-options.js';
@@ -41,6 +42,7 @@ export class AppModule {
         }),
         ObservabilityModule.forRoot(config.observability, logger),
         HealthModule.forRoot(config.observability),
+        BrokerModule.forRoot(config.broker),
         ...contextModules,
         ...(config.explorer ? [ExplorerModule] : []),
       ],

@@ -1,9 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { createOpenApiDocument } from './app.openapi.js';
 import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter } from './event-sourcing/http/problem-details.filter.js';
-import { ProblemDetails } from './event-sourcing/http/problem-details.js';
 import { echoCorrelationId } from './event-sourcing/http/request-correlation.js';
 import { RequestValidationPipe } from './event-sourcing/http/request-validation.pipe.js';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
@@ -21,11 +21,5 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.disable('x-powered-by');
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  const builder = new DocumentBuilder()
-    .setTitle('Chronicle')
-    .setDescription('Event-sourced accounts on PostgreSQL. Errors are application/problem+json (RFC 9457).')
-    .setVersion('1');
-  if (config.auth) builder.addBearerAuth().addSecurityRequirements('bearer');
-  const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ProblemDetails] });
-  SwaggerModule.setup(DOCS_PATH, app, document);
+  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app));
 }

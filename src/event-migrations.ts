@@ -1,13 +1,6 @@
-// example:start
 import { accountsEventMigrations } from './contexts/accounts/event-migrations/index.js';
-// example:end
 import type { EventMigration } from './event-sourcing/migration/event-migration.js';
 import { reencode } from './event-sourcing/migration/reencode.migration.js';
 
 /** Every migration `npm run events:migrate -- <name>` knows: each context adds its own list. */
-export const eventMigrations: readonly EventMigration[] = [
-  reencode,
-  // example:start
-  ...accountsEventMigrations,
-  // example:end
-];
+export const eventMigrations: readonly EventMigration[] = [reencode, ...accountsEventMigrations];

@@ -1,12 +1,15 @@
-import { ForbiddenException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { setRequestActor } from '../event-sourcing/http/request-actor.js';
 import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
 import { IS_PUBLIC } from './public.decorator.js';
-import { REQUIRED_ROLES } from './roles.decorator.js';
+import { missingRole, REQUIRED_ROLES } from './roles.decorator.js';
 
 const BEARER = /^Bearer +(\S+)$/i;
+
+/** The refusal of a request without a bearer token. */
+export const missingToken = () => new UnauthorizedException('This route needs an Authorization: Bearer <token> header');
 
 /**
  * Every route needs a valid bearer token unless it is `@Public()`; `@Roles()` routes also
@@ -27,7 +30,7 @@ export class JwtAuthGuard implements CanActivate {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (token === undefined) {
       response.setHeader('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException('This route needs an Authorization: Bearer <token> header');
+      throw missingToken();
     }
     let principal;
     try {
@@ -40,7 +43,7 @@ export class JwtAuthGuard implements CanActivate {
     }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, targets);
     if (required && !required.some((role) => principal.roles.includes(role))) {
-      throw new ForbiddenException(`This route needs the role ${required.join(' or ')}`);
+      throw missingRole(required);
     }
     setRequestActor(request, principal.id);
     return true;

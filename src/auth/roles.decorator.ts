@@ -1,6 +1,5 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
+import { applyDecorators, ForbiddenException, SetMetadata } from '@nestjs/common';
+import { ApiProblemResponses, problemExample } from '../event-sourcing/http/api-problem-responses.decorator.js';
 
 export const REQUIRED_ROLES = 'chronicle:auth:roles';
 
@@ -11,5 +10,10 @@ export const REQUIRED_ROLES = 'chronicle:auth:roles';
 export const Roles = (...roles: [string, ...string[]]): ClassDecorator & MethodDecorator =>
   applyDecorators(
     SetMetadata(REQUIRED_ROLES, roles),
-    ApiForbiddenResponse({ type: ProblemDetails, description: `Needs the role ${roles.join(' or ')}` }),
+    ApiProblemResponses(problemExample('Authentication is on and the token has none of the roles', missingRole(roles))),
   );
+
+/** The refusal of a token without any of `roles`. */
+export function missingRole(roles: string[]): ForbiddenException {
+  return new ForbiddenException(`This route needs the role ${roles.join(' or ')}`);
+}

@@ -119,6 +119,42 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EXPLORER: 'yes' })).toThrow('EXPLORER must be one of on, off, got "yes"');
   });
 
+  it('turns the broker on only with NATS_URL, with the stream chronicle and every type unless told otherwise', () => {
+    expect(loadConfig({}).broker).toBeUndefined();
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' }).broker).toEqual({
+      servers: ['nats://127.0.0.1:4222'],
+      stream: 'chronicle',
+      relayTypes: [],
+      duplicateWindowSeconds: 600,
+      consumerConcurrency: 8,
+    });
+    expect(
+      loadConfig({
+        NATS_URL: 'nats://a:4222, tls://b:4222',
+        NATS_STREAM: 'ledger-events',
+        NATS_RELAY_TYPES: 'AccountOpened, MoneyDeposited',
+        NATS_DUPLICATE_WINDOW_SECONDS: '3600',
+        NATS_CONSUMER_CONCURRENCY: '2',
+      }).broker,
+    ).toEqual({
+      servers: ['nats://a:4222', 'tls://b:4222'],
+      stream: 'ledger-events',
+      relayTypes: ['AccountOpened', 'MoneyDeposited'],
+      duplicateWindowSeconds: 3600,
+      consumerConcurrency: 2,
+    });
+  });
+
+  it.each([
+    [{ NATS_STREAM: 'chronicle' }, /NATS_STREAM needs NATS_URL/],
+    [{ NATS_URL: 'http://127.0.0.1:4222' }, /nats:\/\/ or tls:\/\//],
+    [{ NATS_URL: 'nats://h:4222', NATS_STREAM: 'chronicle.events' }, /NATS_STREAM must be/],
+    [{ NATS_URL: 'nats://h:4222', NATS_RELAY_TYPES: 'Money*' }, /NATS_RELAY_TYPES/],
+    [{ NATS_URL: 'nats://h:4222', NATS_DUPLICATE_WINDOW_SECONDS: '0' }, /NATS_DUPLICATE_WINDOW_SECONDS/],
+  ])('refuses a broker setting it could not use: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
   it.each([{ PORT: 'abc' }, { PORT: '70000' }, { DATABASE_URL: 'mysql://x' }, { DATABASE_POOL_SIZE: '0' }])(
     'explains a bad value: %j',
     (env) => {

@@ -39,6 +39,21 @@ export interface AppConfig {
   observability: ObservabilityConfig;
   /** Whether the app serves the event explorer at /explorer. */
   explorer: boolean;
+  /** NATS JetStream between bounded contexts; absent (no `NATS_URL`), no relay and no broker consumer runs. */
+  broker?: BrokerConfig;
+}
+
+export interface BrokerConfig {
+  /** Comma-separated `nats://` or `tls://` server URLs. */
+  servers: string[];
+  /** The JetStream stream, and the first token of every subject the relay publishes. */
+  stream: string;
+  /** Event types the relay publishes; empty: every type. */
+  relayTypes: string[];
+  /** How long JetStream remembers a message id to drop a repeat: longer than a relay's crash and restart. */
+  duplicateWindowSeconds: number;
+  /** How many messages a broker consumer handles at once. */
+  consumerConcurrency: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -174,6 +189,40 @@ function observabilityConfig(env: NodeJS.ProcessEnv): ObservabilityConfig {
   };
 }
 
+// A stream name is one subject token: no dots, wildcards or whitespace.
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const EVENT_TYPE = /^[A-Za-z0-9_.-]{1,200}$/;
+
+function brokerConfig(env: NodeJS.ProcessEnv): BrokerConfig | undefined {
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const servers = list(env.NATS_URL);
+  if (servers.length === 0) {
+    const orphan = ['NATS_STREAM', 'NATS_RELAY_TYPES'].find((name) => env[name]);
+    if (orphan) throw new ConfigError(`${orphan} needs NATS_URL`);
+    return undefined;
+  }
+  const bad = servers.find((server) => !/^(nats|tls):\/\/[^\s/]+$/.test(server));
+  if (bad) throw new ConfigError(`NATS_URL must list nats:// or tls:// server URLs, got "${bad}"`);
+  const stream = env.NATS_STREAM || 'chronicle';
+  if (!STREAM_NAME.test(stream)) {
+    throw new ConfigError(`NATS_STREAM must be 1 to 64 letters, digits, _ or -, got "${stream}"`);
+  }
+  const relayTypes = list(env.NATS_RELAY_TYPES);
+  const badType = relayTypes.find((type) => !EVENT_TYPE.test(type));
+  if (badType) throw new ConfigError(`NATS_RELAY_TYPES must list event types, got "${badType}"`);
+  return {
+    servers,
+    stream,
+    relayTypes,
+    duplicateWindowSeconds: integer(env, 'NATS_DUPLICATE_WINDOW_SECONDS', 600, 1, 86_400),
+    consumerConcurrency: integer(env, 'NATS_CONSUMER_CONCURRENCY', 8, 1, 256),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -218,5 +267,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     observability: observabilityConfig(env),
     // A page that shows every event's data: off in production unless asked for.
     explorer: oneOf(env, 'EXPLORER', ['on', 'off'] as const, env.NODE_ENV === 'production' ? 'off' : 'on') === 'on',
+    broker: brokerConfig(env),
   };
 }

@@ -1,13 +1,15 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/public.decorator.js';
-import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
+import { ApiProblemResponses, problemExample } from '../event-sourcing/http/api-problem-responses.decorator.js';
 import { oldestTransactionSeconds } from '../event-sourcing/observability/transaction-horizon.js';
 
+const databaseDown = () => new ServiceUnavailableException('The database does not answer');
+
 export class HealthResponse {
-  @ApiProperty({ example: 'ok' }) status!: 'ok';
+  @ApiProperty({ enum: ['ok'], example: 'ok' }) status!: 'ok';
   @ApiProperty({
     example: 0.2,
     description:
@@ -24,13 +26,14 @@ export class HealthController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   @Get()
+  @ApiOperation({ operationId: 'checkHealth', summary: 'Liveness probe: does the database answer?' })
   @ApiOkResponse({ type: HealthResponse })
-  @ApiServiceUnavailableResponse({ type: ProblemDetails })
+  @ApiProblemResponses(problemExample('The database does not answer', databaseDown()))
   async check(): Promise<HealthResponse> {
     try {
       return { status: 'ok', oldestTransactionSeconds: await oldestTransactionSeconds(this.dataSource) };
     } catch {
-      throw new ServiceUnavailableException('The database does not answer');
+      throw databaseDown();
     }
   }
 }

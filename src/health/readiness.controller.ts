@@ -1,21 +1,31 @@
 import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator.js';
-import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
+import { responseHeaders } from '../event-sourcing/http/api-headers.js';
 import { ReadinessChecks } from './readiness.checks.js';
+import { NotReadyProblem, notReadyProblem, ReadinessResponse } from './readiness.responses.js';
 
 const RETRY_AFTER_SECONDS = 5;
 
-/** A problem (RFC 9457) that also carries terminus's result under `checks`. */
-export interface NotReadyProblem extends ProblemDetails {
-  checks: HealthCheckResult['details'];
-}
+const NOT_READY = notReadyProblem(['migrations not applied: EventMigrations1795680000005'], {
+  database: { status: 'up' },
+  migrations: { status: 'down', message: 'migrations not applied: EventMigrations1795680000005' },
+  followers: { status: 'up', maxLagSeconds: 60 },
+});
 
 // Orchestrators probe it without a token, like GET /health.
 @Public()
 @ApiTags('operations')
+@ApiExtraModels(NotReadyProblem)
 @Controller('health')
 export class ReadinessController {
   constructor(
@@ -29,8 +39,18 @@ export class ReadinessController {
    */
   @Get('ready')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: "terminus's result: { status: 'ok', info, error, details }" })
-  @ApiServiceUnavailableResponse({ type: ProblemDetails, description: 'The checks that failed, under `checks`' })
+  @ApiOperation({ operationId: 'checkReadiness', summary: 'Readiness probe: ready to serve?' })
+  @ApiOkResponse({ type: ReadinessResponse, description: "Ready: terminus's result" })
+  @ApiServiceUnavailableResponse({
+    description: `\`${NOT_READY.type}\`: what is not ready, in \`detail\`, and every check under \`checks\``,
+    headers: responseHeaders('Retry-After'),
+    content: {
+      'application/problem+json': {
+        schema: { $ref: getSchemaPath(NotReadyProblem) },
+        examples: { 'not-ready': { summary: 'A migration has not run', value: NOT_READY } },
+      },
+    },
+  })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult | NotReadyProblem> {
     try {
       return await this.health.check([
@@ -45,13 +65,7 @@ export class ReadinessController {
         typeof check?.message === 'string' ? check.message : name,
       );
       response.status(503).type('application/problem+json').setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-      return {
-        type: 'urn:chronicle:problem:not-ready',
-        title: 'Not ready',
-        status: 503,
-        detail: `Not ready: ${failing.join('; ')}`,
-        checks: result.details,
-      };
+      return notReadyProblem(failing, result.details);
     }
   }
 }

@@ -41,6 +41,7 @@ export function hardenHttp(app: NestExpressApplication, config: AppConfig): void
         'Content-Type',
         'If-Match',
         'Idempotency-Key',
+        'If-None-Match',
         'Last-Event-ID',
         'X-Correlation-Id',
       ],

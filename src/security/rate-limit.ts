@@ -3,8 +3,8 @@ import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 
 const MINUTE_MS = 60_000;
-// Probes from load balancers and orchestrators must never be refused.
-const UNLIMITED = /^\/health(\/|$)/;
+/** Paths the limit never counts: probes from load balancers and orchestrators must never be refused. */
+export const UNLIMITED = /^\/health(\/|$)/;
 
 /**
  * At most `perMinute` requests per client address and minute over the whole API; more

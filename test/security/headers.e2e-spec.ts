@@ -1,7 +1,23 @@
+import type { OpenAPIObject, OperationObject, ParameterObject } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const ALLOWED = 'https://app.example.com';
+
+/** The header parameters of openapi.json, in lower case. */
+function documentedRequestHeaders(): string[] {
+  const document = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as OpenAPIObject;
+  const parameters = Object.values(document.paths)
+    .flatMap((item) => Object.values(item as Record<string, OperationObject>))
+    .flatMap((operation) => operation.parameters ?? [])
+    .map((parameter) =>
+      '$ref' in parameter
+        ? (document.components!.parameters![parameter.$ref.split('/').pop()!] as ParameterObject)
+        : parameter,
+    );
+  return [...new Set(parameters.filter((p) => p.in === 'header').map((p) => p.name.toLowerCase()))];
+}
 
 describe('security headers and CORS, with CORS_ORIGINS set', () => {
   let app: TestApp;
@@ -45,7 +61,9 @@ describe('security headers and CORS, with CORS_ORIGINS set', () => {
     const response = await request(app.http).get('/health').set('Origin', ALLOWED);
     expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
     const exposed = (response.headers['access-control-expose-headers'] as string).split(',');
-    expect(exposed).toEqual(expect.arrayContaining(['ETag', 'Location', 'Retry-After']));
+    expect(exposed).toEqual(
+      expect.arrayContaining(['ETag', 'Location', 'Retry-After', 'X-Correlation-Id', 'X-Projection-Position']),
+    );
   });
 
   it('gives a foreign origin no CORS headers', async () => {
@@ -54,20 +72,26 @@ describe('security headers and CORS, with CORS_ORIGINS set', () => {
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('answers a preflight for an allowed origin, with the request headers the API reads', async () => {
-    const response = await request(app.http)
-      .options('/projections/some-view/rebuild')
-      .set('Origin', ALLOWED)
-      .set('Access-Control-Request-Method', 'POST')
-      .set('Access-Control-Request-Headers', 'authorization,content-type,idempotency-key,if-match');
-    expect(response.status).toBe(204);
-    expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
-    expect(response.headers['access-control-allow-methods']).toContain('POST');
-    const allowed = (response.headers['access-control-allow-headers'] as string).toLowerCase().split(',');
-    expect(allowed).toEqual(
-      expect.arrayContaining(['authorization', 'content-type', 'if-match', 'idempotency-key', 'last-event-id']),
-    );
-  });
+  // What a browser's fetch through the typed client may send: JSON bodies, a bearer token,
+  // and every header parameter of the OpenAPI document.
+  const REQUEST_HEADERS = ['authorization', 'content-type', ...documentedRequestHeaders()];
+
+  it.each(['POST', 'DELETE', 'GET'])(
+    'answers a %s preflight for an allowed origin, with every request header the API reads',
+    async (method) => {
+      const response = await request(app.http)
+        .options('/projections/some-view/rebuild')
+        .set('Origin', ALLOWED)
+        .set('Access-Control-Request-Method', method)
+        .set('Access-Control-Request-Headers', REQUEST_HEADERS.join(','));
+      expect(response.status).toBe(204);
+      expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
+      expect(response.headers['access-control-allow-methods']).toContain(method);
+      const allowed = (response.headers['access-control-allow-headers'] as string).toLowerCase().split(',');
+      expect(REQUEST_HEADERS).toEqual(expect.arrayContaining(['if-match', 'idempotency-key', 'x-correlation-id']));
+      expect(allowed).toEqual(expect.arrayContaining(REQUEST_HEADERS));
+    },
+  );
 
   it('refuses a preflight from a foreign origin', async () => {
     const response = await request(app.http)

@@ -6,7 +6,8 @@ import { RequestValidationError, type FieldError } from './problem-details.js';
 import { requestActor } from './request-actor.js';
 import { correlationIdOf, HEADER_TOKEN, headerOf } from './request-correlation.js';
 
-const IF_MATCH = /^"(\d{1,9})"$/;
+/** `If-Match: "<version>"`: one version of the aggregate, in quotes. */
+export const IF_MATCH = /^"(\d{1,9})"$/;
 
 /**
  * Reads `If-Match`, `Idempotency-Key` and the request's correlation id into a {@link CommandContext},

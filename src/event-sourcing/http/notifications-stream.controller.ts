@@ -1,13 +1,5 @@
 import { Controller, Get, Headers, Inject, Logger, Query, Res, type BeforeApplicationShutdown } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiProduces,
-  ApiPropertyOptional,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
 import { finished } from 'node:stream/promises';
@@ -15,8 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from '../event-sourcing.options.js';
 import { EventStore, type StoredEvent } from '../store/event-store.js';
 import { LogWakeup } from '../subscriptions/log-wakeup.js';
+import { ApiProblemResponses } from './api-problem-responses.decorator.js';
 import { EventResponse } from './event.response.js';
-import { ProblemDetails, RequestValidationError } from './problem-details.js';
+import { RequestValidationError } from './problem-details.js';
+import { PROBLEMS } from './problem-examples.js';
 import { QueryInteger } from './query-integer.decorator.js';
 
 /** A comment line is sent after this long without a message, so that proxies keep the connection. */
@@ -39,6 +33,7 @@ export class NotificationsStreamQuery {
   @ApiPropertyOptional({
     description:
       'Send events after this position; for clients that cannot set Last-Event-ID, which wins if both are given',
+    type: 'integer',
     minimum: 0,
   })
   @IsOptional()
@@ -114,10 +109,17 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
   ) {}
 
   @Get('stream')
+  @ApiOperation({
+    operationId: 'streamNotifications',
+    summary: 'Follow the notification log live (Server-Sent Events)',
+    description:
+      "For a browser's EventSource: `new EventSource('/notifications/stream')`. On reconnect it sends Last-Event-ID and misses nothing.",
+  })
   @ApiProduces('text/event-stream')
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
+    schema: { type: 'string', pattern: POSITION.source, example: '41' },
     description: 'Resume after this position (the id of the last message received); sent by EventSource on reconnect',
   })
   @ApiOkResponse({
@@ -129,10 +131,7 @@ export class NotificationsStreamController implements BeforeApplicationShutdown 
       'text/event-stream': { schema: { type: 'string', example: 'id: 42\ndata: {"id":"…","position":42}\n\n' } },
     },
   })
-  @ApiBadRequestResponse({
-    description: '`Last-Event-ID` or `after` is not a position',
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
-  })
+  @ApiProblemResponses(PROBLEMS.invalidRequest)
   async stream(
     @Query() query: NotificationsStreamQuery,
     @Headers('last-event-id') lastEventId: string | undefined,

@@ -1,14 +1,24 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiHeader,
+  ApiNotModifiedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
+import { ApiProblemResponses } from './api-problem-responses.decorator.js';
 import { PageLimitQuery } from './page-limit.query.js';
+import { PROBLEMS } from './problem-examples.js';
 import { QueryInteger } from './query-integer.decorator.js';
 import { EventStore } from '../store/event-store.js';
 import { EventPage, EventResponse } from './event.response.js';
 
 export class NotificationsQuery extends PageLimitQuery {
-  @ApiPropertyOptional({ default: 0, description: 'Return events after this position' })
+  @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, description: 'Return events after this position' })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -18,7 +28,12 @@ export class NotificationsQuery extends PageLimitQuery {
 }
 
 export class NotificationPage extends EventPage {
-  @ApiProperty({ description: 'Pass as `after` to read the next page', example: 100 }) next!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Pass as `after` to read the next page: the position of the last item, or `after` itself',
+    example: 100,
+  })
+  next!: number;
 }
 
 /**
@@ -26,12 +41,40 @@ export class NotificationPage extends EventPage {
  * exactly once, in position order, by following `next`.
  */
 @ApiTags('notifications')
+@ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
 @Controller('notifications')
 export class NotificationsController {
   constructor(private readonly store: EventStore) {}
 
   @Get()
-  @ApiOkResponse({ type: NotificationPage })
+  @ApiOperation({
+    operationId: 'readNotifications',
+    summary: 'Read the notification log',
+    description:
+      'Every committed event exactly once, in strictly increasing positions, for a reader that starts at `after=0` and keeps following `next`. A full page never changes: it is served with a strong ETag and cached for a year.',
+  })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag of a full page read before: 304 if it is still the same (it always is)',
+    example: '"0-100-100"',
+  })
+  @ApiOkResponse({
+    type: NotificationPage,
+    headers: {
+      ETag: {
+        description: 'Only on a full page, which never changes',
+        schema: { type: 'string', example: '"0-100-100"' },
+      },
+      'Cache-Control': {
+        description: '`public, max-age=31536000, immutable` on a full page, `no-cache` on the last one',
+        required: true,
+        schema: { type: 'string', example: 'public, max-age=31536000, immutable' },
+      },
+    },
+  })
+  @ApiNotModifiedResponse({ description: 'If-None-Match names this full page: use the copy you have' })
+  @ApiProblemResponses(PROBLEMS.invalidRequest)
   async read(
     @Query() query: NotificationsQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,

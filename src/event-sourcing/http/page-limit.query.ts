@@ -4,7 +4,7 @@ import { QueryInteger } from './query-integer.decorator.js';
 
 /** `?limit=`, 1 to 1000, default 100: the page size of every list of events. */
 export class PageLimitQuery {
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
   @QueryInteger()
   @IsInt()

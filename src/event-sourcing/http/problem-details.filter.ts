@@ -12,9 +12,12 @@ import { RequestValidationError, type ProblemDetails } from './problem-details.j
 
 const RETRY_AFTER_SECONDS = 5;
 
+/** What the `type` of this API's own problems starts with; a plain HTTP status is `about:blank`. */
+export const PROBLEM_TYPE_PREFIX = 'urn:chronicle:problem:';
+
 function problem(status: number, slug: string | undefined, detail: string, title?: string): ProblemDetails {
   return {
-    type: slug ? `urn:chronicle:problem:${slug}` : 'about:blank',
+    type: slug ? `${PROBLEM_TYPE_PREFIX}${slug}` : 'about:blank',
     title: title ?? STATUS_CODES[status] ?? 'Error',
     status,
     detail,
@@ -69,7 +72,8 @@ function isDatabaseOverloaded(error: unknown): boolean {
   return OVERLOADED_CODES.has(code ?? '') || message === 'timeout exceeded when trying to connect';
 }
 
-function toProblem(error: unknown): ProblemDetails {
+/** The problem document an error is answered with; the API docs' examples come from here too. */
+export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof RequestValidationError) {
     return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
   }

@@ -9,6 +9,9 @@ const MAX_WAIT_MS = 5_000;
 /** `?minPosition=`: read only once the view has processed this position (waiting at most 5 s). */
 export class ProjectionReadQuery {
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    example: 42,
     description: 'Wait (at most 5 s) until the view has processed this position, e.g. the position a command returned',
   })
   @IsOptional()

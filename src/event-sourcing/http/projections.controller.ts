@@ -9,16 +9,7 @@ import {
   Post,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Roles } from '../../auth/roles.decorator.js';
@@ -29,35 +20,47 @@ import {
   RebuildRunningError,
   UnknownFollowerError,
 } from '../subscriptions/followers.service.js';
-import { ProblemDetails } from './problem-details.js';
+import { ApiProblemResponses, problemExample } from './api-problem-responses.decorator.js';
+import { PROBLEMS } from './problem-examples.js';
 
 class FollowerErrorResponse {
-  @ApiProperty({ example: 1234 }) position!: number;
+  @ApiProperty({ type: 'integer', example: 1234 }) position!: number;
   @ApiProperty({ example: 'MoneyDeposited' }) type!: string;
-  @ApiProperty() message!: string;
-  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ example: 'duplicate key value violates unique constraint "account_summaries_pkey"' }) message!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:24.866Z' }) at!: string;
 }
 
 class FollowerStatusResponse {
   @ApiProperty({ example: 'account-summaries' }) name!: string;
-  @ApiProperty({ description: 'Position of the last event the follower processed' }) checkpoint!: number;
-  @ApiProperty({ description: 'Events stored after the checkpoint' }) lagPositions!: number;
-  @ApiProperty({ description: 'Age of the oldest event not processed yet' }) lagSeconds!: number;
-  @ApiProperty({ enum: ['live', 'catching-up', 'failing'] }) status!: string;
+  @ApiProperty({ type: 'integer', example: 10, description: 'Position of the last event the follower processed' })
+  checkpoint!: number;
+  @ApiProperty({ type: 'integer', example: 0, description: 'Events stored after the checkpoint' })
+  lagPositions!: number;
+  @ApiProperty({ example: 0, description: 'Age in seconds of the oldest event not processed yet' })
+  lagSeconds!: number;
+  @ApiProperty({ enum: ['live', 'catching-up', 'failing'], example: 'live' }) status!: string;
   @ApiProperty({
+    example: false,
     description:
       'The next event is stored but not readable yet: an older transaction is still open (see oldestTransactionSeconds)',
   })
   heldBack!: boolean;
-  @ApiProperty({ description: 'Whether this instance holds the lease and runs it' }) runningHere!: boolean;
-  @ApiProperty({ description: 'Whether this instance is rebuilding its view' }) rebuildingHere!: boolean;
-  @ApiPropertyOptional({ type: FollowerErrorResponse, nullable: true }) lastError!: FollowerErrorResponse | null;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ example: true, description: 'Whether this instance holds the lease and runs it' })
+  runningHere!: boolean;
+  @ApiProperty({ example: false, description: 'Whether this instance is rebuilding its view' })
+  rebuildingHere!: boolean;
+  @ApiProperty({
+    type: FollowerErrorResponse,
+    nullable: true,
+    description: 'The event it is stuck on while failing; null otherwise',
+  })
+  lastError!: FollowerErrorResponse | null;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:24.866Z' }) updatedAt!: string;
 }
 
 class RebuildStartedResponse {
   @ApiProperty({ example: 'account-summaries' }) name!: string;
-  @ApiProperty({ example: 'rebuilding' }) status!: 'rebuilding';
+  @ApiProperty({ enum: ['rebuilding'], example: 'rebuilding' }) status!: 'rebuilding';
 }
 
 class ProjectionsResponse {
@@ -69,8 +72,26 @@ class ProjectionsResponse {
   oldestTransactionSeconds!: number;
 }
 
+/** A refusal of the followers to rebuild, as the HTTP error it is answered with. */
+function rebuildRefusal(error: unknown): unknown {
+  if (error instanceof UnknownFollowerError) return new NotFoundException(error.message);
+  if (error instanceof RebuildRunningError) return new ConflictException(error.message);
+  if (error instanceof NotRebuildableError) return new UnprocessableEntityException(error.message);
+  return error;
+}
+
+const REBUILD_PROBLEMS = [
+  problemExample('No follower has this name', rebuildRefusal(new UnknownFollowerError('account-sumaries'))),
+  problemExample(
+    'A rebuild of this view is already running',
+    rebuildRefusal(new RebuildRunningError('account-summaries')),
+  ),
+  problemExample('The follower keeps no view to rebuild', rebuildRefusal(new NotRebuildableError('transfer-process'))),
+];
+
 /** Where every follower of the log stands. */
 @ApiTags('operations')
+@ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
 @Controller('projections')
 export class ProjectionsController {
   private readonly logger = new Logger('Projections');
@@ -81,6 +102,10 @@ export class ProjectionsController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'listProjections',
+    summary: 'Where every follower of the log stands: checkpoint, lag, failures',
+  })
   @ApiOkResponse({ type: ProjectionsResponse })
   async list(): Promise<ProjectionsResponse> {
     const [items, oldest] = await Promise.all([this.followers.statuses(), oldestTransactionSeconds(this.dataSource)]);
@@ -91,20 +116,25 @@ export class ProjectionsController {
   @Post(':name/rebuild')
   @Roles('admin')
   @HttpCode(202)
+  @ApiOperation({
+    operationId: 'rebuildProjection',
+    summary: 'Rebuild a view from position 0',
+    description: 'Into fresh tables, while the old ones keep serving; then it switches over.',
+  })
+  @ApiParam({
+    name: 'name',
+    description: 'A follower that keeps a view, as GET /projections names it',
+    example: 'account-summaries',
+  })
   @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Watch `rebuildingHere` in GET /projections' })
-  @ApiNotFoundResponse({ type: ProblemDetails })
-  @ApiConflictResponse({ type: ProblemDetails, description: 'A rebuild of this view is already running' })
-  @ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'The follower keeps no view to rebuild' })
+  @ApiProblemResponses(...REBUILD_PROBLEMS)
   rebuild(@Param('name') name: string): RebuildStartedResponse {
     try {
       this.followers
         .rebuild(name)
         .catch((error: Error) => this.logger.error(`rebuild of ${name} failed: ${error.message}`));
     } catch (error) {
-      if (error instanceof UnknownFollowerError) throw new NotFoundException(error.message);
-      if (error instanceof RebuildRunningError) throw new ConflictException(error.message);
-      if (error instanceof NotRebuildableError) throw new UnprocessableEntityException(error.message);
-      throw error;
+      throw rebuildRefusal(error);
     }
     return { name, status: 'rebuilding' };
   }

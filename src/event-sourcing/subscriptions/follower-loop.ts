@@ -3,7 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
 import { withLogContext } from '../observability/log-context.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
-import { dispatch, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
+import {
+  dispatch,
+  type FollowerBatchHandler,
+  type FollowerHandler,
+  type FollowerMetadata,
+} from './follower.decorator.js';
 import type { FollowerLeases } from './follower-leases.js';
 import type { LogWakeup } from './log-wakeup.js';
 
@@ -46,6 +51,7 @@ export class FollowerLoop {
     private readonly leases: FollowerLeases,
     private readonly wakeup: LogWakeup,
     private readonly settings: FollowerSettings,
+    private readonly batchHandler?: FollowerBatchHandler,
   ) {
     this.logger = new Logger(`Follower ${metadata.name}`);
   }
@@ -96,7 +102,11 @@ export class FollowerLoop {
     const from = await this.checkpoint();
     const events = await this.store.readLog(from, this.settings.batchSize);
     if (events.length === 0) return 0;
-    if (this.metadata.transactional) {
+    if (this.batchHandler) {
+      if (!this.leases.isHeld(this.metadata.name)) throw new CheckpointMoved();
+      await this.handleBatch(this.batchHandler, events);
+      await this.advance(this.dataSource.manager, from, events[events.length - 1].position);
+    } else if (this.metadata.transactional) {
       try {
         await this.applyInTransaction(events, from);
       } catch (error) {
@@ -128,6 +138,16 @@ export class FollowerLoop {
       for (const event of events) await this.apply(event, manager);
       await this.advance(manager, from, events[events.length - 1].position);
     });
+  }
+
+  private async handleBatch(handler: FollowerBatchHandler, events: StoredEvent[]): Promise<void> {
+    try {
+      await handler(events);
+    } catch (cause) {
+      // The batch comes again as a whole: it is stuck at its first event.
+      throw this.failed(events[0], cause);
+    }
+    this.logger.debug(`handled ${events.length} events up to position ${events[events.length - 1].position}`);
   }
 
   private async record(failure: FollowerError): Promise<void> {
@@ -162,15 +182,19 @@ export class FollowerLoop {
     try {
       await dispatch(this.handlers, envelope, manager);
     } catch (cause) {
-      const failure: FollowerError = {
-        position: envelope.position,
-        type: envelope.type,
-        message: cause instanceof Error ? cause.message : String(cause),
-        at: new Date().toISOString(),
-      };
-      this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
-      throw Object.assign(new Error(failure.message, { cause }), { followerError: failure });
+      throw this.failed(envelope, cause);
     }
+  }
+
+  private failed(envelope: StoredEvent, cause: unknown): Error {
+    const failure: FollowerError = {
+      position: envelope.position,
+      type: envelope.type,
+      message: cause instanceof Error ? cause.message : String(cause),
+      at: new Date().toISOString(),
+    };
+    this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
+    return Object.assign(new Error(failure.message, { cause }), { followerError: failure });
   }
 
   /** Moves the checkpoint from `from` to `to`, unless another process moved it first. */

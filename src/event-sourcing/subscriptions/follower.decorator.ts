@@ -36,8 +36,12 @@ export interface FollowerContext {
 
 export type FollowerHandler = (event: object, context: FollowerContext) => Promise<void> | void;
 
+/** Takes a whole batch of the log at once: every event, whatever its type, in position order. */
+export type FollowerBatchHandler = (events: StoredEvent[]) => Promise<void>;
+
 export const FOLLOWER = DiscoveryService.createDecorator<FollowerMetadata>();
 const HANDLES = Symbol('chronicle:handles');
+const HANDLES_BATCHES = Symbol('chronicle:handles-batches');
 
 /**
  * Makes a provider a durable follower of the log, with a checkpoint stored under `name`
@@ -53,6 +57,17 @@ export function Handles(...eventClasses: EventClass[]): MethodDecorator {
     for (const eventClass of eventClasses) handlers.set(EventRegistry.infoOfClass(eventClass).type, method);
     Reflect.defineMetadata(HANDLES, handlers, target);
   };
+}
+
+/**
+ * Marks a follower's method as the handler of whole batches of the log, every event type
+ * included, for a follower that passes events on to another system (a relay to a
+ * broker), which it can then do concurrently. Only with `transactional: false`: the
+ * checkpoint moves past the batch once the handler resolves, so after a crash in between
+ * the batch comes again, and the other system must drop what it already has.
+ */
+export function HandlesBatches(): MethodDecorator {
+  return (target, method) => Reflect.defineMetadata(HANDLES_BATCHES, method, target);
 }
 
 /** Hands one event to its handler, if the follower has one for its type. */
@@ -71,4 +86,12 @@ export function handlersOf(follower: object): Map<string, FollowerHandler> {
     Reflect.getMetadata(HANDLES, Object.getPrototypeOf(follower)) ?? new Map();
   const record = follower as Record<string | symbol, FollowerHandler>;
   return new Map([...methods].map(([type, method]) => [type, record[method].bind(follower)]));
+}
+
+/** The follower's {@link HandlesBatches} method, if it has one. */
+export function batchHandlerOf(follower: object): FollowerBatchHandler | undefined {
+  const method: string | symbol | undefined = Reflect.getMetadata(HANDLES_BATCHES, Object.getPrototypeOf(follower));
+  return method === undefined
+    ? undefined
+    : (follower as Record<string | symbol, FollowerBatchHandler>)[method].bind(follower);
 }

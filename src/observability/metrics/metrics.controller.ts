@@ -1,17 +1,22 @@
 import { Controller, Get, Header, Headers, Inject, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { prometheusContentType } from 'prom-client';
 import { Public } from '../../auth/public.decorator.js';
 import type { ObservabilityConfig } from '../../config/app-config.js';
-import { ProblemDetails } from '../../event-sourcing/http/problem-details.js';
+import { ApiProblemResponses, problemExample } from '../../event-sourcing/http/api-problem-responses.decorator.js';
 import { AppMetrics } from './app-metrics.js';
 
 export const OBSERVABILITY_CONFIG = Symbol('ObservabilityConfig');
 
 // Hashing first gives equal lengths, which timingSafeEqual needs, and leaks no length.
 const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** The security scheme of the OpenAPI document for METRICS_TOKEN. */
+export const METRICS_TOKEN_SCHEME = 'metricsToken';
+
+const missingMetricsToken = () => new UnauthorizedException('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
 
 /**
  * Prometheus scrapes without a JWT, so the bearer-token guard lets this route through;
@@ -32,16 +37,25 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ operationId: 'scrapeMetrics', summary: 'Prometheus metrics' })
+  @ApiSecurity(METRICS_TOKEN_SCHEME)
   @ApiProduces(prometheusContentType)
-  @ApiOkResponse({ description: 'Prometheus text exposition format (docs/OPERATIONS.md lists the series)' })
-  @ApiUnauthorizedResponse({ type: ProblemDetails, description: 'METRICS_TOKEN is set and the request lacks it' })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format (docs/OPERATIONS.md lists the series)',
+    schema: {
+      type: 'string',
+      example:
+        '# HELP chronicle_events_appended_total Events stored\n# TYPE chronicle_events_appended_total counter\nchronicle_events_appended_total{stream_type="Account"} 42\n',
+    },
+  })
+  @ApiProblemResponses(problemExample('METRICS_TOKEN is set and the request does not carry it', missingMetricsToken()))
   async scrape(
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<string> {
     if (this.expected && !timingSafeEqual(digest(authorization ?? ''), this.expected)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+      throw missingMetricsToken();
     }
     response.type(prometheusContentType);
     return this.metrics.exposition();

@@ -1,37 +1,19 @@
-import {
-  applyDecorators,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Res,
-  type Type,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import type { Response } from 'express';
 import { Roles } from '../../../auth/roles.decorator.js';
 import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
 import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
+import { ApiCommand } from '../../../event-sourcing/http/api-command.decorator.js';
+import { responseHeaders } from '../../../event-sourcing/http/api-headers.js';
+import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
 import { commandResponse } from '../../../event-sourcing/http/command-response.js';
-import { NoBody } from '../../../event-sourcing/http/no-body.dto.js';
+import { ApiNoBody, NoBody } from '../../../event-sourcing/http/no-body.dto.js';
 import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
-import { ProblemDetails, RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
+import { RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
+import { PROBLEMS } from '../../../event-sourcing/http/problem-examples.js';
 import { beforeProjectionRead } from '../../../event-sourcing/http/projection-read.js';
 import { FollowersService } from '../../../event-sourcing/subscriptions/followers.service.js';
 import { ACCOUNT_STATEMENTS } from '../infrastructure/account-statements/account-statements.projection.js';
@@ -51,6 +33,7 @@ import { GetAccount } from '../application/get-account/get-account.query.js';
 import { OpenAccount } from '../application/open-account/open-account.command.js';
 import { WithdrawMoney } from '../application/withdraw-money/withdraw-money.command.js';
 import type { Account } from '../domain/account.aggregate.js';
+import { ACCOUNT_PROBLEMS } from './account.problems.js';
 import { AccountIdParams } from './dto/account-id.params.js';
 import { AccountEventsQueryDto } from './dto/account-events.query.dto.js';
 import { AccountResponse, BalanceResponse, CommandResponse } from './dto/account.responses.js';
@@ -60,33 +43,8 @@ import { OpenAccountDto } from './dto/open-account.dto.js';
 
 type Balance = CommandOutcome<{ balance: number }>;
 
-const PROJECTION_HEADER = {
-  'X-Projection-Position': { description: 'The last log position the view behind this list has processed' },
-};
-
-/** The OpenAPI description every command route shares: its headers and its refusals. */
-const CommandDocs = () =>
-  applyDecorators(
-    ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' }),
-    ApiHeader({
-      name: 'Idempotency-Key',
-      required: false,
-      description: 'A repeat with the same key and body appends nothing and gets the first answer',
-    }),
-    ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' }),
-    ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' }),
-  );
-
-/** A command on an existing account: 200 with `answer`, 404 for an unknown account. */
-const AccountCommand = (answer: Type) =>
-  applyDecorators(
-    HttpCode(200),
-    CommandDocs(),
-    ApiOkResponse({ type: answer }),
-    ApiNotFoundResponse({ type: ProblemDetails }),
-  );
-
 @ApiTags('accounts')
+@ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
 @Controller('accounts')
 export class AccountsController {
   constructor(
@@ -96,7 +54,13 @@ export class AccountsController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ type: AccountListResponse, headers: PROJECTION_HEADER })
+  @ApiOperation({
+    operationId: 'listAccounts',
+    summary: 'List accounts, from a view',
+    description: 'Pages by `nextCursor`. Pass the `position` a command returned as `minPosition` to see its effect.',
+  })
+  @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position') })
+  @ApiProblemResponses(PROBLEMS.invalidRequest)
   async list(
     @Query() query: ListAccountsQueryDto,
     @Res({ passthrough: true }) response: Response,
@@ -117,8 +81,8 @@ export class AccountsController {
   }
 
   @Post()
-  @CommandDocs()
-  @ApiCreatedResponse({ type: CommandResponse })
+  @ApiOperation({ operationId: 'openAccount', summary: 'Open an account' })
+  @ApiCommand({ status: 201, type: CommandResponse, description: 'Opened, at version 1' })
   async open(
     @Body() body: OpenAccountDto,
     @RequestCommandContext() context: CommandContext,
@@ -132,7 +96,13 @@ export class AccountsController {
   }
 
   @Post(':id/deposits')
-  @AccountCommand(BalanceResponse)
+  @ApiOperation({ operationId: 'depositMoney', summary: 'Deposit money' })
+  @ApiCommand({
+    status: 200,
+    type: BalanceResponse,
+    notFound: ACCOUNT_PROBLEMS.notFound,
+    refusals: [ACCOUNT_PROBLEMS.closed, ACCOUNT_PROBLEMS.balanceLimitExceeded],
+  })
   async deposit(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
@@ -146,7 +116,13 @@ export class AccountsController {
   }
 
   @Post(':id/withdrawals')
-  @AccountCommand(BalanceResponse)
+  @ApiOperation({ operationId: 'withdrawMoney', summary: 'Withdraw money, down to minus the overdraft limit' })
+  @ApiCommand({
+    status: 200,
+    type: BalanceResponse,
+    notFound: ACCOUNT_PROBLEMS.notFound,
+    refusals: [ACCOUNT_PROBLEMS.insufficientFunds, ACCOUNT_PROBLEMS.closed],
+  })
   async withdraw(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
@@ -160,8 +136,14 @@ export class AccountsController {
   }
 
   @Post(':id/close')
-  @AccountCommand(CommandResponse)
-  @ApiBody({ required: false, schema: {} })
+  @ApiOperation({ operationId: 'closeAccount', summary: 'Close an account with a balance of 0' })
+  @ApiCommand({
+    status: 200,
+    type: CommandResponse,
+    notFound: ACCOUNT_PROBLEMS.notFound,
+    refusals: [ACCOUNT_PROBLEMS.balanceNotZero, ACCOUNT_PROBLEMS.closed],
+  })
+  @ApiNoBody()
   async close(
     @Param() { id }: AccountIdParams,
     @Body() _body: NoBody,
@@ -173,8 +155,10 @@ export class AccountsController {
 
   @Delete(':id/personal-data')
   @Roles('admin')
-  @AccountCommand(CommandResponse)
+  @ApiCommand({ status: 200, type: CommandResponse, notFound: ACCOUNT_PROBLEMS.notFound })
+  @ApiNoBody()
   @ApiOperation({
+    operationId: 'erasePersonalData',
     summary: "Erase the owner's personal data",
     description:
       'Destroys the account\'s key for personal data: the owner\'s name reads as "[erased]" in its events, snapshots and views from now on; balances and history stay. Repeating it changes nothing.',
@@ -189,8 +173,14 @@ export class AccountsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: AccountResponse })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiOperation({
+    operationId: 'getAccount',
+    summary: 'Read an account, now or at a point in its past',
+    description:
+      'Replays its events: it reflects every command acknowledged before the request (read-your-writes). `version` or `asOf` travel back in time.',
+  })
+  @ApiOkResponse({ type: AccountResponse, headers: responseHeaders('ETag') })
+  @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFoundThen)
   async get(
     @Param() { id }: AccountIdParams,
     @Query() query: GetAccountQueryDto,
@@ -203,8 +193,9 @@ export class AccountsController {
   }
 
   @Get(':id/statement')
-  @ApiOkResponse({ type: StatementResponse, headers: PROJECTION_HEADER })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiOperation({ operationId: 'getAccountStatement', summary: "An account's movements, from a view" })
+  @ApiOkResponse({ type: StatementResponse, headers: responseHeaders('X-Projection-Position') })
+  @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
   async statement(
     @Param() { id }: AccountIdParams,
     @Query() query: StatementQueryDto,
@@ -218,8 +209,9 @@ export class AccountsController {
   }
 
   @Get(':id/events')
+  @ApiOperation({ operationId: 'getAccountEvents', summary: "An account's events, in version order" })
   @ApiOkResponse({ type: EventPage })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
   async events(@Param() { id }: AccountIdParams, @Query() query: AccountEventsQueryDto): Promise<EventPage> {
     const events = await this.queries.execute<GetAccountEvents, StoredEvent[]>(
       new GetAccountEvents(id, query.fromVersion, query.limit),

@@ -1,27 +1,24 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
 import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
+import { ApiCommand } from '../../../event-sourcing/http/api-command.decorator.js';
+import { responseHeaders } from '../../../event-sourcing/http/api-headers.js';
+import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
 import { commandResponse } from '../../../event-sourcing/http/command-response.js';
-import { ProblemDetails } from '../../../event-sourcing/http/problem-details.js';
+import { PROBLEMS } from '../../../event-sourcing/http/problem-examples.js';
 import { GetTransfer } from '../application/get-transfer/get-transfer.query.js';
 import { RequestTransfer } from '../application/request-transfer/request-transfer.command.js';
 import type { Transfer, TransferStatus } from '../domain/transfer.aggregate.js';
 import { RequestTransferDto } from './dto/request-transfer.dto.js';
 import { TransferIdParams } from './dto/transfer-id.params.js';
 import { TransferAcceptedResponse, TransferResponse } from './dto/transfer.responses.js';
+import { TRANSFER_PROBLEMS } from './transfer.problems.js';
 
 @ApiTags('transfers')
+@ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
 @Controller('transfers')
 export class TransfersController {
   constructor(
@@ -31,17 +28,17 @@ export class TransfersController {
 
   /** Accepts a transfer; it completes or fails shortly after, as GET /transfers/{id} shows. */
   @Post()
-  @HttpCode(202)
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'A repeat with the same key and body requests nothing new and gets the first answer',
+  @ApiOperation({
+    operationId: 'requestTransfer',
+    summary: 'Move money from one account to another',
+    description:
+      'Accepted at once; a process manager then pays out from the source and in to the destination. Poll `GET /transfers/{id}` (its URL is in Location) until `status` is `completed` or `failed`: a failure moves no money.',
   })
-  @ApiAcceptedResponse({ type: TransferAcceptedResponse, description: 'Requested; follow Location for its outcome' })
-  @ApiBadRequestResponse({ type: ProblemDetails })
-  @ApiUnprocessableEntityResponse({
-    type: ProblemDetails,
-    description: 'A transfer to the same account, or an Idempotency-Key reused with another body',
+  @ApiCommand({
+    status: 202,
+    type: TransferAcceptedResponse,
+    description: 'Requested; follow Location for its outcome',
+    refusals: [TRANSFER_PROBLEMS.sameAccount],
   })
   async request(
     @Body() body: RequestTransferDto,
@@ -56,9 +53,9 @@ export class TransfersController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: TransferResponse })
-  @ApiBadRequestResponse({ type: ProblemDetails })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiOperation({ operationId: 'getTransfer', summary: 'Read a transfer and how far it got' })
+  @ApiOkResponse({ type: TransferResponse, headers: responseHeaders('ETag') })
+  @ApiProblemResponses(PROBLEMS.invalidRequest, TRANSFER_PROBLEMS.notFound)
   async get(
     @Param() { id }: TransferIdParams,
     @Res({ passthrough: true }) response: Response,

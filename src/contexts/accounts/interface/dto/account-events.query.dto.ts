@@ -4,7 +4,13 @@ import { PageLimitQuery } from '../../../../event-sourcing/http/page-limit.query
 import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
 
 export class AccountEventsQueryDto extends PageLimitQuery {
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'The first version to return',
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()

@@ -1,16 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
 import type { AccountSummary } from '../../infrastructure/account-summaries/account-summary.entity.js';
 
 export class AccountSummaryResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() owner!: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
+  @ApiProperty({ example: 'Ada Lovelace' }) owner!: string;
   @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiProperty({ example: 2500 }) balance!: number;
-  @ApiProperty({ example: 0 }) overdraftLimit!: number;
-  @ApiProperty({ enum: ['open', 'closed'] }) status!: string;
-  @ApiProperty({ example: 3 }) version!: number;
-  @ApiProperty({ format: 'date-time' }) openedAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: 'integer', example: 7500 }) balance!: number;
+  @ApiProperty({ type: 'integer', example: 500 }) overdraftLimit!: number;
+  @ApiProperty({ enum: ['open', 'closed'], example: 'open' }) status!: string;
+  @ApiProperty({ type: 'integer', example: 3 }) version!: number;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.190Z' }) openedAt!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.310Z' }) updatedAt!: string;
 
   static of(summary: AccountSummary): AccountSummaryResponse {
     return { ...summary, openedAt: summary.openedAt.toISOString(), updatedAt: summary.updatedAt.toISOString() };
@@ -19,6 +20,11 @@ export class AccountSummaryResponse {
 
 export class AccountListResponse {
   @ApiProperty({ type: [AccountSummaryResponse] }) items!: AccountSummaryResponse[];
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'MDFhMjFkMDktYTk2Mi03N2QwLTk1OWMtMjEyZWI4MTU0ZTMw',
+    description: 'Pass as cursor for the next page; null on the last',
+  })
   nextCursor!: string | null;
 }

@@ -1,26 +1,44 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
 import type { Account, AccountStatus } from '../../domain/account.aggregate.js';
 
 export class CommandResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ example: 1, description: "The aggregate's version after the command" }) version!: number;
-  @ApiProperty({ example: 42, description: 'Global position of the last event appended' }) position!: number;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: "The aggregate's version after the command (also the ETag)",
+  })
+  version!: number;
+  @ApiProperty({
+    type: 'integer',
+    example: 42,
+    description: 'Log position of the last event appended: pass it as minPosition to a list to see the effect',
+  })
+  position!: number;
 }
 
 export class BalanceResponse extends CommandResponse {
-  @ApiProperty({ example: 2500 }) balance!: number;
+  @ApiProperty({ type: 'integer', example: 7500, description: 'The balance after the command, in minor units' })
+  balance!: number;
 }
 
 export class AccountResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() owner!: string;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiProperty({ example: 2500 }) balance!: number;
-  @ApiProperty({ example: 0 }) overdraftLimit!: number;
-  @ApiProperty({ enum: ['open', 'closed'] }) status!: AccountStatus;
-  @ApiProperty({ example: 3 }) version!: number;
-  @ApiProperty({ format: 'date-time' }) openedAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
+  @ApiProperty({ example: 'Ada Lovelace', description: '"[erased]" once the personal data is erased' }) owner!: string;
+  @ApiProperty({ example: 'EUR', description: 'ISO 4217 code' }) currency!: string;
+  @ApiProperty({
+    type: 'integer',
+    example: 7500,
+    description: 'Minor units (cents); below 0 within the overdraft limit',
+  })
+  balance!: number;
+  @ApiProperty({ type: 'integer', example: 500 }) overdraftLimit!: number;
+  @ApiProperty({ enum: ['open', 'closed'], example: 'open' }) status!: AccountStatus;
+  @ApiProperty({ type: 'integer', example: 3, description: 'The version of the last event applied (also the ETag)' })
+  version!: number;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.190Z' }) openedAt!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.310Z' }) updatedAt!: string;
 
   static of(account: Account): AccountResponse {
     return {

@@ -13,7 +13,13 @@ const IsReadableByDate = () =>
   });
 
 export class GetAccountQueryDto {
-  @ApiPropertyOptional({ description: 'The state right after this event version', minimum: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'The state right after this event version; 404 past the current one',
+    minimum: 1,
+    maximum: 2_147_483_647,
+    example: 2,
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -22,8 +28,10 @@ export class GetAccountQueryDto {
   version?: number;
 
   @ApiPropertyOptional({
-    description: 'The state as of this instant: every event recorded at or before it (to the millisecond)',
-    example: '2026-11-27T10:00:00.000Z',
+    description:
+      "The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if the account did not exist yet",
+    format: 'date-time',
+    example: '2026-11-27T12:45:02.240Z',
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })

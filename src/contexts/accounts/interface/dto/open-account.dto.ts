@@ -13,7 +13,12 @@ export class OpenAccountDto {
   @IsStorableText()
   owner!: string;
 
-  @ApiPropertyOptional({ default: 'EUR', example: 'EUR', description: 'ISO 4217 code' })
+  @ApiPropertyOptional({
+    default: 'EUR',
+    example: 'EUR',
+    pattern: '^[A-Z]{3}$',
+    description: 'ISO 4217 code, upper case',
+  })
   @IfPresent()
   @IsISO4217CurrencyCode()
   // The check above ignores case; stored codes must not, or EUR and eur would differ.
@@ -21,7 +26,9 @@ export class OpenAccountDto {
   currency: string = 'EUR';
 
   @ApiPropertyOptional({
+    type: 'integer',
     default: 0,
+    example: 500,
     minimum: 0,
     maximum: MAX_AMOUNT,
     description: 'How far below zero the balance may go, in minor units',

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { ProjectionReadQuery } from '../../../../event-sourcing/http/projection-read.js';
 import type { StatementLine } from '../../infrastructure/account-statements/statement-line.entity.js';
 import { AccountEventsQueryDto } from './account-events.query.dto.js';
@@ -6,13 +6,23 @@ import { AccountEventsQueryDto } from './account-events.query.dto.js';
 export class StatementQueryDto extends IntersectionType(AccountEventsQueryDto, ProjectionReadQuery) {}
 
 export class StatementLineResponse {
-  @ApiProperty({ description: "The account's version after this movement" }) version!: number;
-  @ApiProperty() position!: number;
-  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer-out', 'transfer-in', 'refund'] }) kind!: string;
-  @ApiProperty({ description: 'Signed: what the movement added to the balance', example: -2500 }) amount!: number;
-  @ApiProperty({ example: 7500 }) balanceAfter!: number;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true }) transferId!: string | null;
-  @ApiProperty({ format: 'date-time' }) recordedAt!: string;
+  @ApiProperty({ type: 'integer', example: 3, description: "The account's version after this movement" })
+  version!: number;
+  @ApiProperty({ type: 'integer', example: 5, description: 'The log position of its event' }) position!: number;
+  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer-out', 'transfer-in', 'refund'], example: 'transfer-out' })
+  kind!: string;
+  @ApiProperty({ type: 'integer', description: 'Signed: what the movement added to the balance', example: -2500 })
+  amount!: number;
+  @ApiProperty({ type: 'integer', example: 7500 }) balanceAfter!: number;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: '01a21d09-f9dc-70b9-aefe-f51947c06c9c',
+    description: 'The transfer that moved the money; null for deposits and withdrawals',
+  })
+  transferId!: string | null;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:22.807Z' }) recordedAt!: string;
 
   static of(line: StatementLine): StatementLineResponse {
     const { accountId: _, ...rest } = line;

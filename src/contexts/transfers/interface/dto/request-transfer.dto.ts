@@ -8,17 +8,31 @@ export const MAX_TRANSFER_AMOUNT = 1_000_000_000_000;
 const LowerCase = () => Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value));
 
 export class RequestTransferDto {
-  @ApiProperty({ format: 'uuid', description: 'The account the money leaves' })
+  @ApiProperty({
+    format: 'uuid',
+    example: '01a21d09-f92f-759d-8485-28dcaacf71ba',
+    description: 'The account the money leaves',
+  })
   @LowerCase()
   @IsUUID()
   fromAccountId!: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The account the money goes to; not the source account' })
+  @ApiProperty({
+    format: 'uuid',
+    example: '01a21d09-f969-7162-ab9d-dc34025745b6',
+    description: 'The account the money goes to; not the source account',
+  })
   @LowerCase()
   @IsUUID()
   toAccountId!: string;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_TRANSFER_AMOUNT, example: 2500, description: 'Minor units (cents)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_TRANSFER_AMOUNT,
+    example: 2500,
+    description: 'Minor units (cents)',
+  })
   @IsInt()
   @Min(1)
   @Max(MAX_TRANSFER_AMOUNT)

@@ -3,27 +3,37 @@ import type { Transfer, TransferStatus } from '../../domain/transfer.aggregate.j
 
 const STATUSES: TransferStatus[] = ['requested', 'debited', 'completed', 'failed'];
 
+const TRANSFER_ID = '01a21d09-f9dc-70b9-aefe-f51947c06c9c';
+
 export class TransferAcceptedResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', example: TRANSFER_ID }) id!: string;
   @ApiProperty({ enum: STATUSES, example: 'requested' }) status!: TransferStatus;
-  @ApiProperty({ example: 1, description: "The transfer's version after the command" }) version!: number;
-  @ApiProperty({ example: 42, description: 'Global position of the last event appended' }) position!: number;
+  @ApiProperty({ type: 'integer', example: 1, description: "The transfer's version after the command" })
+  version!: number;
+  @ApiProperty({ type: 'integer', example: 4, description: 'Log position of the last event appended' })
+  position!: number;
 }
 
 export class TransferResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) fromAccountId!: string;
-  @ApiProperty({ format: 'uuid' }) toAccountId!: string;
-  @ApiProperty({ example: 2500 }) amount!: number;
-  @ApiProperty({ enum: STATUSES }) status!: TransferStatus;
+  @ApiProperty({ format: 'uuid', example: TRANSFER_ID }) id!: string;
+  @ApiProperty({ format: 'uuid', example: '01a21d09-f92f-759d-8485-28dcaacf71ba' }) fromAccountId!: string;
+  @ApiProperty({ format: 'uuid', example: '01a21d09-f969-7162-ab9d-dc34025745b6' }) toAccountId!: string;
+  @ApiProperty({ type: 'integer', example: 2500 }) amount!: number;
+  @ApiProperty({
+    enum: STATUSES,
+    example: 'completed',
+    description: 'requested, then debited, then completed; or failed, with a reason',
+  })
+  status!: TransferStatus;
   @ApiPropertyOptional({
     example: 'insufficient_funds',
-    description: 'Why a failed transfer failed: insufficient_funds, account_closed or account_not_found',
+    description:
+      'Only when failed: insufficient_funds, account_closed, account_not_found or balance_limit_exceeded (the source was refunded if it was debited)',
   })
   reason?: string;
-  @ApiProperty({ example: 4 }) version!: number;
-  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: 'integer', example: 3 }) version!: number;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:22.782Z' }) requestedAt!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:22.863Z' }) updatedAt!: string;
 
   static of(transfer: Transfer): TransferResponse {
     return {

@@ -1,0 +1,158 @@
+import { strings } from '@angular-devkit/core';
+import {
+  apply,
+  applyTemplates,
+  chain,
+  mergeWith,
+  noop,
+  schematic,
+  SchematicsException,
+  url,
+} from '@angular-devkit/schematics';
+import { MetadataManager } from '@nestjs/schematics';
+import ts from 'typescript';
+import { formatFiles } from '../utils/format.js';
+import { assertName } from '../utils/names.js';
+import { addClassMembers, addImport, findClass } from '../utils/source.js';
+import { assertAggregateMemberFree, generatedLayout, updateText } from '../utils/workspace.js';
+
+/**
+ * A command on the context's aggregate: command and handler (registered in the module), a
+ * method of the aggregate that applies the event, a route with its DTO, and tests.
+ * @param {{ context: string, name: string, event?: string }} options
+ * @returns {import('@angular-devkit/schematics').Rule}
+ */
+export function command(options) {
+  return (tree) => {
+    assertName(options.name, 'command');
+    const layout = generatedLayout(tree, options.context);
+    const events = tree
+      .getDir(`${layout.root}/domain/events`)
+      .subfiles.filter((file) => file.endsWith('.event.ts'))
+      .map((file) => file.replace(/\.event\.ts$/, ''));
+    if (options.event === undefined) {
+      throw new SchematicsException(
+        `Which event does ${options.name} apply? Pass --event <name>: one of ${options.context}'s (${events.join(', ')}), or a new one, which is generated too`,
+      );
+    }
+    assertName(options.event, 'event');
+    if (tree.getDir(`${layout.root}/application/${options.name}`).subfiles.length > 0) {
+      throw new SchematicsException(
+        `The command ${options.name} exists already (${layout.root.slice(1)}/application/${options.name})`,
+      );
+    }
+    const method = strings.camelize(options.name);
+    assertAggregateMemberFree(layout, method, 'command');
+    if (findClass(tree.readText(layout.controller), 'Controller')?.members.has(method)) {
+      throw new SchematicsException(
+        `${layout.controller.slice(1)} has a method ${method} already: pick another command name`,
+      );
+    }
+    const eventFile = `${layout.root}/domain/events/${options.event}.event.ts`;
+    if (events.includes(options.event)) assertTakesNoData(tree.readText(eventFile), options.event);
+    const names = { ...options, event: options.event, aggregate: layout.aggregate };
+    return chain([
+      events.includes(options.event) ? noop() : schematic('event', { context: options.context, name: options.event }),
+      mergeWith(apply(url('./files'), [applyTemplates({ ...strings, ...names })])),
+      (host) => updateText(host, layout.aggregateFile, (text) => addMethod(text, names)),
+      (host) => updateText(host, layout.controller, (text) => addRoute(text, names)),
+      (host) =>
+        updateText(host, layout.module, (text) => {
+          const handler = `${strings.classify(options.name)}Handler`;
+          const imported = addImport(text, handler, `./application/${options.name}/${options.name}.handler.js`);
+          return new MetadataManager(imported).insert('providers', handler) ?? imported;
+        }),
+      formatFiles(),
+    ]);
+  };
+}
+
+/**
+ * The generated method applies the event without data; an event that has some needs a
+ * method written by hand.
+ * @param {string} text
+ * @param {string} event
+ */
+function assertTakesNoData(text, event) {
+  const source = ts.createSourceFile('event.ts', text, ts.ScriptTarget.Latest, true);
+  const takesData = source.statements
+    .filter(ts.isClassDeclaration)
+    .some((node) => node.members.some((member) => ts.isConstructorDeclaration(member) && member.parameters.length > 0));
+  if (takesData) {
+    throw new SchematicsException(
+      `${strings.classify(event)} carries data, and the generated command applies events without: pass a new event name, or write this command by hand`,
+    );
+  }
+}
+
+/**
+ * @param {string} text
+ * @param {{ name: string, event: string }} names
+ */
+function addMethod(text, { name, event }) {
+  const eventClass = strings.classify(event);
+  return addClassMembers(addImport(text, eventClass, `./events/${event}.event.js`), 'EventSourcedAggregate', {
+    methods: [
+      `/** Checks the rules (throw a DomainRuleViolation to refuse: 422), then applies what happened. */`,
+      `${strings.camelize(name)}(): void {`,
+      `  this.apply(new ${eventClass}());`,
+      `}`,
+    ].join('\n'),
+  });
+}
+
+/**
+ * @param {string} text
+ * @param {{ name: string, aggregate: string }} names
+ */
+function addRoute(text, { name, aggregate }) {
+  const commandClass = strings.classify(name);
+  const idParams = `${strings.classify(aggregate)}IdParams`;
+  /** @type {[string, string, { typeOnly?: boolean }?][]} */
+  const imports = [
+    ...['Body', 'HttpCode', 'Param', 'Post', 'Res'].map(
+      (symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/common']),
+    ),
+    ...[
+      'ApiBadRequestResponse',
+      'ApiConflictResponse',
+      'ApiHeader',
+      'ApiNotFoundResponse',
+      'ApiOkResponse',
+      'ApiUnprocessableEntityResponse',
+    ].map((symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/swagger'])),
+    ['Response', 'express', { typeOnly: true }],
+    ['CommandContext', '../../../event-sourcing/application/command-context.js', { typeOnly: true }],
+    ['RequestCommandContext', '../../../event-sourcing/http/command-context.decorator.js'],
+    ['commandResponse', '../../../event-sourcing/http/command-response.js'],
+    ['ProblemDetails', '../../../event-sourcing/http/problem-details.js'],
+    [commandClass, `../application/${name}/${name}.command.js`],
+    [idParams, `./dto/${aggregate}-id.params.js`],
+    ['CommandResponse', `./dto/${aggregate}.responses.js`],
+    [`${commandClass}Dto`, `./dto/${name}.dto.js`],
+  ];
+  const imported = imports.reduce((source, [symbol, from, kind]) => addImport(source, symbol, from, kind), text);
+  return addClassMembers(imported, 'Controller', {
+    methods: `@Post(':id/${name}')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'Apply only at this version, e.g. "3"; else 409' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A repeat with the same key and body appends nothing and gets the first answer',
+  })
+  @ApiOkResponse({ type: CommandResponse })
+  @ApiBadRequestResponse({ type: ProblemDetails })
+  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiConflictResponse({ type: ProblemDetails, description: 'If-Match names another version' })
+  @ApiUnprocessableEntityResponse({ type: ProblemDetails, description: 'A domain rule refused the command' })
+  async ${strings.camelize(name)}(
+    @Param() { id }: ${idParams},
+    @Body() _body: ${commandClass}Dto,
+    @RequestCommandContext() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandResponse> {
+    return commandResponse(response, await this.commands.execute(new ${commandClass}(id, context)));
+  }`,
+  });
+}

@@ -1,0 +1,117 @@
+// Plain JavaScript (checked by tsc through JSDoc) so that it runs without a build.
+import { logging } from '@angular-devkit/core';
+import { NodeWorkflow } from '@angular-devkit/schematics/tools/index.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { lastValueFrom } from 'rxjs';
+
+/** Each generator's positional arguments and options, as `--help` shows them. */
+const GENERATORS = {
+  context: { positionals: ['name'], usage: 'context <name> [--aggregate <name>]' },
+  command: { positionals: ['context', 'name'], usage: 'command <context> <name> --event <event>' },
+  event: { positionals: ['context', 'name'], usage: 'event <context> <name>' },
+  projection: { positionals: ['context', 'name'], usage: 'projection <context> <name>' },
+};
+
+const help = `usage: npm run generate -- <generator> <arguments> [--dry-run]
+  ${GENERATORS.context.usage.padEnd(42)}a new bounded context in src/contexts/<name>
+  ${GENERATORS.command.usage.padEnd(42)}a command applying that event (generated if new)
+  ${GENERATORS.event.usage.padEnd(42)}a domain event and the aggregate's handler for it
+  ${GENERATORS.projection.usage.padEnd(42)}a view: projection, table entity and migration
+Names are kebab-case: lower-case ASCII words joined by hyphens.`;
+
+/**
+ * `command inventory adjust-stock --event stock-adjusted` -> the schematic and its options.
+ * @param {string[]} args
+ */
+function parse(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      aggregate: { type: 'string' },
+      event: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [schematic, ...rest] = positionals;
+  if (values.help) return { help };
+  if (!Object.hasOwn(GENERATORS, schematic)) {
+    throw new Error(
+      `Unknown generator ${JSON.stringify(schematic ?? '')}: use context, command, event or projection (--help)`,
+    );
+  }
+  const generator = GENERATORS[/** @type {keyof typeof GENERATORS} */ (schematic)];
+  if (rest.length !== generator.positionals.length) throw new Error(`usage: npm run generate -- ${generator.usage}`);
+  /** @type {Record<string, string>} */
+  const options = Object.fromEntries(generator.positionals.map((name, i) => [name, rest[i]]));
+  if (values.aggregate !== undefined) options.aggregate = values.aggregate;
+  if (values.event !== undefined) options.event = values.event;
+  return { schematic, options, dryRun: values['dry-run'] ?? false };
+}
+
+/** Generators that add routes or schemas: the committed OpenAPI document must follow them. */
+const CHANGES_API = new Set(['context', 'command', 'projection']);
+
+/**
+ * Rewrites openapi.json and the typed client so that `npm test` (which fails while they are
+ * stale) passes right after generating. A workspace without the script (the generators'
+ * own tests) has nothing to rewrite.
+ * @returns {number} the exit code
+ */
+function writeOpenApi(output = consoleOutput) {
+  const manifest = existsSync('package.json') ? JSON.parse(readFileSync('package.json', 'utf8')) : {};
+  if (!manifest.scripts?.openapi) return 0;
+  output.log('npm run openapi: openapi.json and clients/typescript follow the new routes');
+  const run = spawnSync('npm', ['run', '-s', 'openapi'], { stdio: 'inherit' });
+  return run.status ?? 1;
+}
+
+/** Where a run's lines go: the console, or a test's lists. */
+const consoleOutput = {
+  log: (/** @type {string} */ line) => console.log(line),
+  error: (/** @type {string} */ line) => console.error(line),
+};
+
+/**
+ * Runs a generator of schematics/collection.json on the repository in the working
+ * directory, as `npm run generate -- ...args`; nothing is written unless every step
+ * succeeds. Errors are one line each.
+ * @param {string[]} args
+ * @returns {Promise<number>} the exit code
+ */
+export async function generate(args, output = consoleOutput) {
+  try {
+    const { help: text, schematic, options, dryRun } = parse(args);
+    if (text !== undefined || schematic === undefined) {
+      output.log(text ?? help);
+      return 0;
+    }
+    const workflow = new NodeWorkflow(process.cwd(), { dryRun, schemaValidation: true });
+    workflow.reporter.subscribe((event) => output.log(`${event.kind.toUpperCase()} ${event.path.slice(1)}`));
+    const logger = new logging.Logger('generate');
+    logger.subscribe((entry) => output.error(`${entry.level.toUpperCase()} ${entry.message}`));
+    await lastValueFrom(
+      workflow.execute({
+        collection: new URL('./collection.json', import.meta.url).pathname,
+        schematic,
+        options,
+        allowPrivate: false,
+        debug: false,
+        logger,
+      }),
+      { defaultValue: undefined },
+    );
+    if (dryRun) output.log('(dry run: nothing written)');
+    else if (CHANGES_API.has(schematic)) return writeOpenApi(output);
+    return 0;
+  } catch (error) {
+    output.error(/** @type {Error} */ (error).message);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await generate(process.argv.slice(2));

@@ -1,0 +1,299 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import prettier from 'prettier';
+
+// The schematics run in a child process: @angular-devkit/schematics require()s an ES module
+// (magic-string), which Node 20 allows and jest's module loader does not.
+const repository = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(repository, 'schematics/generate.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run generate -- ...args` in `cwd`. */
+async function run(cwd: string, ...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as Run;
+    return { code, stdout, stderr };
+  }
+}
+
+/**
+ * Runs `npm run generate -- ...args` for each of `runs` in one process (each run pays for
+ * loading the schematics and TypeScript once, not once per case).
+ */
+async function runEach(cwd: string, runs: string[][]): Promise<Run[]> {
+  const script = `
+    import { generate } from ${JSON.stringify(pathToFileURL(cli).href)};
+    const results = [];
+    for (const args of JSON.parse(process.argv[1])) {
+      const stdout = [], stderr = [];
+      const code = await generate(args, { log: (line) => stdout.push(line), error: (line) => stderr.push(line) });
+      results.push({ code, stdout: stdout.join('\\n'), stderr: stderr.join('\\n') });
+    }
+    console.log(JSON.stringify(results));`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script, JSON.stringify(runs)],
+    {
+      cwd,
+    },
+  );
+  return JSON.parse(stdout) as Run[];
+}
+
+/** A workspace with what the generators read and change: the contexts, the migrations, prettier's settings. */
+async function workspace(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chronicle-generators-'));
+  for (const path of ['src/contexts', 'migrations', '.prettierrc.json']) {
+    await cp(join(repository, path), join(dir, path), { recursive: true });
+  }
+  return dir;
+}
+
+/** Every file of the workspace with its content. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  return new Map(
+    await Promise.all(files.map(async (file) => [relative(dir, file), await readFile(file, 'utf8')] as const)),
+  );
+}
+
+/** What the generator reported, as `CREATE path` and `UPDATE path` lines, sorted. */
+const reported = (output: string) => output.trim().split('\n').sort();
+
+const read = (dir: string, path: string) => readFile(join(dir, path), 'utf8');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await workspace();
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('npm run generate', () => {
+  it('makes a context laid out as accounts is, registered, with a migration after the last one', async () => {
+    const before = await snapshot(dir);
+    const latest = Math.max(
+      ...[...before.keys()].flatMap((path) => path.match(/^migrations\/(\d{13})-/)?.[1] ?? []).map(Number),
+    );
+
+    const result = await run(dir, 'context', 'purchase-orders');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+
+    const after = await snapshot(dir);
+    const created = [...after.keys()].filter((path) => !before.has(path)).sort();
+    const migration = created.find((path) => path.startsWith('migrations/'))!;
+    const timestamp = Number(migration.match(/^migrations\/(\d{13})-purchase-order-summaries\.ts$/)?.[1]);
+    expect(timestamp).toBeGreaterThan(latest);
+    const root = 'src/contexts/purchase-orders';
+    expect(created).toEqual(
+      [
+        migration,
+        `${root}/purchase-orders.module.ts`,
+        `${root}/application/create-purchase-order/create-purchase-order.command.ts`,
+        `${root}/application/create-purchase-order/create-purchase-order.handler.ts`,
+        `${root}/application/get-purchase-order/get-purchase-order.handler.ts`,
+        `${root}/application/get-purchase-order/get-purchase-order.query.ts`,
+        `${root}/domain/purchase-order.aggregate.spec.ts`,
+        `${root}/domain/purchase-order.aggregate.ts`,
+        `${root}/domain/purchase-order.errors.ts`,
+        `${root}/domain/events/purchase-order-created.event.ts`,
+        `${root}/infrastructure/purchase-order-summaries/list-purchase-orders.handler.ts`,
+        `${root}/infrastructure/purchase-order-summaries/list-purchase-orders.query.ts`,
+        `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.ts`,
+        `${root}/infrastructure/purchase-order-summaries/purchase-order-summary.entity.ts`,
+        `${root}/interface/purchase-orders.controller.ts`,
+        `${root}/interface/dto/create-purchase-order.dto.ts`,
+        `${root}/interface/dto/list-purchase-orders.query.dto.ts`,
+        `${root}/interface/dto/purchase-order-id.params.ts`,
+        `${root}/interface/dto/purchase-order-summary.response.ts`,
+        `${root}/interface/dto/purchase-order.responses.ts`,
+        'test/purchase-orders/purchase-orders.e2e-spec.ts',
+      ].sort(),
+    );
+    const changed = [...before.keys()].filter((path) => after.get(path) !== before.get(path)).sort();
+    expect(changed).toEqual(['migrations/index.ts', 'src/contexts/index.ts']);
+    expect(reported(result.stdout)).toEqual(
+      [...created.map((path) => `CREATE ${path}`), ...changed.map((path) => `UPDATE ${path}`)].sort(),
+    );
+
+    expect(after.get('src/contexts/index.ts')).toContain(
+      "import { PurchaseOrdersModule } from './purchase-orders/purchase-orders.module.js';",
+    );
+    expect(after.get('src/contexts/index.ts')).toMatch(/contextModules = \[[^\]]*, PurchaseOrdersModule\]/);
+    const className = `PurchaseOrderSummaries${timestamp}`;
+    expect(after.get('migrations/index.ts')).toContain(
+      `import { ${className} } from './${timestamp}-purchase-order-summaries.js';`,
+    );
+    expect(after.get('migrations/index.ts')).toMatch(new RegExp(`  ${className},\\n\\];`));
+    expect(after.get(`${root}/domain/purchase-order.aggregate.ts`)).toContain(
+      "export class PurchaseOrder extends EventSourcedAggregate {\n  static readonly streamType = 'PurchaseOrder';",
+    );
+    expect(after.get(`${root}/interface/purchase-orders.controller.ts`)).toContain("@Controller('purchase-orders')");
+  });
+
+  it('leaves every file it writes as prettier would', async () => {
+    const options = await prettier.resolveConfig(join(repository, '.prettierrc.json'));
+    for (const [path, text] of await snapshot(dir)) {
+      if (!path.endsWith('.ts')) continue;
+      expect({ path, formatted: await prettier.check(text, { ...options, filepath: path }) }).toEqual({
+        path,
+        formatted: true,
+      });
+    }
+  });
+
+  it('adds an event: its class and the aggregate handler that records it', async () => {
+    const result = await run(dir, 'event', 'purchase-orders', 'order-approved');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(reported(result.stdout)).toEqual([
+      'CREATE src/contexts/purchase-orders/domain/events/order-approved.event.ts',
+      'UPDATE src/contexts/purchase-orders/domain/purchase-order.aggregate.ts',
+    ]);
+    const event = await read(dir, 'src/contexts/purchase-orders/domain/events/order-approved.event.ts');
+    expect(event).toContain("@DomainEvent('OrderApproved', { version: 1 })\nexport class OrderApproved {}");
+    const aggregate = await read(dir, 'src/contexts/purchase-orders/domain/purchase-order.aggregate.ts');
+    expect(aggregate).toContain("import { OrderApproved } from './events/order-approved.event.js';");
+    expect(aggregate).toContain('  orderApproved = false;\n');
+    expect(aggregate).toContain(
+      '  onOrderApproved(_event: OrderApproved): void {\n    this.orderApproved = true;\n  }\n}\n',
+    );
+  });
+
+  it('adds a command applying an existing event: handler registered, aggregate method, route, DTO, tests', async () => {
+    const result = await run(dir, 'command', 'purchase-orders', 'approve-order', '--event', 'order-approved');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const root = 'src/contexts/purchase-orders';
+    expect(reported(result.stdout)).toEqual([
+      `CREATE ${root}/application/approve-order/approve-order.command.ts`,
+      `CREATE ${root}/application/approve-order/approve-order.handler.ts`,
+      `CREATE ${root}/application/approve-order/approve-order.spec.ts`,
+      `CREATE ${root}/interface/dto/approve-order.dto.ts`,
+      'CREATE test/purchase-orders/approve-order.e2e-spec.ts',
+      `UPDATE ${root}/domain/purchase-order.aggregate.ts`,
+      `UPDATE ${root}/interface/purchase-orders.controller.ts`,
+      `UPDATE ${root}/purchase-orders.module.ts`,
+    ]);
+    expect(await read(dir, `${root}/domain/purchase-order.aggregate.ts`)).toContain(
+      '  approveOrder(): void {\n    this.apply(new OrderApproved());\n  }\n',
+    );
+    const module = await read(dir, `${root}/purchase-orders.module.ts`);
+    expect(module).toContain(
+      "import { ApproveOrderHandler } from './application/approve-order/approve-order.handler.js';",
+    );
+    expect(module).toMatch(/providers: \[[^\]]*ApproveOrderHandler,?\s*\]/);
+    const controller = await read(dir, `${root}/interface/purchase-orders.controller.ts`);
+    expect(controller).toContain("@Post(':id/approve-order')");
+    expect(controller).toContain('new ApproveOrder(id, context)');
+    // Symbols the controller imported already are not imported twice.
+    expect(controller.match(/\bPost\b[^(]/g)).toHaveLength(1);
+  });
+
+  it('adds a command with a new event, generating the event too', async () => {
+    const result = await run(dir, 'command', 'purchase-orders', 'cancel-order', '--event', 'order-cancelled');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(reported(result.stdout)).toContain(
+      'CREATE src/contexts/purchase-orders/domain/events/order-cancelled.event.ts',
+    );
+    const aggregate = await read(dir, 'src/contexts/purchase-orders/domain/purchase-order.aggregate.ts');
+    expect(aggregate).toContain('this.orderCancelled = true;');
+    expect(aggregate).toContain('this.apply(new OrderCancelled());');
+  });
+
+  it('adds a projection: follower registered, entity in TypeORM, migration listed last', async () => {
+    const result = await run(dir, 'projection', 'purchase-orders', 'order-history');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const lines = reported(result.stdout);
+    const migration = lines.find((line) => /^CREATE migrations\/\d{13}-order-history\.ts$/.test(line));
+    expect(lines).toEqual(
+      [
+        migration,
+        'CREATE src/contexts/purchase-orders/infrastructure/order-history/order-history.entity.ts',
+        'CREATE src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.ts',
+        'CREATE test/purchase-orders/order-history.e2e-spec.ts',
+        'UPDATE migrations/index.ts',
+        'UPDATE src/contexts/purchase-orders/purchase-orders.module.ts',
+      ].sort(),
+    );
+    const module = await read(dir, 'src/contexts/purchase-orders/purchase-orders.module.ts');
+    expect(module).toContain('TypeOrmModule.forFeature([PurchaseOrderSummary, OrderHistory])');
+    expect(module).toMatch(/providers: \[[^\]]*OrderHistoryProjection,?\s*\]/);
+    const index = await read(dir, 'migrations/index.ts');
+    expect(index).toMatch(/ OrderHistory\d{13},\n\];/);
+    expect(
+      await read(dir, 'src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.ts'),
+    ).toContain("@Follower(ORDER_HISTORY, { tables: ['order_history'] })");
+  });
+
+  it('writes nothing with --dry-run', async () => {
+    const before = await snapshot(dir);
+    const result = await run(dir, 'event', 'purchase-orders', 'order-shipped', '--dry-run');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('(dry run: nothing written)');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses with exit code 1 and one line on stderr, writing nothing', async () => {
+    const before = await snapshot(dir);
+    expect(await run(dir, 'context', 'Foo Bar')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        '"Foo Bar" is not a valid context name: use lower-case ASCII words joined by hyphens, such as inventory or purchase-orders\n',
+    });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses bad names, taken names and commands it cannot make, one line each, writing nothing', async () => {
+    const cases: [string[], string][] = [
+      [['context', 'Foo Bar'], '"Foo Bar" is not a valid context name: use lower-case ASCII words joined by hyphens'],
+      [['context', 'purchase-orders'], 'The context purchase-orders exists already'],
+      [['context', 'class'], '"class" is a reserved word in JavaScript: pick another context name'],
+      [['context', 'notifications'], '"notifications" is taken by the app itself'],
+      [['context', 'ledgers', '--aggregate', 'account'], 'The aggregate Account exists already'],
+      [['event', 'purchase-orders', 'money-deposited'], 'The event type MoneyDeposited exists already'],
+      [['event', 'purchase-orders', 'order-approved'], 'The event type OrderApproved exists already'],
+      [['event', 'shipping', 'parcel-sent'], 'There is no context "shipping" in src/contexts'],
+      [['event', 'purchase-orders', 'version'], 'PurchaseOrder has a member version already'],
+      [
+        ['command', 'purchase-orders', 'approve-order', '--event', 'order-approved'],
+        'The command approve-order exists already',
+      ],
+      [['command', 'purchase-orders', 'approve'], 'Which event does approve apply? Pass --event <name>'],
+      [
+        ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created'],
+        'PurchaseOrderCreated carries data',
+      ],
+      [
+        ['command', 'accounts', 'freeze', '--event', 'account-frozen'],
+        'src/contexts/accounts has no domain/events/account-created.event.ts',
+      ],
+      [['projection', 'purchase-orders', 'order-history'], 'A follower named order-history exists already'],
+      [['projection', 'purchase-orders', 'account-summaries'], 'A follower named account-summaries exists already'],
+      [['projection', 'purchase-orders', 'snapshots'], 'The table snapshots exists already'],
+      [['frob', 'x'], 'Unknown generator "frob"'],
+      [['projection', 'purchase-orders'], 'usage: npm run generate -- projection <context> <name>'],
+    ];
+    const before = await snapshot(dir);
+    const results = await runEach(
+      dir,
+      cases.map(([args]) => args),
+    );
+    expect(await snapshot(dir)).toEqual(before);
+    for (const [i, [args, message]] of cases.entries()) {
+      expect({ args, ...results[i] }).toEqual({ args, code: 1, stdout: '', stderr: expect.stringContaining(message) });
+      expect(results[i].stderr.split('\n')).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import type { INestApplication } from '@nestjs/common';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type OperationObject,
+  type PathItemObject,
+  type ResponseObject,
+} from '@nestjs/swagger';
+import { missingToken } from './auth/jwt-auth.guard.js';
+import { REQUEST_HEADERS, RESPONSE_HEADERS } from './event-sourcing/http/api-headers.js';
+import { problemExample, problemResponse } from './event-sourcing/http/api-problem-responses.decorator.js';
+import { ProblemDetails } from './event-sourcing/http/problem-details.js';
+import { PROBLEMS } from './event-sourcing/http/problem-examples.js';
+import { CORRELATION_HEADER } from './event-sourcing/http/request-correlation.js';
+import { METRICS_TOKEN_SCHEME } from './observability/metrics/metrics.controller.js';
+import { UNLIMITED } from './security/rate-limit.js';
+
+const BEARER_SCHEME = 'bearer';
+
+const DESCRIPTION = `Event-sourced accounts and transfers on PostgreSQL (docs/API.md is the contract).
+
+- Errors are \`application/problem+json\` (RFC 9457); \`type\` says which problem it is.
+- A command answers with the aggregate's new \`version\` (also its \`ETag\`) and the log \`position\` of its last event. Send the version back in \`If-Match\` to apply a command only at that version, and an \`Idempotency-Key\` to make retries safe.
+- Lists come from views that follow the log: \`X-Projection-Position\` says how far they are, \`minPosition\` waits for a position.
+- Every request may send an \`X-Correlation-Id\`; every response carries one.
+- Authentication is off unless AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is set.`;
+
+const UNAUTHORIZED = problemExample(
+  'Authentication is on (AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY) and the bearer token is missing, malformed, expired, forged, or for another issuer or audience',
+  missingToken(),
+);
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+const sortedByKey = <T>(record: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * The app's OpenAPI document: what `/docs` and `/docs-json` serve, and what `npm run
+ * openapi` writes to openapi.json. It reads the controllers' metadata only, not the
+ * configuration, so every instance serves the same document, and an app created with
+ * `preview: true` (nothing instantiated, no database) gives it too.
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Chronicle')
+    .setDescription(DESCRIPTION)
+    .setVersion('1')
+    .addTag('accounts', 'Bank accounts: a bounded context whose state is its events')
+    .addTag('transfers', 'Money moved between accounts by a process manager that follows the log')
+    .addTag('notifications', 'The log of every event, for followers in other processes')
+    .addTag('operations', 'Health, readiness, metrics and the followers of the log')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'Only when AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is set; otherwise every route is open. `npm run auth:token` signs a development token.',
+      },
+      BEARER_SCHEME,
+    )
+    .addSecurity(METRICS_TOKEN_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN, only when it is set',
+    })
+    .addSecurityRequirements(BEARER_SCHEME)
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDetails] });
+  documentRouteWideBehaviour(document);
+  document.paths = sortedByKey(document.paths);
+  document.components!.schemas = sortedByKey(document.components!.schemas ?? {});
+  return document;
+}
+
+/**
+ * What every route gets from the middleware and the guard in front of the controllers
+ * (app.setup.ts), rather than from its own decorators: the correlation id, the bearer
+ * token, the rate limit, and the 500 of a bug. Their problems are shared responses.
+ */
+function documentRouteWideBehaviour(document: OpenAPIObject): void {
+  const correlationHeader = { [CORRELATION_HEADER]: { $ref: `#/components/headers/${CORRELATION_HEADER}` } };
+  const withCorrelationHeader = (response: ResponseObject): ResponseObject => ({
+    ...response,
+    headers: { ...response.headers, ...correlationHeader },
+  });
+  const shared = {
+    Unauthorized: [UNAUTHORIZED],
+    TooManyRequests: [PROBLEMS.tooManyRequests],
+    InternalServerError: [PROBLEMS.unexpected, PROBLEMS.unreadableEvent],
+  };
+  const components = (document.components ??= {});
+  components.parameters = { [CORRELATION_HEADER]: { in: 'header', ...REQUEST_HEADERS[CORRELATION_HEADER] } };
+  components.headers = { [CORRELATION_HEADER]: RESPONSE_HEADERS[CORRELATION_HEADER] };
+  components.responses = Object.fromEntries(
+    Object.entries(shared).map(([name, examples]) => [name, withCorrelationHeader(problemResponse(examples))]),
+  );
+  const use = (name: keyof typeof shared) => ({
+    [shared[name][0].problem.status]: { $ref: `#/components/responses/${name}` },
+  });
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation: OperationObject | undefined = (item as PathItemObject)[method];
+      if (!operation) continue;
+      operation.parameters = [
+        ...(operation.parameters ?? []),
+        { $ref: `#/components/parameters/${CORRELATION_HEADER}` },
+      ];
+      const own = Object.entries(operation.responses).map(([status, response]) => [
+        status,
+        withCorrelationHeader(response as ResponseObject),
+      ]);
+      // Public routes say so with an empty requirement; every other one needs the bearer token.
+      operation.responses = {
+        ...(operation.security === undefined ? use('Unauthorized') : {}),
+        ...(UNLIMITED.test(path) ? {} : use('TooManyRequests')),
+        ...use('InternalServerError'),
+        ...Object.fromEntries(own),
+      };
+    }
+  }
+}

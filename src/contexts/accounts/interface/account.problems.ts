@@ -1,0 +1,32 @@
+import { AggregateNotFoundError } from '../../../event-sourcing/domain/errors.js';
+import { problemExample } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
+import { EXAMPLE_ID } from '../../../event-sourcing/http/api-examples.js';
+import { Account } from '../domain/account.aggregate.js';
+import {
+  AccountClosedError,
+  BalanceLimitExceeded,
+  BalanceNotZero,
+  InsufficientFunds,
+} from '../domain/account.errors.js';
+
+/** The problems of the accounts API, for its OpenAPI document. */
+export const ACCOUNT_PROBLEMS = {
+  notFound: problemExample('No account has this id', new AggregateNotFoundError(Account.streamType, EXAMPLE_ID)),
+  notFoundThen: problemExample(
+    'No account has this id, or it did not exist yet at `version` or `asOf`',
+    new AggregateNotFoundError(Account.streamType, EXAMPLE_ID),
+  ),
+  insufficientFunds: problemExample(
+    'The balance plus the overdraft limit is less than the amount',
+    new InsufficientFunds(EXAMPLE_ID, 8000, 9000),
+  ),
+  closed: problemExample('The account is closed', new AccountClosedError(EXAMPLE_ID)),
+  balanceNotZero: problemExample(
+    'Only an account with a balance of 0 can be closed',
+    new BalanceNotZero(EXAMPLE_ID, 7500),
+  ),
+  balanceLimitExceeded: problemExample(
+    `The balance would pass ${Number.MAX_SAFE_INTEGER}, the largest exact integer of JavaScript`,
+    new BalanceLimitExceeded(EXAMPLE_ID),
+  ),
+};

@@ -1,0 +1,14 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** Deposits and withdrawals of one UTC day in one currency, kept by the daily-totals inbox consumer. */
+@Entity('reporting_daily_totals')
+export class DailyTotal {
+  /** `YYYY-MM-DD`: TypeORM hands a date column over as text. */
+  @PrimaryColumn('date') day!: string;
+  @PrimaryColumn('text') currency!: string;
+  @Column('integer', { name: 'deposit_count' }) depositCount!: number;
+  /** bigint arrives as text; amounts stay below 2^53. */
+  @Column('bigint', { name: 'deposit_total' }) depositTotal!: string;
+  @Column('integer', { name: 'withdrawal_count' }) withdrawalCount!: number;
+  @Column('bigint', { name: 'withdrawal_total' }) withdrawalTotal!: string;
+}

@@ -1,0 +1,28 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ProblemDetails } from '../../../event-sourcing/http/problem-details.js';
+import { GetDailyTotals, type DailyTotals } from '../infrastructure/daily-totals/get-daily-totals.query.js';
+import { DailyTotalResponse, DailyTotalsResponse } from './dto/daily-totals.response.js';
+import { DailyTotalsQueryDto } from './dto/daily-totals.query.dto.js';
+
+@ApiTags('reports')
+@Controller('reports')
+export class ReportsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('daily-totals')
+  @ApiOperation({
+    summary: 'Deposits and withdrawals per day and currency',
+    description:
+      'A view of the reporting context, fed by the accounts events it receives through NATS JetStream; empty when NATS is not configured. Oldest day first.',
+  })
+  @ApiOkResponse({ type: DailyTotalsResponse })
+  @ApiBadRequestResponse({ type: ProblemDetails })
+  async dailyTotals(@Query() query: DailyTotalsQueryDto): Promise<DailyTotalsResponse> {
+    const totals = await this.queries.execute<GetDailyTotals, DailyTotals>(
+      new GetDailyTotals(query.limit, query.from, query.to, query.currency),
+    );
+    return { items: totals.map(DailyTotalResponse.of) };
+  }
+}

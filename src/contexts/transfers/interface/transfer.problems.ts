@@ -1,0 +1,11 @@
+import { AggregateNotFoundError } from '../../../event-sourcing/domain/errors.js';
+import { problemExample } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
+import { EXAMPLE_ID } from '../../../event-sourcing/http/api-examples.js';
+import { Transfer } from '../domain/transfer.aggregate.js';
+import { SameAccountTransfer } from '../domain/transfer.errors.js';
+
+/** The problems of the transfers API, for its OpenAPI document. */
+export const TRANSFER_PROBLEMS = {
+  notFound: problemExample('No transfer has this id', new AggregateNotFoundError(Transfer.streamType, EXAMPLE_ID)),
+  sameAccount: problemExample('Both sides name the same account', new SameAccountTransfer(EXAMPLE_ID)),
+};

@@ -1,0 +1,51 @@
+import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { REQUEST_HEADERS, responseHeaders } from './api-headers.js';
+import { ApiProblemResponses, type ProblemExample } from './api-problem-responses.decorator.js';
+import { PROBLEMS } from './problem-examples.js';
+
+export interface CommandRoute {
+  /** 201 for a new aggregate, 200 for a change to one, 202 when the work goes on after the answer. */
+  status: 200 | 201 | 202;
+  /** The body of the answer. */
+  type: Type;
+  description?: string;
+  /**
+   * For a command on an existing aggregate: the problem of an unknown id. Such a command
+   * also takes If-Match and may end in a conflict (409); one that starts a new aggregate
+   * answers with its URL in Location instead.
+   */
+  notFound?: ProblemExample;
+  /** The domain rules that may refuse it (422), as examples. */
+  refusals?: ProblemExample[];
+}
+
+/**
+ * A command route: its status, and in the OpenAPI document its headers (Idempotency-Key,
+ * If-Match), its answer with the new version as ETag, and every problem a command may
+ * answer with besides the route's own.
+ */
+export function ApiCommand({ status, type, description, notFound, refusals = [] }: CommandRoute): MethodDecorator {
+  const existing = notFound !== undefined;
+  return applyDecorators(
+    HttpCode(status),
+    ApiHeader(REQUEST_HEADERS['Idempotency-Key']),
+    ...(existing ? [ApiHeader(REQUEST_HEADERS['If-Match'])] : []),
+    ApiResponse({
+      status,
+      type,
+      description: description ?? 'Done: the aggregate is at `version`, its last event at `position` in the log',
+      headers: existing ? responseHeaders('ETag') : responseHeaders('ETag', 'Location'),
+    }),
+    ApiProblemResponses(
+      PROBLEMS.invalidRequest,
+      PROBLEMS.malformedJson,
+      PROBLEMS.unreadableBody,
+      ...(existing ? [notFound, PROBLEMS.concurrencyConflict] : []),
+      PROBLEMS.bodyTooLarge,
+      PROBLEMS.unsupportedBody,
+      ...refusals,
+      PROBLEMS.idempotencyKeyReused,
+    ),
+  );
+}
