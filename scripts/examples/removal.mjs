@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as prettier from 'prettier';
+import ts from 'typescript';
 
 export const MANIFEST = 'scripts/examples/manifest.json';
 
@@ -20,7 +21,7 @@ export class RemovalError extends Error {}
  * @property {string} root
  * @property {{ path: string, directory: boolean }[]} deletions
  * @property {string[]} absent manifest patterns that match nothing
- * @property {{ path: string, text: string, regions: number }[]} cuts
+ * @property {{ path: string, text: string, why: string }[]} rewrites files that stay, changed
  * @property {{ path: string, text: string, replaces: string[] } | undefined} squash
  * @property {{ path: string, text: string }} migrationsIndex
  * @property {string[]} packageScripts
@@ -54,6 +55,58 @@ export function cutExampleRegions(text, file) {
   });
   if (openedAt) throw new RemovalError(`${file}:${openedAt}: example:start without an example:end`);
   return { text: kept.join('\n'), regions };
+}
+
+/**
+ * A registration file (such as `src/contexts/index.ts`) without the examples: the imports of
+ * modules under a deleted path go, and so does every array element that names what they
+ * imported (`AccountsModule`, `...accountsEventMigrations`). These files carry no markers,
+ * since the generators append to their imports and arrays.
+ * @param {string} text
+ * @param {string} file its path, which relative imports start from
+ * @param {(path: string) => boolean} isDeleted whether a path (of a `.ts` file) goes
+ * @returns {{ text: string, names: string[] }} the text, and the names it no longer lists
+ */
+export function dropRegistrations(text, file, isDeleted) {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  /** @type {Set<string>} */
+  const names = new Set();
+  /** @type {{ start: number, end: number, replacement: string }[]} */
+  const edits = [];
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const specifier = statement.moduleSpecifier.text;
+    if (!specifier.startsWith('.') || !isDeleted(join(dirname(file), specifier).replace(/\.js$/, '.ts'))) continue;
+    const clause = statement.importClause;
+    if (clause?.name) names.add(clause.name.text);
+    const bindings = clause?.namedBindings;
+    if (bindings && ts.isNamedImports(bindings)) bindings.elements.forEach((element) => names.add(element.name.text));
+    if (bindings && ts.isNamespaceImport(bindings)) names.add(bindings.name.text);
+    const lineEnd = text.indexOf('\n', statement.end);
+    edits.push({ start: statement.getStart(source), end: lineEnd < 0 ? text.length : lineEnd + 1, replacement: '' });
+  }
+  /** @param {ts.Expression} element */
+  const named = (element) =>
+    ts.isIdentifier(element)
+      ? element.text
+      : ts.isSpreadElement(element) && ts.isIdentifier(element.expression)
+        ? element.expression.text
+        : undefined;
+  /** @param {ts.Node} node */
+  const visit = (node) => {
+    if (ts.isArrayLiteralExpression(node) && node.elements.some((element) => names.has(named(element) ?? ''))) {
+      const kept = node.elements.filter((element) => !names.has(named(element) ?? ''));
+      const replacement = `[${kept.map((element) => element.getText(source)).join(', ')}]`;
+      edits.push({ start: node.getStart(source), end: node.end, replacement });
+    } else {
+      ts.forEachChild(node, visit);
+    }
+  };
+  visit(source);
+  const edited = edits
+    .sort((a, b) => b.start - a.start)
+    .reduce((result, { start, end, replacement }) => result.slice(0, start) + replacement + result.slice(end), text);
+  return { text: edited, names: [...names] };
 }
 
 /** @param {string} path */
@@ -135,7 +188,7 @@ function migrationsIndex(current, files) {
  */
 export function planRemoval(root) {
   if (!existsSync(join(root, MANIFEST))) throw new RemovalError(`No ${MANIFEST}: nothing says what the examples are.`);
-  /** @type {{ examples: string[], squash: { migrations: string[], into: string }, tooling: string[], buildOutput: string[], packageScripts: string[] }} */
+  /** @type {{ examples: string[], squash: { migrations: string[], into: string }, registrations: string[], tooling: string[], buildOutput: string[], packageScripts: string[] }} */
   const manifest = JSON.parse(readFileSync(join(root, MANIFEST), 'utf8'));
   const matches = manifest.examples.map((pattern) => ({ pattern, paths: expandPattern(root, pattern) }));
   const examples = matches.flatMap(({ paths }) => paths);
@@ -147,10 +200,21 @@ export function planRemoval(root) {
   const paths = [...new Set([...examples, ...replaces, ...others])];
   const deleted = new Set(paths);
 
-  const cuts = scannedFiles(root, deleted).flatMap((path) => {
+  /** @type {Map<string, { text: string, why: string[] }>} */
+  const rewritten = new Map();
+  for (const path of scannedFiles(root, deleted)) {
     const cut = cutExampleRegions(readFileSync(join(root, path), 'utf8'), path);
-    return cut.regions > 0 ? [{ path, ...cut }] : [];
-  });
+    if (cut.regions > 0) {
+      rewritten.set(path, { text: cut.text, why: [`${cut.regions} example region${cut.regions === 1 ? '' : 's'}`] });
+    }
+  }
+  /** @param {string} path */
+  const goes = (path) => [...deleted].some((gone) => path === gone || path.startsWith(`${gone}/`));
+  for (const path of manifest.registrations.filter((p) => existsSync(join(root, p)))) {
+    const before = rewritten.get(path) ?? { text: readFileSync(join(root, path), 'utf8'), why: [] };
+    const { text, names } = dropRegistrations(before.text, path, goes);
+    if (names.length > 0) rewritten.set(path, { text, why: [...before.why, `no more ${names.join(', ')}`] });
+  }
 
   const squash =
     replaces.length > 0
@@ -172,7 +236,7 @@ export function planRemoval(root) {
     root,
     deletions: paths.map((path) => ({ path, directory: isDirectory(join(root, path)) })),
     absent: matches.filter(({ paths }) => paths.length === 0).map(({ pattern }) => pattern),
-    cuts,
+    rewrites: [...rewritten].map(([path, { text, why }]) => ({ path, text, why: why.join('; ') })),
     squash,
     migrationsIndex: { path: indexPath, text: migrationsIndex(readFileSync(join(root, indexPath), 'utf8'), listed) },
     packageScripts: manifest.packageScripts,
@@ -180,8 +244,8 @@ export function planRemoval(root) {
 }
 
 /**
- * Carries out a plan: deletes, writes the squashed migration and the cut files, drops the
- * npm scripts, and formats what it wrote with the project's Prettier settings.
+ * Carries out a plan: deletes, writes the squashed migration and the edited files, drops
+ * the npm scripts, and formats what it wrote with the project's Prettier settings.
  * @param {Plan} plan
  * @param {(line: string) => void} log
  */
@@ -206,9 +270,9 @@ export async function applyRemoval(plan, log) {
   }
   written.push(plan.migrationsIndex);
   log(`listed    ${plan.migrationsIndex.path}`);
-  for (const cut of plan.cuts) {
-    written.push(cut);
-    log(`cut       ${cut.path} (${cut.regions} example region${cut.regions === 1 ? '' : 's'})`);
+  for (const rewrite of plan.rewrites) {
+    written.push(rewrite);
+    log(`edited    ${rewrite.path} (${rewrite.why})`);
   }
   const packagePath = 'package.json';
   const pkg = JSON.parse(readFileSync(join(root, packagePath), 'utf8'));

@@ -8,6 +8,7 @@ import { applyRemoval, cutExampleRegions, planRemoval, RemovalError } from '../.
 const manifest = {
   examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
   squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
+  registrations: ['src/contexts/index.ts'],
   tooling: ['scripts/examples/'],
   buildOutput: ['dist/'],
   packageScripts: ['examples:remove'],
@@ -31,17 +32,22 @@ const files: Record<string, string> = {
     '',
   ].join('\n'),
   'src/contexts/demo/demo.module.ts': 'export class DemoModule {}\n',
+  'src/contexts/demo/things.ts': 'export const demoThings = [];\n',
+  // No markers: the generators append to these imports and this array.
   'src/contexts/index.ts': [
-    "import type { Type } from '@nestjs/common';",
-    '// example:start',
     "import { DemoModule } from './demo/demo.module.js';",
-    '// example:end',
+    "import { demoThings } from './demo/things.js';",
+    "import { Machinery } from '../machinery.js';",
     '',
-    'export const contextModules: Type[] = [',
-    '  // example:start',
-    '  DemoModule,',
-    '  // example:end',
-    '];',
+    '/** Every context. */',
+    'export const contextModules = [DemoModule, Machinery, ...demoThings];',
+    '',
+  ].join('\n'),
+  'src/app.ts': [
+    '// example:start',
+    "import { DemoModule } from './contexts/demo/demo.module.js';",
+    '// example:end',
+    'export const app = 1;',
     '',
   ].join('\n'),
   'test/demo/demo.e2e-spec.ts': "it('works', () => undefined);\n",
@@ -84,6 +90,11 @@ describe('removing the examples', () => {
   it('deletes what the manifest lists, squashes the migrations, cuts marked regions and drops the npm script', async () => {
     const plan = planRemoval(root);
     expect(read('src/contexts/index.ts')).toBe(files['src/contexts/index.ts']); // planning changes nothing
+    expect(plan.rewrites.map((rewrite) => rewrite.path).sort()).toEqual([
+      'README.md',
+      'src/app.ts',
+      'src/contexts/index.ts',
+    ]);
     const log: string[] = [];
     await applyRemoval(plan, (line) => log.push(line));
 
@@ -110,8 +121,9 @@ describe('removing the examples', () => {
       ].join('\n'),
     );
     expect(read('src/contexts/index.ts')).toBe(
-      "import type { Type } from '@nestjs/common';\n\nexport const contextModules: Type[] = [];\n",
+      "import { Machinery } from '../machinery.js';\n\n/** Every context. */\nexport const contextModules = [Machinery];\n",
     );
+    expect(read('src/app.ts')).toBe('export const app = 1;\n');
     expect(read('README.md')).toBe('# Demo\n\n## Kept\n');
     expect(JSON.parse(read('package.json'))).toEqual({ scripts: { test: 'jest' } });
     expect(read('node_modules/dependency/index.ts')).toBe(files['node_modules/dependency/index.ts']);
@@ -119,7 +131,8 @@ describe('removing the examples', () => {
       expect.arrayContaining([
         'removed   src/contexts/demo/',
         'removed   migrations/3-views.ts',
-        'cut       src/contexts/index.ts (2 example regions)',
+        'edited    src/contexts/index.ts (no more DemoModule, demoThings)',
+        'edited    src/app.ts (1 example region)',
         'dropped   npm script examples:remove from package.json',
         'absent    test/elsewhere/*.ts (nothing matches it: gone already, or an outdated entry)',
       ]),
