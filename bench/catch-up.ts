@@ -22,12 +22,11 @@ import { rebuildView } from '../src/event-sourcing/subscriptions/view-rebuild.js
 import type { FreshDatabase } from './database.js';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { sampleWaits } from './waits.js';
-import { rawReader, readLog, timed, type Run } from './workloads.js';
+import { rawReader, readLog, timed, type Phases, type Run } from './workloads.js';
 
 /** What the catch-up database's DataSource needs to know, as the app's does. */
 export const CATCH_UP_ENTITIES = [AccountSummary, StatementLine];
 export const CHRONICLE_REBUILD = 'chronicle rebuild';
-export const RAW_SELECT = 'raw SELECT';
 
 const STREAM_TYPE = 'Account';
 const SEED_WRITERS = 8;
@@ -44,15 +43,6 @@ export interface AccountLog {
   deposited: number;
   withdrawn: number;
   seedSeconds: number;
-}
-
-/** Where a rebuild's time went: inside `readLog`, inside the handlers (by event type), and the rest. */
-export interface Phases {
-  readLog: number;
-  handlers: number;
-  /** Transactions (BEGIN, SET LOCAL, COMMIT), dispatch, creating the tables and the switch-over. */
-  rest: number;
-  handlersByType: Record<string, number>;
 }
 
 export type CatchUpRun = Run & { waits: Record<string, number>; phases?: Phases };

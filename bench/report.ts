@@ -1,10 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import { RAW_SELECT, type AccountLog, type Phases } from './catch-up.js';
 import type { ServerInfo } from './database.js';
+import { RAW_SELECT, type Phases, type Run } from './workloads.js';
+// example:start
+import type { AccountLog } from './catch-up.js';
 import { LOAD_CHRONICLE, LOAD_ENCRYPTED, LOAD_RAW, LOAD_SNAPSHOTS, type LoadStreamResult } from './load-stream.js';
-import type { Run } from './workloads.js';
+// example:end
 
 export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
 
@@ -27,6 +29,7 @@ export interface Report {
     payloadBytes: number;
     logEvents: number;
     logPage: number;
+    // example:start
     catchUp: {
       accounts: number;
       eventsPerAccount: number;
@@ -42,6 +45,7 @@ export interface Report {
       streams: { events: number; loads: number }[];
       snapshotEvery: number;
     };
+    // example:end
   };
   machine: {
     cpus: number;
@@ -54,14 +58,16 @@ export interface Report {
     loadAverage: { atStart: number; atEnd: number };
   };
   postgres: ServerInfo;
+  cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
+  // example:start
   /** The seeded Account log of the catch-up workload (in a database of its own), and how long seeding took. */
   catchUp: AccountLog & {
     /** Per repetition, the median of 2,000 bare round trips (`SELECT 1`) to the catch-up database, in µs. */
     roundTripMicros: number[];
   };
-  cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
   /** W3, loading one stream: per stream and contender, the median of the per-repetition median load times. */
   loadStream: LoadStreamResult;
+  // example:end
 }
 
 // Compiled to dist-bench/bench/: this is the source tree's bench/results/.
@@ -105,6 +111,7 @@ function table(report: Report, kind: Kind, who: string): string[] {
   ];
 }
 
+// example:start
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 
 /** Rebuilds and raw SELECT side by side, with where each rebuild's time went (averaged over its runs). */
@@ -161,9 +168,13 @@ function loadStreamTable(report: Report): string[] {
     ),
   ];
 }
+// example:end
 
 export async function markdown(report: Report): Promise<string> {
-  const { machine, postgres, options, catchUp, loadStream } = report;
+  const { machine, postgres, options } = report;
+  // example:start
+  const { catchUp, loadStream } = report;
+  // example:end
   const { fsync, synchronous_commit, shared_buffers } = postgres.settings;
   const batch = report.cells.find((c) => c.kind === 'batch');
   const spread = (cell: Report['cells'][number]) => {
@@ -171,6 +182,11 @@ export async function markdown(report: Report): Promise<string> {
     return (Math.max(...rates) - Math.min(...rates)) / cell.eventsPerSecond;
   };
   const widest = report.cells.reduce((a, b) => (spread(b) > spread(a) ? b : a));
+  const widestCell =
+    widest.kind === 'catch-up'
+      ? `catch-up, ${number(widest.batch)} events per ${widest.contender === RAW_SELECT ? 'page' : 'transaction'}`
+      : `${plural(widest.writers, widest.kind === 'log read' ? 'reader' : 'writer')}` +
+        `${widest.kind === 'batch' ? `, ${widest.batch}-event appends` : ''}`;
   const text = [
     '# Chronicle benchmark: the cost of ordering the log',
     '',
@@ -183,12 +199,7 @@ export async function markdown(report: Report): Promise<string> {
       `on top of a ${number(options.logEvents)}-event log. ` +
       `The benchmark runs on the same machine as PostgreSQL; load average ${machine.loadAverage.atStart.toFixed(1)} ` +
       `at the start. Widest spread between the runs of a cell: ${(spread(widest) * 100).toFixed(0)}% ` +
-      `of its median (${widest.contender}, ` +
-      (widest.kind === 'catch-up'
-        ? `catch-up, ${number(widest.batch)} events per ${widest.contender === RAW_SELECT ? 'page' : 'transaction'}`
-        : `${plural(widest.writers, widest.kind === 'log read' ? 'reader' : 'writer')}` +
-          `${widest.kind === 'batch' ? `, ${widest.batch}-event appends` : ''}`) +
-      ').',
+      `of its median (${widest.contender}, ${widestCell}).`,
     '',
     '## Single-event appends',
     '',
@@ -213,6 +224,7 @@ export async function markdown(report: Report): Promise<string> {
     '- raw: `SELECT … WHERE position > $1 ORDER BY position LIMIT 1000`; ' +
       'chronicle: `PostgresEventStore.readLog` (adds the `pg_snapshot_xmin` filter and maps rows to events)',
     '',
+    // example:start
     `## Projection catch-up: rebuilding account summaries from a ${number(catchUp.events)}-event log`,
     '',
     ...catchUpTable(report),
@@ -261,6 +273,7 @@ export async function markdown(report: Report): Promise<string> {
     "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
       '(and what the seeder wrote); a mismatch stops the benchmark',
     '',
+    // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.
   const path = fileURLToPath(new URL('latest.md', RESULTS));

@@ -1,19 +1,6 @@
 import { Logger } from '@nestjs/common';
 import os from 'node:os';
-import {
-  CATCH_UP_ENTITIES,
-  checkAccountLog,
-  CHRONICLE_REBUILD,
-  RAW_SELECT,
-  rebuildSummaries,
-  roundTrip,
-  seedAccountLog,
-  selectAccountLog,
-  type AccountLog,
-  type CatchUpRun,
-} from './catch-up.js';
 import { openBenchDatabase } from './database.js';
-import { loadStreams, seedStream, type LoadStreamResult } from './load-stream.js';
 import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
 import { sampleWaits } from './waits.js';
 import {
@@ -32,6 +19,21 @@ import {
   type Contender,
   type Writer,
 } from './workloads.js';
+// example:start
+import {
+  CATCH_UP_ENTITIES,
+  checkAccountLog,
+  CHRONICLE_REBUILD,
+  rebuildSummaries,
+  roundTrip,
+  seedAccountLog,
+  selectAccountLog,
+  type AccountLog,
+  type CatchUpRun,
+} from './catch-up.js';
+import { loadStreams, seedStream, type LoadStreamResult } from './load-stream.js';
+import { RAW_SELECT } from './workloads.js';
+// example:end
 
 const args = process.argv.slice(2);
 if (args.some((arg) => arg !== '--quick')) {
@@ -46,6 +48,7 @@ const options: Report['options'] = {
   payloadBytes: PAYLOAD_BYTES,
   logEvents: quick ? 20_000 : 100_000,
   logPage: 1000,
+  // example:start
   catchUp: {
     accounts: quick ? 200 : 1000,
     eventsPerAccount: 100,
@@ -60,6 +63,7 @@ const options: Report['options'] = {
     ],
     snapshotEvery: 100,
   },
+  // example:end
 };
 // rebuildView logs its progress; the benchmark prints its own lines.
 Logger.overrideLogger(['warn', 'error']);
@@ -170,6 +174,7 @@ try {
     }
   }
 
+  // example:start
   // W5, projection catch-up: a log of Account streams in a database of its own, so that
   // the projection sees only events of its context and the append cells' log stays as it was.
   const { accounts, eventsPerAccount, eventsPerAppend, batchSizes, page } = options.catchUp;
@@ -251,6 +256,7 @@ try {
   } finally {
     await loadDb.close();
   }
+  // example:end
 
   const cpus = os.cpus();
   const report: Report = {
@@ -267,9 +273,11 @@ try {
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
     },
     postgres: db.server,
+    cells: summarise([...cells.values()]),
+    // example:start
     catchUp: { ...accountLog, roundTripMicros },
     loadStream,
-    cells: summarise([...cells.values()]),
+    // example:end
   };
   const table = await markdown(report);
   const files = await save(report, table);

@@ -160,6 +160,18 @@ export interface Run {
   machineCpu: number;
 }
 
+/** The baseline of a read workload: rows selected and left unprocessed (`raw` is the append workloads' one). */
+export const RAW_SELECT = 'raw SELECT';
+
+/** Where a rebuild's time went: inside `readLog`, inside the handlers (by event type), and the rest. */
+export interface Phases {
+  readLog: number;
+  handlers: number;
+  /** Transactions (BEGIN, SET LOCAL, COMMIT), dispatch, creating the tables and the switch-over. */
+  rest: number;
+  handlersByType: Record<string, number>;
+}
+
 function idleAndTotal(): [number, number] {
   const cpus = os.cpus();
   const idle = cpus.reduce((sum, cpu) => sum + cpu.times.idle, 0);

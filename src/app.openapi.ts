@@ -18,7 +18,7 @@ import { UNLIMITED } from './security/rate-limit.js';
 
 const BEARER_SCHEME = 'bearer';
 
-const DESCRIPTION = `Event-sourced accounts and transfers on PostgreSQL (docs/API.md is the contract).
+const DESCRIPTION = `Event-sourced bounded contexts on PostgreSQL (docs/API.md is the contract).
 
 - Errors are \`application/problem+json\` (RFC 9457); \`type\` says which problem it is.
 - A command answers with the aggregate's new \`version\` (also its \`ETag\`) and the log \`position\` of its last event. Send the version back in \`If-Match\` to apply a command only at that version, and an \`Idempotency-Key\` to make retries safe.
@@ -47,8 +47,10 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Chronicle')
     .setDescription(DESCRIPTION)
     .setVersion('1')
+    // example:start
     .addTag('accounts', 'Bank accounts: a bounded context whose state is its events')
     .addTag('transfers', 'Money moved between accounts by a process manager that follows the log')
+    // example:end
     .addTag('notifications', 'The log of every event, for followers in other processes')
     .addTag('operations', 'Health, readiness, metrics and the followers of the log')
     .addBearerAuth(

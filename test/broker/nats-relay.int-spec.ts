@@ -8,8 +8,7 @@ import type { StoredMsg } from '@nats-io/jetstream';
 import { NatsConnector } from '../../src/broker/nats-connector.js';
 import { NATS_RELAY, NatsRelay } from '../../src/broker/relay/nats-relay.follower.js';
 import type { BrokerConfig } from '../../src/config/app-config.js';
-// Registers AccountOpened, whose owner is a personal field.
-import '../../src/contexts/accounts/domain/events/account-opened.event.js';
+import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
 import { EventResponse } from '../../src/event-sourcing/http/event.response.js';
 import type { EventStore, StoredEvent } from '../../src/event-sourcing/store/event-store.js';
 import { freePort } from '../support/app-process.js';
@@ -24,6 +23,12 @@ import {
   type FollowerDatabase,
 } from '../followers/followers-harness.js';
 import { JetStreamProbe, brokerConfig, uniqueStream } from './jetstream-harness.js';
+
+/** An event with a personal field, which the relay must not send. */
+@DomainEvent('TestMemberJoined', { version: 1, personal: { name: '[erased]' } })
+class MemberJoined {
+  constructor(readonly name: string) {}
+}
 
 let db: FollowerDatabase;
 let probe: JetStreamProbe;
@@ -65,19 +70,19 @@ function newStream(): string {
   return stream;
 }
 
-/** Opens an account through the app's store, so that its owner is sealed as the app seals it. */
-async function openAccount(store: EventStore, owner: string): Promise<string> {
+/** A member joins through the app's store, so that their name is sealed as the app seals it. */
+async function joinMember(store: EventStore, name: string): Promise<string> {
   const streamId = randomUUID();
   await store.append({
     streamId,
-    streamType: 'Account',
+    streamType: 'TestMember',
     expectedVersion: 0,
     events: [
       {
         id: randomUUID(),
-        type: 'AccountOpened',
-        schemaVersion: 2,
-        data: { owner, currency: 'USD', overdraftLimit: 0 },
+        type: 'TestMemberJoined',
+        schemaVersion: 1,
+        data: { ...new MemberJoined(name) },
         metadata: { correlationId: randomUUID(), causationId: randomUUID() },
       },
     ],
@@ -96,7 +101,7 @@ describe('the NATS relay', () => {
     const stream = newStream();
     const app = await startRelay(brokerConfig(stream));
     await appendNoted(app.store, 1, 4);
-    const account = await openAccount(app.store, 'Ada Lovelace');
+    const member = await joinMember(app.store, 'Ada Lovelace');
     await appendNoted(app.store, 5, 3);
     const head = await waitForHead(db.pool, NATS_RELAY);
     const log = await wholeLog(app.store);
@@ -107,7 +112,9 @@ describe('the NATS relay', () => {
     expect(messages.map((m) => header(m, 'Nats-Msg-Id'))).toEqual(log.map((e) => e.id));
     expect(messages.map((m) => m.subject)).toEqual(
       log.map((e) =>
-        e.type === 'AccountOpened' ? `${stream}.Account.AccountOpened` : `${stream}.TestNotes.TestFollowerNoted`,
+        e.type === 'TestMemberJoined'
+          ? `${stream}.TestMember.TestMemberJoined`
+          : `${stream}.TestNotes.TestFollowerNoted`,
       ),
     );
     for (const [i, event] of log.entries()) {
@@ -137,15 +144,15 @@ describe('the NATS relay', () => {
       });
     }
 
-    // Bodies are the events as GET /notifications serves them, but the owner's name stays home.
-    const opened = log.find((e) => e.streamId === account)!;
-    expect(opened.data.owner).toBe('Ada Lovelace');
+    // Bodies are the events as GET /notifications serves them, but the member's name stays home.
+    const joined = log.find((e) => e.streamId === member)!;
+    expect(joined.data.name).toBe('Ada Lovelace');
     const bodies = messages.map((m) => m.json<EventResponse>());
     expect(bodies).toEqual(
-      log.map((e) => EventResponse.of(e === opened ? { ...e, data: { ...e.data, owner: '[erased]' } } : e)),
+      log.map((e) => EventResponse.of(e === joined ? { ...e, data: { ...e.data, name: '[erased]' } } : e)),
     );
-    const openedMessage = messages[log.indexOf(opened)];
-    expect(header(openedMessage, 'Chronicle-Personal-Withheld')).toBe('owner');
+    const joinedMessage = messages[log.indexOf(joined)];
+    expect(header(joinedMessage, 'Chronicle-Personal-Withheld')).toBe('name');
     expect(messages.filter((m) => header(m, 'Chronicle-Personal-Withheld') !== '')).toHaveLength(1);
     expect(messages.some((m) => m.string().includes('Ada Lovelace'))).toBe(false);
 
@@ -182,14 +189,14 @@ describe('the NATS relay', () => {
 
   it('publishes only the types NATS_RELAY_TYPES lists, and moves its checkpoint past the others', async () => {
     const stream = newStream();
-    const app = await startRelay(brokerConfig(stream, { NATS_RELAY_TYPES: 'AccountOpened' }));
+    const app = await startRelay(brokerConfig(stream, { NATS_RELAY_TYPES: 'TestMemberJoined' }));
     await appendNoted(app.store, 1, 3);
-    const account = await openAccount(app.store, 'Grace Hopper');
+    const member = await joinMember(app.store, 'Grace Hopper');
     await appendNoted(app.store, 4, 3);
     await waitForHead(db.pool, NATS_RELAY);
     const messages = await probe.messages(stream);
     expect(messages.map((m) => [m.subject, header(m, 'Chronicle-Stream-Id')])).toEqual([
-      [`${stream}.Account.AccountOpened`, account],
+      [`${stream}.TestMember.TestMemberJoined`, member],
     ]);
   });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { accountOpenedV2 } from '../../src/contexts/accounts/event-migrations/account-opened-v2.migration.js';
 import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
 import {
   runEventMigration,
@@ -11,7 +10,7 @@ import { PlainEventCodec } from '../../src/event-sourcing/serialization/event-co
 import type { StoredEvent } from '../../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
 import { createMigratedDatabase } from '../support/test-database.js';
-import { restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
+import { accountOpenedV2, restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
 
 const EVENTS = 1_000;
 const BATCH = 64;
@@ -163,6 +162,7 @@ describe('a swap', () => {
       expect(indexes.rows.map((r) => r.indexname)).toEqual([
         'events_event_id_key',
         'events_pkey',
+        'events_stream_search',
         'events_stream_version_key',
       ]);
       expect(await migrate(accountOpenedV2, { into: COPY, swap: true })).toMatchObject({ status: 'already-finished' });

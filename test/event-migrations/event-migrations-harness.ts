@@ -1,4 +1,19 @@
 import type pg from 'pg';
+import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
+
+/**
+ * The kind of rewrite a context ships, for the rows seedLog writes: AccountOpened of schema
+ * version 1 (no currency) stored as version 2 with currency EUR. The runner's fixture, so
+ * that these tests need no bounded context.
+ */
+export const accountOpenedV2: EventMigration = {
+  name: 'account-opened-v2',
+  description: 'AccountOpened schema version 1 (no currency) rewritten as version 2 (currency EUR)',
+  transform: (event) =>
+    event.type === 'AccountOpened' && event.schemaVersion === 1
+      ? { ...event, schemaVersion: 2, data: { ...event.data, currency: event.data.currency ?? 'EUR' } }
+      : event,
+};
 
 /**
  * Appends `count` events straight into the log, as code of several ages would have stored

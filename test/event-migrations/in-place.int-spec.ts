@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { accountOpenedV2 } from '../../src/contexts/accounts/event-migrations/account-opened-v2.migration.js';
 import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
 import { advanceCheckpoint, findCheckpoint } from '../../src/event-sourcing/migration/migration-checkpoint.js';
 import { reencode } from '../../src/event-sourcing/migration/reencode.migration.js';
@@ -12,7 +11,7 @@ import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/persona
 import { EventCodec, PayloadEventCodec, PlainEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
 import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
 import { createMigratedDatabase } from '../support/test-database.js';
-import { restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
+import { accountOpenedV2, restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
 
 const EVENTS = 1_000;
 const BATCH = 64;

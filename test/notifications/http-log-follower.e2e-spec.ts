@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
@@ -9,24 +10,23 @@ import {
   type FollowerCheckpoint,
   type LogPageHandler,
 } from '../../src/event-sourcing/subscriptions/http-log-follower.js';
-import { AccountsApi } from '../support/accounts-api.js';
+import { newEvent } from '../support/event-store-contract.js';
+import { appendEvents, logThrough } from '../support/notification-log.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 
-const FOLLOWER = 'remote-account-owners';
+const FOLLOWER = 'remote-owners';
 
 let app: TestApp;
-let api: AccountsApi;
 let baseUrl: string;
-/** The follower's own database: another service's, with a view of the remote accounts. */
+/** The follower's own database: another service's, with a view of the remote streams' owners. */
 let view: { dataSource: DataSource; drop(): Promise<void> };
 
 beforeAll(async () => {
   [app, view] = await Promise.all([createTestApp(), createMigratedDatabase()]);
   await app.app.listen(0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(app.http.address() as AddressInfo).port}`;
-  api = new AccountsApi(app.http);
-  await view.dataSource.query('CREATE TABLE remote_account_owners (account_id uuid PRIMARY KEY, owner text NOT NULL)');
+  await view.dataSource.query('CREATE TABLE remote_owners (stream_id text PRIMARY KEY, owner text NOT NULL)');
 });
 afterAll(async () => {
   await app?.close();
@@ -44,10 +44,10 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 }
 
 const owners = async (): Promise<Record<string, string>> => {
-  const rows: { account_id: string; owner: string }[] = await view.dataSource.query(
-    'SELECT account_id, owner FROM remote_account_owners',
+  const rows: { stream_id: string; owner: string }[] = await view.dataSource.query(
+    'SELECT stream_id, owner FROM remote_owners',
   );
-  return Object.fromEntries(rows.map((r) => [r.account_id, r.owner]));
+  return Object.fromEntries(rows.map((r) => [r.stream_id, r.owner]));
 };
 
 const storedCheckpoint = async (): Promise<number> => {
@@ -65,8 +65,8 @@ function start(pages: EventResponse[][]): { stop(): Promise<void> } {
   const handle: LogPageHandler = (events, page) =>
     view.dataSource.transaction(async (manager) => {
       for (const event of events) {
-        if (event.type !== 'AccountOpened') continue;
-        await manager.query('INSERT INTO remote_account_owners (account_id, owner) VALUES ($1, $2)', [
+        if (event.type !== 'Started') continue;
+        await manager.query('INSERT INTO remote_owners (stream_id, owner) VALUES ($1, $2)', [
           event.streamId,
           event.data.owner,
         ]);
@@ -89,11 +89,13 @@ describe('HttpLogFollower', () => {
   it('keeps a view of another service in step, and resumes from its checkpoint without duplicates or gaps', async () => {
     const opened: Record<string, string> = {};
     const open = async (owner: string) => {
-      const id = await api.open({ owner });
+      const id = randomUUID();
+      await appendEvents(app, id, newEvent('Started', { owner }));
       opened[id] = owner;
       return id;
     };
-    for (let i = 0; i < 4; i++) await api.deposited(await open(`Remote ${i}`), 5); // two events each
+    const move = async (id: string) => (await appendEvents(app, id, newEvent('Moved', { by: 5 }))).position;
+    for (let i = 0; i < 4; i++) await move(await open(`Remote ${i}`)); // two events each
 
     const firstRun: EventResponse[][] = [];
     const first = start(firstRun);
@@ -104,13 +106,13 @@ describe('HttpLogFollower', () => {
     expect(stoppedAt).toBe(firstRun.at(-1)!.at(-1)!.position);
     expect(firstRun.every((page) => page.length > 0 && page.length <= 3)).toBe(true);
 
-    // More accounts while nobody follows; then a new follower on the same checkpoint.
+    // More streams while nobody follows; then a new follower on the same checkpoint.
     for (let i = 4; i < 7; i++) await open(`Remote ${i}`);
-    await api.deposited(await open('Remote 7'), 1);
+    await move(await open('Remote 7'));
     const secondRun: EventResponse[][] = [];
     const second = start(secondRun);
     await eventually(owners, (view) => Object.keys(view).length === 8);
-    const last = (await api.deposited(Object.keys(opened)[0], 1)).body.position as number;
+    const last = await move(Object.keys(opened)[0]);
     await eventually(storedCheckpoint, (position) => position === last);
     await second.stop();
 
@@ -118,7 +120,7 @@ describe('HttpLogFollower', () => {
     expect(secondRun[0][0].position).toBeGreaterThan(stoppedAt);
     // Both runs together handed over the whole log, each event once, in order.
     const handled = [...firstRun, ...secondRun].flat();
-    expect(handled).toEqual(await api.logThrough(last));
+    expect(handled).toEqual(await logThrough(app.http, last));
   });
 
   it('retries a failing remote, and saves the checkpoint itself when the handler returns nothing', async () => {
@@ -138,8 +140,9 @@ describe('HttpLogFollower', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const id = await api.open({ owner: 'Behind a proxy' });
-      const log = await api.logThrough((await api.deposited(id, 3)).body.position);
+      const id = randomUUID();
+      await appendEvents(app, id, newEvent('Started', { owner: 'Behind a proxy' }));
+      const log = await logThrough(app.http, (await appendEvents(app, id, newEvent('Moved', { by: 3 }))).position);
 
       let saved = 0;
       const checkpoint: FollowerCheckpoint = { load: async () => 0, save: async (position) => void (saved = position) };

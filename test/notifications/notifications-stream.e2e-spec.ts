@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { NotificationsStreamController } from '../../src/event-sourcing/http/notifications-stream.controller.js';
-import { AccountsApi, expectProblem, problemType, type EventBody } from '../support/accounts-api.js';
+import { newEvent } from '../support/event-store-contract.js';
+import { appendEvents, logThrough, type EventBody } from '../support/notification-log.js';
+import { expectProblem, problemType } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /** How soon a committed event must reach a connected client (the issue's bound). */
@@ -113,7 +116,6 @@ class SseClient {
 }
 
 let app: TestApp;
-let api: AccountsApi;
 let baseUrl: string;
 let log: EventBody[];
 const clients: SseClient[] = [];
@@ -138,13 +140,13 @@ beforeAll(async () => {
   app = await createTestApp({ env: { SSE_HEARTBEAT_MS: String(HEARTBEAT_MS) } });
   await app.app.listen(0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(app.http.address() as AddressInfo).port}`;
-  api = new AccountsApi(app.http);
   let last = 0;
   for (let i = 0; i < 3; i++) {
-    const id = await api.open({ owner: `Streamed ${i}` });
-    last = (await api.deposited(id, 10 + i)).body.position;
+    const id = randomUUID();
+    await appendEvents(app, id, newEvent('Started', { n: i }));
+    last = (await appendEvents(app, id, newEvent('Moved', { by: 10 + i }))).position;
   }
-  log = await api.logThrough(last);
+  log = await logThrough(app.http, last);
 });
 afterAll(async () => {
   for (const client of clients) client.close();
@@ -168,26 +170,25 @@ describe('GET /notifications/stream', () => {
     client.close();
   });
 
-  it(`pushes a new event within ${LIVE_WITHIN_MS} ms of the command`, async () => {
+  it(`pushes a new event within ${LIVE_WITHIN_MS} ms of its append`, async () => {
     const client = await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) });
     await client.until((c) => c.comments.includes('heartbeat')); // connected and caught up
     expect(client.messages).toEqual([]);
 
     for (let i = 0; i < 3; i++) {
       const sent = performance.now();
-      const response = await api.post('/accounts', { owner: `Live ${i}` });
-      expect(response.status).toBe(201);
-      const { id, position } = response.body as { id: string; position: number };
+      const id = randomUUID();
+      const { position } = await appendEvents(app, id, newEvent('Started', { live: i }));
       await client.until((c) => c.messages.some((m) => m.id === String(position)), LIVE_WITHIN_MS * 2);
       const elapsed = performance.now() - sent;
       expect(elapsed).toBeLessThan(LIVE_WITHIN_MS);
-      expect(client.events().at(-1)).toMatchObject({ position, streamId: id, type: 'AccountOpened', version: 1 });
+      expect(client.events().at(-1)).toMatchObject({ position, streamId: id, type: 'Started', version: 1 });
     }
     const ids = client.messages.map((m) => Number(m.id));
     expect(ids).toHaveLength(3);
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
     // What it pushed is what the log serves.
-    log = await api.logThrough(ids.at(-1)!);
+    log = await logThrough(app.http, ids.at(-1)!);
     expect(client.events()).toEqual(log.slice(-3));
     client.close();
   });

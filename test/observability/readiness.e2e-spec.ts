@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
-import { AccountsApi } from '../support/accounts-api.js';
+import { newEvent } from '../support/event-store-contract.js';
+import { appendEvents } from '../support/notification-log.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 async function sql(app: TestApp, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
@@ -30,7 +32,7 @@ describe('GET /health/ready', () => {
   afterAll(() => app?.close());
 
   it('answers 200 when the database answers, migrations ran and followers keep up', async () => {
-    await new AccountsApi(app.http).open();
+    await appendEvents(app, randomUUID(), newEvent());
     const response = await request(app.http).get('/health/ready');
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
@@ -58,15 +60,16 @@ describe('GET /health/ready', () => {
   });
 });
 
-describe('GET /health/ready with followers behind', () => {
+describe('GET /health/ready with no instance running followers', () => {
   let app: TestApp;
 
   // No instance runs followers: events wait unprocessed, as when every follower is stuck.
   beforeAll(async () => (app = await createTestApp({ env: { FOLLOWERS: 'off' } })));
   afterAll(() => app?.close());
 
+  // example:start
   it('answers 503 naming the followers, while GET /health stays 200 (live, not ready)', async () => {
-    await new AccountsApi(app.http).open();
+    await appendEvents(app, randomUUID(), newEvent());
     // An hour-old event rather than an hour's wait; no follower has processed it.
     await sql(app, "UPDATE events SET recorded_at = now() - interval '1 hour'");
 
@@ -78,6 +81,7 @@ describe('GET /health/ready with followers behind', () => {
     expect(response.body.checks).toMatchObject({ followers: { status: 'down' }, database: { status: 'up' } });
     expect((await request(app.http).get('/health')).status).toBe(200);
   });
+  // example:end
 
   it('does not look at followers when READY_MAX_FOLLOWER_LAG_SECONDS is 0', async () => {
     const unchecked = await createTestApp({

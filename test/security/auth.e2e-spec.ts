@@ -1,8 +1,10 @@
 import request from 'supertest';
-import { expectProblem, type EventBody } from '../support/accounts-api.js';
-import { until } from '../support/until.js';
+import { expectProblem } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, signToken, TEST_JWT_SECRET } from '../support/tokens.js';
+// example:start
+import { until } from '../support/until.js';
+// example:end
 
 const ISSUER = 'https://id.example.com';
 const AUDIENCE = 'chronicle';
@@ -45,8 +47,8 @@ describe('with AUTH_JWT_SECRET set', () => {
     ['a token from another issuer', bearer(token({ sub: 'alice' }, { issuer: 'https://evil.example.com' }))],
     ['a token without a subject', bearer(token({ roles: ['admin'] }))],
   ])('answers %s with 401 and WWW-Authenticate: Bearer', async (_, headers) => {
-    expectUnauthorized(await request(app.http).get('/accounts').set(headers));
-    expectUnauthorized(await request(app.http).post('/accounts').set(headers).send({ owner: 'Mallory' }));
+    expectUnauthorized(await request(app.http).get('/notifications').set(headers));
+    expectUnauthorized(await request(app.http).post('/projections/some-view/rebuild').set(headers));
   });
 
   it('says why an expired token is refused', async () => {
@@ -62,8 +64,13 @@ describe('with AUTH_JWT_SECRET set', () => {
     expectUnauthorized(await request(app.http).get('/notifications/stream'));
   });
 
-  it('answers a valid token without the admin role with 403 on a rebuild, and lets an admin rebuild', async () => {
-    expectProblem(await request(app.http).post('/projections/account-summaries/rebuild').set(alice), 403);
+  it('answers a valid token without the admin role with 403 on a rebuild, and lets an admin through', async () => {
+    expectProblem(await request(app.http).post('/projections/some-view/rebuild').set(alice), 403);
+    expectProblem(await request(app.http).post('/projections/some-view/rebuild').set(admin), 404);
+  });
+
+  // example:start
+  it('lets an admin rebuild', async () => {
     const started = await request(app.http).post('/projections/account-summaries/rebuild').set(admin);
     expect({ status: started.status, body: started.body }).toEqual({
       status: 202,
@@ -102,9 +109,10 @@ describe('with AUTH_JWT_SECRET set', () => {
       (response) => response.body.status === 'completed',
       'the transfer to complete',
     );
+    type Event = { type: string; metadata: { actorId?: string } };
     const events = async (id: string) =>
-      (await request(app.http).get(`/accounts/${id}/events`).set(alice)).body.items as EventBody[];
-    const actors = (list: EventBody[]) => list.map((event) => [event.type, event.metadata.actorId]);
+      (await request(app.http).get(`/accounts/${id}/events`).set(alice)).body.items as Event[];
+    const actors = (list: Event[]) => list.map((event) => [event.type, event.metadata.actorId]);
     expect(actors(await events(from.id))).toEqual([
       ['AccountOpened', 'alice'],
       ['MoneyDeposited', 'root'],
@@ -115,6 +123,7 @@ describe('with AUTH_JWT_SECRET set', () => {
       ['TransferReceived', 'alice'],
     ]);
   });
+  // example:end
 });
 
 describe('with authentication and a rate limit', () => {
@@ -124,7 +133,7 @@ describe('with authentication and a rate limit', () => {
 
   it('counts requests before it checks their tokens, so forged tokens cannot be tried without limit', async () => {
     const forged = bearer(token({ sub: 'alice' }, { secret: 'y'.repeat(40) }));
-    expectUnauthorized(await request(app.http).get('/accounts').set(forged));
-    expectProblem(await request(app.http).get('/accounts').set(forged), 429);
+    expectUnauthorized(await request(app.http).get('/notifications').set(forged));
+    expectProblem(await request(app.http).get('/notifications').set(forged), 429);
   });
 });

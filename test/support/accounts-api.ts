@@ -1,56 +1,12 @@
 import type { Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { logThrough, wholeLog, type EventBody } from './notification-log.js';
 
 export type Headers = Record<string, string>;
 
-/** An event as the HTTP API serves it (API.md, "Event"). */
-export interface EventBody {
-  id: string;
-  position: number;
-  streamId: string;
-  streamType: string;
-  version: number;
-  type: string;
-  schemaVersion: number;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  recordedAt: string;
-}
-
-export interface ProblemExpectation {
-  /** The exact problem `type`. */
-  type?: string;
-  /** For 400s: the fields `errors` must name, no more and no fewer. */
-  fields?: string[];
-}
-
-/** The problem `type` of this API for a slug, e.g. `insufficient-funds`. */
-export const problemType = (slug: string) => `urn:chronicle:problem:${slug}`;
-
-/**
- * Asserts an RFC 9457 problem response as API.md describes it. The status is compared
- * together with the body, so a failure shows what the server said.
- */
-export function expectProblem(response: request.Response, status: number, expected: ProblemExpectation = {}): void {
-  expect({ status: response.status, body: response.body }).toMatchObject({ status, body: { status } });
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json\b/);
-  expect(response.body).toEqual(
-    expect.objectContaining({
-      type: expected.type ?? expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.stringMatching(/\S/),
-    }),
-  );
-  if (expected.fields) {
-    const errors = response.body.errors as { field: string; message: string }[];
-    expect(errors).toEqual(
-      expect.arrayContaining([{ field: expect.any(String), message: expect.stringMatching(/\S/) }]),
-    );
-    expect([...new Set(errors.map((e) => e.field))].sort()).toEqual([...expected.fields].sort());
-  }
-}
+// The accounts tests import these from here, beside the accounts client.
+export { expectProblem, problemType, type ProblemExpectation } from './problems.js';
+export type { EventBody } from './notification-log.js';
 
 /** A thin client for the accounts API that asserts nothing but what its name promises. */
 export class AccountsApi {
@@ -110,31 +66,13 @@ export class AccountsApi {
   }
 
   /** The notification log from the start, following `next` until a page comes back empty. */
-  async wholeLog(): Promise<EventBody[]> {
-    const items: EventBody[] = [];
-    for (let after = 0; ;) {
-      const response = await request(this.http).get('/notifications').query({ after, limit: 1000 });
-      expect({ status: response.status, body: response.body }).toMatchObject({ status: 200 });
-      if (response.body.items.length === 0) return items;
-      items.push(...response.body.items);
-      after = response.body.next;
-    }
+  wholeLog(): Promise<EventBody[]> {
+    return wholeLog(this.http);
   }
 
-  /**
-   * The log once it holds the event at `position`. The log only serves events of
-   * transactions older than every running one on the server, and test files on other
-   * databases of the same server write concurrently, so an acknowledged event may take
-   * a moment to show.
-   */
-  async logThrough(position: number, timeoutMs = 5_000): Promise<EventBody[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const log = await this.wholeLog();
-      if (log.some((e) => e.position === position)) return log;
-      if (Date.now() > deadline) throw new Error(`The notification log did not reach position ${position}`);
-      await sleep(20);
-    }
+  /** The log once it holds the event at `position` (see logThrough in notification-log.ts). */
+  logThrough(position: number, timeoutMs?: number): Promise<EventBody[]> {
+    return logThrough(this.http, position, timeoutMs);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EventBody } from './accounts-api.js';
+import type { EventBody } from './notification-log.js';
 import type { AppProcess } from './app-process.js';
 
 /** HTTP against an app running as a child process (test/support/app-process.ts), with fetch. */
@@ -121,6 +121,7 @@ export async function projections(app: AppProcess): Promise<FollowerStatus[]> {
   return (await expectStatus<{ items: FollowerStatus[] }>(app, 'GET', '/projections', 200)).body.items;
 }
 
+// example:start
 export interface AccountBody {
   id: string;
   owner: string;
@@ -133,7 +134,6 @@ export interface AccountBody {
   updatedAt: string;
 }
 
-/** The answer API.md promises while the database cannot serve: 503 problem details with a Retry-After. */
 /** The account list (a view) equals the accounts read from their events, once the view reached `head`. */
 export async function expectAccountListEquals(app: AppProcess, accounts: AccountBody[], head: number): Promise<void> {
   const list = await expectStatus<{ items: AccountBody[] }>(
@@ -145,7 +145,9 @@ export async function expectAccountListEquals(app: AppProcess, accounts: Account
   const byId = (a: AccountBody, b: AccountBody) => a.id.localeCompare(b.id);
   expect([...list.body.items].sort(byId)).toEqual([...accounts].sort(byId));
 }
+// example:end
 
+/** The answer API.md promises while the database cannot serve: 503 problem details with a Retry-After. */
 export function expectRetryLater(reply: Reply<unknown>, slug?: 'database-unavailable' | 'database-busy'): void {
   expect({ status: reply.status, body: reply.body }).toMatchObject({ status: 503, body: { status: 503 } });
   expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);

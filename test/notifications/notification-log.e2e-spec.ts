@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { AccountsApi, expectProblem, problemType, type EventBody } from '../support/accounts-api.js';
+import { EventStore } from '../../src/event-sourcing/store/event-store.js';
+import { newEvent } from '../support/event-store-contract.js';
+import { appendEvents, logThrough, type EventBody } from '../support/notification-log.js';
+import { expectProblem, problemType } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 let app: TestApp;
-let api: AccountsApi;
 let log: EventBody[];
 
 const page = (query: Record<string, string | number>, headers: Record<string, string> = {}) =>
@@ -13,15 +16,15 @@ const page = (query: Record<string, string | number>, headers: Record<string, st
 
 beforeAll(async () => {
   app = await createTestApp();
-  api = new AccountsApi(app.http);
-  // 3 accounts with 2 deposits each: 9 events.
+  // 3 streams of 3 events, each appended on its own, as commands would: 9 events.
   let last = 0;
   for (let i = 0; i < 3; i++) {
-    const id = await api.open({ owner: `Reader ${i}` });
-    await api.deposited(id, 10);
-    last = (await api.deposited(id, 20)).body.position;
+    const id = randomUUID();
+    await appendEvents(app, id, newEvent('Started', { n: i }));
+    await appendEvents(app, id, newEvent('Moved', { by: 10 }));
+    last = (await appendEvents(app, id, newEvent('Moved', { by: 20 }))).position;
   }
-  log = await api.logThrough(last);
+  log = await logThrough(app.http, last);
 });
 afterAll(() => app?.close());
 
@@ -31,8 +34,17 @@ describe('GET /notifications', () => {
     for (let i = 1; i < log.length; i++) expect(log[i].position).toBeGreaterThan(log[i - 1].position);
     const streams = [...new Set(log.map((e) => e.streamId))];
     expect(streams).toHaveLength(3);
-    const fromStreams = (await Promise.all(streams.map((id) => api.events(id)))).flat();
-    expect([...fromStreams].sort((a, b) => a.position - b.position)).toEqual(log);
+    const store = app.app.get(EventStore);
+    const fromStreams = (await Promise.all(streams.map((id) => store.readStream(id)))).flat();
+    const summary = (e: Pick<EventBody, 'id' | 'position' | 'streamId' | 'version' | 'type' | 'data'>) => [
+      e.id,
+      e.position,
+      e.streamId,
+      e.version,
+      e.type,
+      e.data,
+    ];
+    expect([...fromStreams].sort((a, b) => a.position - b.position).map(summary)).toEqual(log.map(summary));
   });
 
   it('gives the reader the same events page by page, following next', async () => {
@@ -97,13 +109,14 @@ describe('GET /notifications', () => {
   });
 
   it('shows a new event once it is committed, after the last page', async () => {
-    const id = await api.open({ owner: 'Late' });
-    const { position } = (await api.deposited(id, 1)).body;
-    const latest = await api.logThrough(position);
+    const id = randomUUID();
+    await appendEvents(app, id, newEvent('Started'));
+    const { position } = await appendEvents(app, id, newEvent('Moved', { by: 1 }));
+    const latest = await logThrough(app.http, position);
     expect(latest.slice(0, log.length)).toEqual(log);
     expect(latest.slice(log.length).map((e) => [e.streamId, e.type])).toEqual([
-      [id, 'AccountOpened'],
-      [id, 'MoneyDeposited'],
+      [id, 'Started'],
+      [id, 'Moved'],
     ]);
   });
 

@@ -1,0 +1,179 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { applyRemoval, cutExampleRegions, planRemoval, RemovalError } from '../../scripts/examples/removal.mjs';
+
+/** `npm run examples:remove` on a small repository of its own, in a temporary directory. */
+
+const manifest = {
+  examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
+  squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
+  registrations: ['src/contexts/index.ts'],
+  tooling: ['scripts/examples/'],
+  buildOutput: ['dist/'],
+  packageScripts: ['examples:remove'],
+};
+
+const files: Record<string, string> = {
+  'scripts/examples/manifest.json': JSON.stringify(manifest),
+  'scripts/examples/1-squashed.ts': 'export class Squashed1 {}\n',
+  'migrations/1-a.ts': 'export class A1 {}\n',
+  'migrations/2-b.ts': 'export class B2 {}\n',
+  'migrations/3-views.ts': 'export class Views3 {}\n',
+  'migrations/4-kept.ts': 'export class Kept4 {}\n',
+  'migrations/index.ts': [
+    "import { A1 } from './1-a.js';",
+    "import { B2 } from './2-b.js';",
+    "import { Views3 } from './3-views.js';",
+    "import { Kept4 } from './4-kept.js';",
+    '',
+    '/** The comment of this project. */',
+    'export const migrations = [A1, B2, Views3, Kept4];',
+    '',
+  ].join('\n'),
+  'src/contexts/demo/demo.module.ts': 'export class DemoModule {}\n',
+  'src/contexts/demo/things.ts': 'export const demoThings = [];\n',
+  // No markers: the generators append to these imports and this array.
+  'src/contexts/index.ts': [
+    "import { DemoModule } from './demo/demo.module.js';",
+    "import { demoThings } from './demo/things.js';",
+    "import { Machinery } from '../machinery.js';",
+    '',
+    '/** Every context. */',
+    'export const contextModules = [DemoModule, Machinery, ...demoThings];',
+    '',
+  ].join('\n'),
+  'src/app.ts': [
+    '// example:start',
+    "import { DemoModule } from './contexts/demo/demo.module.js';",
+    '// example:end',
+    'export const app = 1;',
+    '',
+  ].join('\n'),
+  'test/demo/demo.e2e-spec.ts': "it('works', () => undefined);\n",
+  'dist/src/contexts/demo/demo.entity.js': 'export class Demo {}\n',
+  'README.md': [
+    '# Demo',
+    '',
+    '<!-- example:start -->',
+    '',
+    '## The example',
+    '',
+    'Text about `// example:start`, which is no marker.',
+    '',
+    '<!-- example:end -->',
+    '',
+    '## Kept',
+    '',
+  ].join('\n'),
+  'package.json': JSON.stringify({ scripts: { test: 'jest', 'examples:remove': 'node x.mjs' } }),
+  // Never scanned: a dependency's markers are none of the project's business.
+  'node_modules/dependency/index.ts': '// example:start\nexport const x = 1;\n// example:end\n',
+};
+
+let root: string;
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const write = (path: string, text: string) => {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+};
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'chronicle-removal-'));
+  for (const [path, text] of Object.entries(files)) write(path, text);
+  // Formatting as the project formats.
+  cpSync(new URL('../../.prettierrc.json', import.meta.url), join(root, '.prettierrc.json'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('removing the examples', () => {
+  it('deletes what the manifest lists, squashes the migrations, cuts marked regions and drops the npm script', async () => {
+    const plan = planRemoval(root);
+    expect(read('src/contexts/index.ts')).toBe(files['src/contexts/index.ts']); // planning changes nothing
+    expect(plan.rewrites.map((rewrite) => rewrite.path).sort()).toEqual([
+      'README.md',
+      'src/app.ts',
+      'src/contexts/index.ts',
+    ]);
+    const log: string[] = [];
+    await applyRemoval(plan, (line) => log.push(line));
+
+    for (const gone of [
+      'scripts',
+      'dist',
+      'src/contexts/demo',
+      'test/demo',
+      'scripts/examples',
+      'migrations/1-a.ts',
+      'migrations/3-views.ts',
+    ]) {
+      expect({ gone, exists: existsSync(join(root, gone)) }).toEqual({ gone, exists: false });
+    }
+    expect(read('migrations/1-squashed.ts')).toBe(files['scripts/examples/1-squashed.ts']);
+    expect(read('migrations/index.ts')).toBe(
+      [
+        "import { Squashed1 } from './1-squashed.js';",
+        "import { Kept4 } from './4-kept.js';",
+        '',
+        '/** The comment of this project. */',
+        'export const migrations = [Squashed1, Kept4];',
+        '',
+      ].join('\n'),
+    );
+    expect(read('src/contexts/index.ts')).toBe(
+      "import { Machinery } from '../machinery.js';\n\n/** Every context. */\nexport const contextModules = [Machinery];\n",
+    );
+    expect(read('src/app.ts')).toBe('export const app = 1;\n');
+    expect(read('README.md')).toBe('# Demo\n\n## Kept\n');
+    expect(JSON.parse(read('package.json'))).toEqual({ scripts: { test: 'jest' } });
+    expect(read('node_modules/dependency/index.ts')).toBe(files['node_modules/dependency/index.ts']);
+    expect(log).toEqual(
+      expect.arrayContaining([
+        'removed   src/contexts/demo/',
+        'removed   migrations/3-views.ts',
+        'edited    src/contexts/index.ts (no more DemoModule, demoThings)',
+        'edited    src/app.ts (1 example region)',
+        'dropped   npm script examples:remove from package.json',
+        'absent    test/elsewhere/*.ts (nothing matches it: gone already, or an outdated entry)',
+      ]),
+    );
+  });
+
+  it('refuses to run again', async () => {
+    await applyRemoval(planRemoval(root), () => undefined);
+    write('scripts/examples/manifest.json', JSON.stringify(manifest)); // as if the tooling were back
+    expect(() => planRemoval(root)).toThrow(RemovalError);
+    expect(() => planRemoval(root)).toThrow(/^The examples are gone already/);
+  });
+
+  it('changes nothing when a marker is unbalanced, and says where', () => {
+    write('docs/GUIDE.md', 'Intro\n<!-- example:start -->\nExample\n');
+    expect(() => planRemoval(root)).toThrow(RemovalError);
+    expect(() => planRemoval(root)).toThrow('docs/GUIDE.md:2: example:start without an example:end');
+    expect(existsSync(join(root, 'src/contexts/demo'))).toBe(true);
+  });
+});
+
+describe('cutExampleRegions', () => {
+  it('cuts each region with its markers, and only whole-line markers count', () => {
+    const text = [
+      'a',
+      '  // example:start',
+      'b',
+      '// example:end',
+      'c // example:start',
+      '<!-- example:start -->',
+      'd',
+      '<!-- example:end -->',
+      'e',
+    ];
+    expect(cutExampleRegions(text.join('\n'), 'x.ts')).toEqual({ text: 'a\nc // example:start\ne', regions: 2 });
+  });
+
+  it.each([
+    ['// example:end', 'x.ts:1: example:end without an example:start'],
+    ['// example:start\n// example:start', 'x.ts:2: example:start inside the region of line 1'],
+  ])('refuses %j', (text, message) => {
+    expect(() => cutExampleRegions(text, 'x.ts')).toThrow(message);
+  });
+});
