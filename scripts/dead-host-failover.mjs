@@ -16,6 +16,7 @@
  *
  * Settings such as FOLLOWER_LEASE_TIMEOUT_SECONDS pass through to both instances.
  */
+/* global fetch, AbortSignal -- Node's own */
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
