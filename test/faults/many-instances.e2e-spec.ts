@@ -175,7 +175,8 @@ async function worker(cluster: Cluster, accounts: Accounts, seed: number, runnin
         amount: 1 + Math.floor(next() * 8_000),
       });
     } else if (dice < 0.8) {
-      // Fewer than the rest: the transfer process handles one event at a time, and a backlog would time it, not the failover.
+      // Fewer than the rest: the transfer process handles one event at a time, and a
+      // backlog would time it rather than the failover.
       const fromAccountId = next() < 0.03 ? pick(accounts.closed) : account();
       let toAccountId = next() < 0.05 ? randomUUID() : next() < 0.05 ? pick(accounts.closed) : account();
       while (toAccountId === fromAccountId) toAccountId = pick(accounts.open);
@@ -190,15 +191,8 @@ async function worker(cluster: Cluster, accounts: Accounts, seed: number, runnin
       } catch {
         continue; // Read from the instance being killed.
       }
-      lastWrite = await command(
-        cluster,
-        'pinned-deposit',
-        `/accounts/${id}/deposits`,
-        { amount: 1 },
-        {
-          'If-Match': `"${version}"`,
-        },
-      );
+      const pinned = { 'If-Match': `"${version}"` };
+      lastWrite = await command(cluster, 'pinned-deposit', `/accounts/${id}/deposits`, { amount: 1 }, pinned);
     } else if (lastWrite?.status === 200) {
       await readOwnWrite(cluster, lastWrite);
     }
@@ -274,7 +268,7 @@ class PlacementWatch {
 }
 
 interface Failover {
-  /** From the kill until all of them ran elsewhere and had processed the log as it was at the kill. */
+  /** From the kill until every follower the victim ran was running elsewhere, caught up with the log at the kill. */
   failoverMs: number;
   headAtKill: number;
   /** Per follower the victim ran: how far behind the head it was at the kill. */

@@ -11,7 +11,7 @@ import { call, expectStatus, inPool, projections, readLog, type AccountBody } fr
 
 /** Requests in flight at a time while reading. */
 const IN_FLIGHT = 8;
-export const VIEWS = ['account-summaries', 'account-statements'];
+const VIEWS = ['account-summaries', 'account-statements'];
 export const TRANSFER_PROCESS = 'transfer-process';
 /** How long every transfer in the log gets to complete or fail once the last one was sent. */
 const SETTLE_TIMEOUT_MS = 60_000;
