@@ -111,6 +111,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ READY_MAX_FOLLOWER_LAG_SECONDS: '-5' })).toThrow(ConfigError);
   });
 
+  it('lets PostgreSQL drop the leases of an instance silent for 10 s unless FOLLOWER_LEASE_TIMEOUT_SECONDS says otherwise (0: the server decides)', () => {
+    expect(loadConfig({}).followers.leaseTimeoutSeconds).toBe(10);
+    expect(loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '0' }).followers.leaseTimeoutSeconds).toBe(0);
+    expect(loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '30' }).followers.leaseTimeoutSeconds).toBe(30);
+    expect(() => loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '2.5' })).toThrow(ConfigError);
+  });
+
   it('serves the explorer unless NODE_ENV is production, where EXPLORER=on turns it on', () => {
     expect(loadConfig({}).explorer).toBe(true);
     expect(loadConfig({ EXPLORER: 'off' }).explorer).toBe(false);

@@ -15,7 +15,7 @@ import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-even
 import { Follower, Handles, type FollowerContext } from '../../src/event-sourcing/subscriptions/follower.decorator.js';
 import type { FollowerError } from '../../src/event-sourcing/subscriptions/follower-loop.js';
 import { FollowersService, type FollowerStatus } from '../../src/event-sourcing/subscriptions/followers.service.js';
-import { createMigratedDatabase } from '../support/test-database.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** The only event type of these tests; a unique name, apart from other test files' registrations. */
 @DomainEvent('TestFollowerNoted')
@@ -41,8 +41,8 @@ export interface FollowerDatabase {
   drop(): Promise<void>;
 }
 
-export async function followerDatabase(): Promise<FollowerDatabase> {
-  const { dataSource, pool, drop } = await createMigratedDatabase();
+export async function followerDatabase(database?: TestDatabase): Promise<FollowerDatabase> {
+  const { dataSource, pool, drop } = await createMigratedDatabase(database);
   await pool.query(`
     CREATE TABLE seen (
       follower        text   NOT NULL,
@@ -99,7 +99,7 @@ export interface FollowerApp {
 export async function startApp(
   url: string,
   followers: Provider[],
-  options: { instance?: string; enabled?: boolean; maxBackoffMs?: number } = {},
+  options: { instance?: string; enabled?: boolean; maxBackoffMs?: number; leaseTimeoutSeconds?: number } = {},
 ): Promise<FollowerApp> {
   @Module({})
   class FollowersTestModule {}
@@ -118,6 +118,7 @@ export async function startApp(
             batchSize: 50,
             pollMs: 100,
             maxBackoffMs: options.maxBackoffMs ?? 200,
+            leaseTimeoutSeconds: options.leaseTimeoutSeconds ?? 10,
           },
           sseHeartbeatMs: 15_000,
         }),

@@ -35,13 +35,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return { url: url.toString(), drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** A migrated database and a TypeORM DataSource on it, as the app opens it. */
-export async function createMigratedDatabase(): Promise<{
+/** A migrated database (a fresh one on the test server unless given) and a TypeORM DataSource on it, as the app opens it. */
+export async function createMigratedDatabase(database?: TestDatabase): Promise<{
   dataSource: DataSource;
   pool: pg.Pool;
   drop(): Promise<void>;
 }> {
-  const database = await createTestDatabase();
+  database ??= await createTestDatabase();
   const dataSource = await openDataSource(databaseOptions(database.url, { ...loadConfig({}).database, poolSize: 40 }));
   return {
     dataSource,

@@ -29,6 +29,12 @@ export const FOLLOWER_SETTINGS = Symbol('FollowerSettings');
 export interface FollowersConfig extends FollowerSettings {
   /** false: this process runs no followers (they run in other instances). */
   enabled: boolean;
+  /**
+   * How long PostgreSQL keeps the leases of an instance that stopped answering on the
+   * network (a dead host): then another instance takes its followers over. 0: the
+   * server's TCP settings decide (hours). See {@link FollowerLeases}.
+   */
+  leaseTimeoutSeconds: number;
 }
 
 export interface FollowerStatus {
@@ -93,7 +99,9 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     if (!this.config.enabled || followers.length === 0) return;
 
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    this.leases = new FollowerLeases(pool.options as pg.ClientConfig, () => this.wakeup.wake());
+    this.leases = new FollowerLeases(pool.options as pg.ClientConfig, this.config.leaseTimeoutSeconds, () =>
+      this.wakeup.wake(),
+    );
     this.loops = [...this.followers.values()].map(
       ({ metadata, handlers, batchHandler }) =>
         new FollowerLoop(
