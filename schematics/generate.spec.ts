@@ -291,10 +291,9 @@ describe('npm run generate', () => {
       ],
       [['command', 'purchase-orders', 'approve'], 'Which event does approve apply? Pass --event <name>'],
       [
-        ['command', 'purchase-orders', 'deposit-money', '--event', 'order-approved'],
-        'The operationId depositMoney exists already (src/contexts/accounts/interface/accounts.controller.ts): pick another command name',
+        ['command', 'purchase-orders', 'list-purchase-orders', '--event', 'order-approved'],
+        'The operationId listPurchaseOrders exists already (src/contexts/purchase-orders/interface/purchase-orders.controller.ts): pick another command name',
       ],
-      [['context', 'account-statements'], 'The operationId getAccountStatement exists already'],
       [
         ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created'],
         'PurchaseOrderCreated carries data',
@@ -316,6 +315,11 @@ describe('npm run generate', () => {
         'src/contexts/accounts has no domain/events/account-created.event.ts',
       ],
       [['projection', 'purchase-orders', 'account-summaries'], 'A follower named account-summaries exists already'],
+      [
+        ['command', 'purchase-orders', 'deposit-money', '--event', 'order-approved'],
+        'The operationId depositMoney exists already (src/contexts/accounts/interface/accounts.controller.ts): pick another command name',
+      ],
+      [['context', 'account-statements'], 'The operationId getAccountStatement exists already'],
       // example:end
       [['projection', 'purchase-orders'], 'usage: npm run generate -- projection <context> <name>'],
     ];
