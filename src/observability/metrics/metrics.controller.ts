@@ -6,6 +6,7 @@ import { prometheusContentType } from 'prom-client';
 import { Public } from '../../auth/public.decorator.js';
 import type { ObservabilityConfig } from '../../config/app-config.js';
 import { ApiProblemResponses, problemExample } from '../../event-sourcing/http/api-problem-responses.decorator.js';
+import { PROBLEMS } from '../../event-sourcing/http/problem-examples.js';
 import { AppMetrics } from './app-metrics.js';
 
 export const OBSERVABILITY_CONFIG = Symbol('ObservabilityConfig');
@@ -48,7 +49,12 @@ export class MetricsController {
         '# HELP chronicle_events_appended_total Events stored\n# TYPE chronicle_events_appended_total counter\nchronicle_events_appended_total{stream_type="Account"} 42\n',
     },
   })
-  @ApiProblemResponses(problemExample('METRICS_TOKEN is set and the request does not carry it', missingMetricsToken()))
+  // The follower gauges and the oldest transaction are read from the database at each scrape.
+  @ApiProblemResponses(
+    problemExample('METRICS_TOKEN is set and the request does not carry it', missingMetricsToken()),
+    PROBLEMS.databaseUnavailable,
+    PROBLEMS.databaseBusy,
+  )
   async scrape(
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) response: Response,
