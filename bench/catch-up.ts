@@ -15,7 +15,7 @@ import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-s
 import {
   FOLLOWER,
   handlersOf,
-  type FollowerHandler,
+  type FollowerHandlers,
   type FollowerMetadata,
 } from '../src/event-sourcing/subscriptions/follower.decorator.js';
 import { rebuildView } from '../src/event-sourcing/subscriptions/view-rebuild.js';
@@ -180,22 +180,24 @@ class TimedStore extends PostgresEventStore {
   }
 }
 
-function timedHandlers(handlers: Map<string, FollowerHandler>) {
+/** The follower's handlers, timed: per event type, or the batch handler as a whole. */
+function timedHandlers({ byType, batch }: FollowerHandlers) {
   const seconds = new Map<string, number>();
-  const timedMap = new Map(
-    [...handlers].map(([type, handler]): [string, FollowerHandler] => [
-      type,
-      async (event, context) => {
-        const start = performance.now();
-        try {
-          await handler(event, context);
-        } finally {
-          seconds.set(type, (seconds.get(type) ?? 0) + (performance.now() - start) / 1000);
-        }
-      },
-    ]),
-  );
-  return { handlers: timedMap, seconds };
+  const time =
+    <A extends unknown[]>(name: string, handler: (...args: A) => Promise<void> | void) =>
+    async (...args: A) => {
+      const start = performance.now();
+      try {
+        await handler(...args);
+      } finally {
+        seconds.set(name, (seconds.get(name) ?? 0) + (performance.now() - start) / 1000);
+      }
+    };
+  const handlers: FollowerHandlers = {
+    byType: new Map([...byType].map(([type, handler]) => [type, time(type, handler)])),
+    ...(batch ? { batch: time('batch', batch) } : {}),
+  };
+  return { handlers, seconds };
 }
 
 // The pool's connections by what they do: 'idle in transaction' is the rebuild's

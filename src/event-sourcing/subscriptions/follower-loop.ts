@@ -6,7 +6,7 @@ import type { EventStore, StoredEvent } from '../store/event-store.js';
 import {
   dispatch,
   type FollowerBatchHandler,
-  type FollowerHandler,
+  type FollowerHandlers,
   type FollowerMetadata,
 } from './follower.decorator.js';
 import type { FollowerLeases } from './follower-leases.js';
@@ -30,6 +30,10 @@ export interface FollowerError {
 /** Another process moved the checkpoint since this batch read it: this batch is not applied. */
 class CheckpointMoved extends Error {}
 
+/** The event a handler failed at, when `error` is such a failure. */
+const followerErrorOf = (error: unknown): FollowerError | undefined =>
+  (error as { followerError?: FollowerError }).followerError;
+
 /**
  * Runs one follower in this process: take the lease, read the log after the checkpoint,
  * hand each event to its handler, move the checkpoint; wait for more; on a handler error
@@ -45,13 +49,12 @@ export class FollowerLoop {
 
   constructor(
     readonly metadata: FollowerMetadata,
-    private readonly handlers: Map<string, FollowerHandler>,
+    private readonly handlers: FollowerHandlers,
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
     private readonly leases: FollowerLeases,
     private readonly wakeup: LogWakeup,
     private readonly settings: FollowerSettings,
-    private readonly batchHandler?: FollowerBatchHandler,
   ) {
     this.logger = new Logger(`Follower ${metadata.name}`);
   }
@@ -86,10 +89,12 @@ export class FollowerLoop {
         if (error instanceof CheckpointMoved) continue;
         this.failures++;
         const pause = Math.min(this.settings.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 16));
-        const failure = (error as { followerError?: FollowerError }).followerError;
+        const failure = followerErrorOf(error);
         // Recorded once the checkpoint sits right before the failing event (see batch()).
-        if (failure) await this.record(failure);
-        else this.logger.warn(`cannot read the log: ${(error as Error).message}; retrying in ${pause} ms`);
+        if (failure) {
+          this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
+          await this.record(failure);
+        } else this.logger.warn(`cannot read the log: ${(error as Error).message}; retrying in ${pause} ms`);
         await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         continue;
       }
@@ -102,25 +107,39 @@ export class FollowerLoop {
     const from = await this.checkpoint();
     const events = await this.store.readLog(from, this.settings.batchSize);
     if (events.length === 0) return 0;
-    if (this.batchHandler) {
-      if (!this.leases.isHeld(this.metadata.name)) throw new CheckpointMoved();
-      await this.handleBatch(this.batchHandler, events);
-      await this.advance(this.dataSource.manager, from, events[events.length - 1].position);
-    } else if (this.metadata.transactional) {
+    const { batch } = this.handlers;
+    if (this.metadata.transactional) {
       try {
         await this.applyInTransaction(events, from);
       } catch (error) {
+        const failure = followerErrorOf(error);
+        if (!failure) throw error;
         // The whole batch rolled back: apply the events before the failing one again on
-        // their own, so that the follower stops right at the failing event.
-        const failure = (error as { followerError?: FollowerError }).followerError;
-        const before = failure ? events.filter((event) => event.position < failure.position) : [];
+        // their own, so that the follower stops right at the failing event. A batch
+        // handler does not say which event it failed at: find it one event at a time.
+        if (batch && events.length > 1) {
+          this.logger.warn(
+            `a batch from position ${failure.position} failed (${failure.message}): one event at a time`,
+          );
+          let at = from;
+          for (const event of events) {
+            await this.applyInTransaction([event], at);
+            at = event.position;
+          }
+          return events.length;
+        }
+        const before = events.filter((event) => event.position < failure.position);
         if (before.length > 0) await this.applyInTransaction(before, from);
         throw error;
       }
+    } else if (batch) {
+      if (!this.leases.isHeld(this.metadata.name)) throw new CheckpointMoved();
+      await this.handleBatch(batch, events, this.dataSource.manager);
+      await this.advance(this.dataSource.manager, from, events[events.length - 1].position);
     } else {
       let at = from;
       for (const event of events) {
-        if (!this.handlers.has(event.type)) continue;
+        if (!this.handlers.byType.has(event.type)) continue;
         // Its effects happen outside any transaction of ours: stop as soon as the lease is gone.
         if (!this.leases.isHeld(this.metadata.name)) throw new CheckpointMoved();
         await this.apply(event, this.dataSource.manager);
@@ -135,14 +154,22 @@ export class FollowerLoop {
 
   private async applyInTransaction(events: StoredEvent[], from: number): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      for (const event of events) await this.apply(event, manager);
+      const { batch } = this.handlers;
+      if (batch) await this.handleBatch(batch, events, manager);
+      else for (const event of events) await this.apply(event, manager);
       await this.advance(manager, from, events[events.length - 1].position);
     });
   }
 
-  private async handleBatch(handler: FollowerBatchHandler, events: StoredEvent[]): Promise<void> {
+  private async handleBatch(
+    handler: FollowerBatchHandler,
+    events: StoredEvent[],
+    manager: EntityManager,
+  ): Promise<void> {
     try {
-      await handler(events);
+      await withLogContext({ follower: this.metadata.name, position: events[0].position }, () =>
+        handler(events, { manager }),
+      );
     } catch (cause) {
       // The batch comes again as a whole: it is stuck at its first event.
       throw this.failed(events[0], cause);
@@ -164,7 +191,7 @@ export class FollowerLoop {
   }
 
   private async apply(envelope: StoredEvent, manager: EntityManager): Promise<void> {
-    if (!this.handlers.has(envelope.type)) return;
+    if (!this.handlers.byType.has(envelope.type)) return;
     // What the handler logs, and the commands it sends log, names the event and its request.
     const { correlationId } = envelope.metadata;
     const fields = {
@@ -180,7 +207,7 @@ export class FollowerLoop {
 
   private async dispatch(envelope: StoredEvent, manager: EntityManager): Promise<void> {
     try {
-      await dispatch(this.handlers, envelope, manager);
+      await dispatch(this.handlers.byType, envelope, manager);
     } catch (cause) {
       throw this.failed(envelope, cause);
     }
@@ -193,7 +220,6 @@ export class FollowerLoop {
       message: cause instanceof Error ? cause.message : String(cause),
       at: new Date().toISOString(),
     };
-    this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
     return Object.assign(new Error(failure.message, { cause }), { followerError: failure });
   }
 

@@ -11,14 +11,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore } from '../store/event-store.js';
-import {
-  FOLLOWER,
-  batchHandlerOf,
-  handlersOf,
-  type FollowerBatchHandler,
-  type FollowerHandler,
-  type FollowerMetadata,
-} from './follower.decorator.js';
+import { FOLLOWER, handlersOf, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
 import { FollowerLeases } from './follower-leases.js';
 import { FollowerLoop, type FollowerError, type FollowerSettings } from './follower-loop.js';
 import { LogWakeup } from './log-wakeup.js';
@@ -57,10 +50,7 @@ export interface FollowerStatus {
 /** Finds every `@Follower` provider and runs it: from its checkpoint on start, until shutdown. */
 @Injectable()
 export class FollowersService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private followers = new Map<
-    string,
-    { metadata: FollowerMetadata; handlers: Map<string, FollowerHandler>; batchHandler?: FollowerBatchHandler }
-  >();
+  private followers = new Map<string, { metadata: FollowerMetadata; handlers: FollowerHandlers }>();
   private readonly rebuilds = new Map<string, Promise<RebuildResult>>();
   private loops: FollowerLoop[] = [];
   private leases?: FollowerLeases;
@@ -84,13 +74,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       }));
     const names = followers.map((f) => f.metadata.name);
     this.followers = new Map(
-      followers.map(({ instance, metadata }) => {
-        const batchHandler = batchHandlerOf(instance);
-        if (batchHandler && metadata.transactional) {
-          throw new Error(`Follower ${metadata.name} handles batches: declare it with { transactional: false }`);
-        }
-        return [metadata.name, { metadata, handlers: handlersOf(instance), batchHandler }];
-      }),
+      followers.map(({ instance, metadata }) => [metadata.name, { metadata, handlers: handlersOf(instance) }]),
     );
     // A new follower starts at position 0, so a view added later is filled from history.
     await this.dataSource.query('INSERT INTO followers (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
@@ -103,17 +87,8 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       this.wakeup.wake(),
     );
     this.loops = [...this.followers.values()].map(
-      ({ metadata, handlers, batchHandler }) =>
-        new FollowerLoop(
-          metadata,
-          handlers,
-          this.store,
-          this.dataSource,
-          this.leases!,
-          this.wakeup,
-          this.config,
-          batchHandler,
-        ),
+      ({ metadata, handlers }) =>
+        new FollowerLoop(metadata, handlers, this.store, this.dataSource, this.leases!, this.wakeup, this.config),
     );
     for (const loop of this.loops) loop.start();
     this.logger.log(`following the log: ${names.join(', ')}`);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventStore } from '../store/event-store.js';
-import { dispatch, type FollowerHandler, type FollowerMetadata } from './follower.decorator.js';
+import { dispatch, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
 
 export interface RebuildResult {
   events: number;
@@ -28,7 +28,7 @@ const INDEXES = `
  */
 export async function rebuildView(
   follower: FollowerMetadata,
-  handlers: Map<string, FollowerHandler>,
+  handlers: FollowerHandlers,
   store: EventStore,
   dataSource: DataSource,
   batchSize: number,
@@ -49,7 +49,11 @@ export async function rebuildView(
   const batch = async (manager: EntityManager): Promise<number> => {
     const page = await store.readLog(position, batchSize);
     await manager.query(`SET LOCAL search_path TO ${schema}, public`);
-    for (const envelope of page) await dispatch(handlers, envelope, manager);
+    if (handlers.batch) {
+      if (page.length > 0) await handlers.batch(page, { manager });
+    } else {
+      for (const envelope of page) await dispatch(handlers.byType, envelope, manager);
+    }
     await manager.query('SET LOCAL search_path TO DEFAULT');
     if (page.length > 0) position = page[page.length - 1].position;
     events += page.length;

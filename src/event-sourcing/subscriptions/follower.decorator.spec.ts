@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+import { DomainEvent } from '../domain/domain-event.decorator.js';
+import type { StoredEvent } from '../store/event-store.js';
+import { Follower, Handles, HandlesBatches, handlersOf, type BatchEvent } from './follower.decorator.js';
+
+@DomainEvent('TestBatchPinged')
+class Pinged {
+  readonly n!: number;
+}
+
+@DomainEvent('TestBatchPonged')
+class Ponged {
+  readonly n!: number;
+}
+
+const stored = (position: number, type: string): StoredEvent => ({
+  id: `id-${position}`,
+  type,
+  schemaVersion: 1,
+  data: { n: position },
+  metadata: { correlationId: 'c', causationId: 'c' },
+  position,
+  streamId: 's',
+  streamType: 'Test',
+  version: position,
+  recordedAt: new Date(0),
+});
+
+const log = [stored(1, 'TestBatchPinged'), stored(2, 'TestBatchPonged'), stored(3, 'SomethingElse')];
+const context = { manager: {} as EntityManager };
+
+describe('handlersOf a follower with a batch handler', () => {
+  it('gives the batch handler its event classes only, rebuilt, with their envelopes', async () => {
+    @Follower('typed')
+    class Typed {
+      got: BatchEvent[] = [];
+      @HandlesBatches(Pinged)
+      async take(events: BatchEvent[]): Promise<void> {
+        this.got.push(...events);
+      }
+    }
+    const follower = new Typed();
+    const { byType, batch } = handlersOf(follower);
+    expect(byType.size).toBe(0);
+    await batch!(log, context);
+    expect(follower.got).toHaveLength(1);
+    expect(follower.got[0].event).toBeInstanceOf(Pinged);
+    expect(follower.got[0].event).toEqual({ n: 1 });
+    expect(follower.got[0].envelope).toBe(log[0]);
+
+    // A batch with none of its classes does not call it.
+    await batch!([log[2]], context);
+    expect(follower.got).toHaveLength(1);
+  });
+
+  it('gives a batch handler that names no class every event as stored', async () => {
+    @Follower('raw', { transactional: false })
+    class Raw {
+      got: StoredEvent[] = [];
+      @HandlesBatches()
+      async take(events: StoredEvent[]): Promise<void> {
+        this.got.push(...events);
+      }
+    }
+    const follower = new Raw();
+    await handlersOf(follower).batch!(log, context);
+    expect(follower.got).toEqual(log);
+  });
+
+  it('refuses a follower with both kinds of handler', () => {
+    @Follower('both')
+    class Both {
+      @Handles(Ponged)
+      one(): void {}
+
+      @HandlesBatches(Pinged)
+      async many(): Promise<void> {}
+    }
+    expect(() => handlersOf(new Both())).toThrow('Both has both @Handles and @HandlesBatches methods');
+  });
+});
