@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { dispatch, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
 
 export interface RebuildResult {
@@ -45,23 +45,28 @@ export async function rebuildView(
 
   let position = 0;
   let events = 0;
-  // One batch into the new tables: the handlers' unqualified table names resolve to them.
-  const batch = async (manager: EntityManager): Promise<number> => {
-    const page = await store.readLog(position, batchSize);
+  // A page into the new tables: the handlers' unqualified table names resolve to them.
+  const apply = async (page: StoredEvent[], manager: EntityManager): Promise<void> => {
     await manager.query(`SET LOCAL search_path TO ${schema}, public`);
-    if (handlers.batch) {
-      if (page.length > 0) await handlers.batch(page, { manager });
-    } else {
-      for (const envelope of page) await dispatch(handlers.byType, envelope, manager);
-    }
+    if (handlers.batch) await handlers.batch(page, { manager });
+    else for (const envelope of page) await dispatch(handlers.byType, envelope, manager);
     await manager.query('SET LOCAL search_path TO DEFAULT');
-    if (page.length > 0) position = page[page.length - 1].position;
+    position = page[page.length - 1].position;
     events += page.length;
-    return page.length;
   };
 
+  // Each page is read while the one before is written. Those transactions need not wait
+  // for the disk: a crash ends the rebuild anyway, and the switch-over below is durable.
+  let page = await store.readLog(position, batchSize);
   let lastReport = Date.now();
-  while ((await dataSource.transaction(batch)) === batchSize) {
+  while (page.length === batchSize) {
+    const next = store.readLog(page[page.length - 1].position, batchSize);
+    next.catch(() => undefined); // awaited below, unless the write fails first
+    await dataSource.transaction(async (manager) => {
+      await manager.query('SET LOCAL synchronous_commit TO off');
+      await apply(page, manager);
+    });
+    page = await next;
     if (Date.now() - lastReport > 2_000) {
       logger.log(`${events} events, at position ${position}`);
       lastReport = Date.now();
@@ -71,7 +76,11 @@ export async function rebuildView(
   await dataSource.transaction(async (manager) => {
     for (const table of tables) await manager.query(`LOCK TABLE public.${table} IN ACCESS EXCLUSIVE MODE`);
     await manager.query('SELECT 1 FROM followers WHERE name = $1 FOR UPDATE', [follower.name]);
-    while ((await batch(manager)) === batchSize);
+    // The last page read, then what was appended since, behind the locks.
+    while (page.length > 0) {
+      await apply(page, manager);
+      page = await store.readLog(position, batchSize);
+    }
     for (const table of tables) {
       const old: { name: string; shape: string }[] = await manager.query(INDEXES, [`public.${table}`]);
       await manager.query(`DROP TABLE public.${table}`);
