@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
-import { withLogContext } from '../observability/log-context.js';
+import { withLogContext, type LogFields } from '../observability/log-context.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import {
   dispatch,
@@ -174,7 +174,11 @@ export class FollowerLoop {
       // The batch comes again as a whole: it is stuck at its first event.
       throw this.failed(events[0], cause);
     }
-    this.logger.debug(`handled ${events.length} events up to position ${events[events.length - 1].position}`);
+    // A line per event, as a follower with @Handles methods writes, to follow a request through the logs.
+    for (const event of events) {
+      if (this.handlers.batchTypes?.has(event.type) === false) continue;
+      withLogContext(this.fieldsOf(event), () => this.logger.debug(`handled ${event.type}`));
+    }
   }
 
   private async record(failure: FollowerError): Promise<void> {
@@ -192,17 +196,20 @@ export class FollowerLoop {
 
   private async apply(envelope: StoredEvent, manager: EntityManager): Promise<void> {
     if (!this.handlers.byType.has(envelope.type)) return;
-    // What the handler logs, and the commands it sends log, names the event and its request.
+    await withLogContext(this.fieldsOf(envelope), async () => {
+      await this.dispatch(envelope, manager);
+      this.logger.debug(`handled ${envelope.type}`);
+    });
+  }
+
+  /** What the handler logs, and the commands it sends log, names the event and its request. */
+  private fieldsOf(envelope: StoredEvent): LogFields {
     const { correlationId } = envelope.metadata;
-    const fields = {
+    return {
       follower: this.metadata.name,
       position: envelope.position,
       ...(typeof correlationId === 'string' ? { correlationId } : {}),
     };
-    await withLogContext(fields, async () => {
-      await this.dispatch(envelope, manager);
-      this.logger.debug(`handled ${envelope.type}`);
-    });
   }
 
   private async dispatch(envelope: StoredEvent, manager: EntityManager): Promise<void> {

@@ -56,6 +56,8 @@ export interface FollowerHandlers {
   /** The {@link Handles} methods by stored event type. */
   byType: Map<string, FollowerHandler>;
   batch?: FollowerBatchHandler;
+  /** The event types the batch handler takes; every type when absent. */
+  batchTypes?: ReadonlySet<string>;
 }
 
 export const FOLLOWER = DiscoveryService.createDecorator<FollowerMetadata>();
@@ -129,6 +131,7 @@ export function handlersOf(follower: object): FollowerHandlers {
   const types = new Set(batched.types);
   return {
     byType,
+    batchTypes: types,
     batch: async (envelopes, context) => {
       const events: BatchEvent[] = [];
       for (const envelope of envelopes) {
