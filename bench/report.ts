@@ -241,10 +241,10 @@ export async function markdown(report: Report): Promise<string> {
       "the follower's checkpoint at the head of the log",
     '- raw SELECT: `SELECT … FROM events WHERE position > $1 ORDER BY position LIMIT 1000` through pg, ' +
       'the rows left unprocessed: the ceiling',
-    '- in readLog / in handlers: wall-clock time inside `PostgresEventStore.readLog` (each page is read while ' +
-      "the page before is written, so the two overlap) and inside the projection's batch handler (rebuilding the " +
-      'event objects, folding them per account, one INSERT and one UPDATE per batch); rest: BEGIN, `SET LOCAL`, ' +
-      'COMMIT, creating the tables and the switch-over',
+    "- in handlers: wall-clock time inside the projection's batch handler (rebuilding the event objects, folding " +
+      'them per account, one INSERT and one UPDATE per batch); in readLog: inside `PostgresEventStore.readLog` ' +
+      'while the handler is not running (each page is read while the page before is written); rest: neither ' +
+      '(BEGIN, `SET LOCAL`, COMMIT, creating the tables and the switch-over)',
     `- a bare round trip to PostgreSQL (a prepared \`SELECT 1\` on a pooled connection) took ` +
       `${Math.round(median(catchUp.roundTripMicros))} µs (median): one per event caps a handler that ` +
       `issues a statement per event at ${number(1e6 / median(catchUp.roundTripMicros))} events/s`,
