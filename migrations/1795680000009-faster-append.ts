@@ -27,6 +27,10 @@ const RETURN_DUPLICATE = `
             RETURN;
           END IF;`;
 
+// The version check, as the INSERT's one-time filter (a gating qual: evaluated once, before any row).
+const VERSION_MATCHES = `p_expected_version IS NULL
+              OR (SELECT coalesce(max(e.version), 0) FROM events e WHERE e.stream_id = p_stream_id) = p_expected_version`;
+
 /**
  * The append function again, for about half the CPU per append and a critical section
  * that no longer holds the INSERT (docs/PERFORMANCE.md, "Appending"):
@@ -85,14 +89,22 @@ export class FasterAppend1795680000009 implements MigrationInterface {
         END IF;
         v_locked := pg_advisory_unlock(7262873648392817)::text;
 
-        INSERT INTO events (position, event_id, stream_id, stream_type, version, type, schema_version,
-                            data, metadata, recorded_at, transaction_id) OVERRIDING SYSTEM VALUE
-        SELECT u.position, u.event_id, p_stream_id, p_stream_type, v_current + u.n::integer, u.type,
-               u.schema_version, u.data, u.metadata, v_now, v_xid
-          FROM unnest(v_positions, p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
-               WITH ORDINALITY AS u(position, event_id, type, schema_version, data, metadata, n)
-         WHERE p_expected_version IS NULL
-            OR (SELECT coalesce(max(e.version), 0) FROM events e WHERE e.stream_id = p_stream_id) = p_expected_version;
+        -- One event without unnest: no function scan to set up, about 15% off the INSERT.
+        IF v_count = 1 THEN
+          INSERT INTO events (position, event_id, stream_id, stream_type, version, type, schema_version,
+                              data, metadata, recorded_at, transaction_id) OVERRIDING SYSTEM VALUE
+          SELECT v_positions[1], p_event_ids[1], p_stream_id, p_stream_type, v_current + 1, p_types[1],
+                 p_schema_versions[1], p_data[1], p_metadata[1], v_now, v_xid
+           WHERE ${VERSION_MATCHES};
+        ELSE
+          INSERT INTO events (position, event_id, stream_id, stream_type, version, type, schema_version,
+                              data, metadata, recorded_at, transaction_id) OVERRIDING SYSTEM VALUE
+          SELECT u.position, u.event_id, p_stream_id, p_stream_type, v_current + u.n::integer, u.type,
+                 u.schema_version, u.data, u.metadata, v_now, v_xid
+            FROM unnest(v_positions, p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
+                 WITH ORDINALITY AS u(position, event_id, type, schema_version, data, metadata, n)
+           WHERE ${VERSION_MATCHES};
+        END IF;
         GET DIAGNOSTICS v_inserted = ROW_COUNT;
 
         IF v_inserted = 0 THEN
