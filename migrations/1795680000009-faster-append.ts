@@ -32,8 +32,9 @@ const VERSION_MATCHES = `p_expected_version IS NULL
               OR (SELECT coalesce(max(e.version), 0) FROM events e WHERE e.stream_id = p_stream_id) = p_expected_version`;
 
 /**
- * The append function again, for about half the CPU per append and a critical section
- * that no longer holds the INSERT (docs/PERFORMANCE.md, "Appending"):
+ * The append function again, for a third less time in it (a quarter less backend CPU per
+ * append) and a critical section that no longer holds the INSERT (docs/PERFORMANCE.md,
+ * "Appending"):
  *
  * - Only the transaction id, the clock and the positions are taken under the global lock;
  *   the rows go in after it is released, at those positions. Readers stay safe: what
