@@ -143,10 +143,17 @@ describe('a log partitioned after it held events', () => {
     expect(log.partitions[0].bytes).toBeGreaterThan(log.partitions[2].bytes);
   });
 
-  it('detaches an old partition, never the one holding the head or a newer one', async () => {
+  it('detaches an old partition, never the one holding the head, a newer one, or one a follower has not passed', async () => {
     for (const name of ['events_from_200', 'events_from_300', 'events_log_not_a_partition']) {
       await withClient((client) => expect(detachPartition(client, name)).rejects.toBeInstanceOf(DetachRefusedError));
     }
+    await pool.query(`INSERT INTO followers (name, position) VALUES ('slow-view', 198)`);
+    await withClient((client) =>
+      expect(detachPartition(client, 'events_from_1')).rejects.toThrow(
+        /followers have not processed.*slow-view \(at 198\)/,
+      ),
+    );
+    await pool.query(`UPDATE followers SET position = 199 WHERE name = 'slow-view'`);
     await withClient((client) => detachPartition(client, 'events_from_1'));
 
     expect((await bounds())[0]).toEqual(['events_from_200', 200, 300]);

@@ -14,7 +14,8 @@ export class DetachRefusedError extends Error {}
 /**
  * Detaches an old partition from the log: it stays in the database as a table of its
  * own, with its rows, to archive (pg_dump -t) and drop. Reads of the log no longer see
- * its events. Never the partition that holds the head, nor a newer one.
+ * its events. Never the partition that holds the head, nor a newer one, nor one that
+ * holds events a follower (a row of `followers`) has not processed yet.
  *
  * DETACH takes an ACCESS EXCLUSIVE lock on `events` for a moment; the lock timeout
  * keeps a request queued behind a long reader from holding appends back for longer.
@@ -32,6 +33,16 @@ export async function detachPartition(client: ClientBase, name: string): Promise
       if (partition.to > log.head) {
         throw new DetachRefusedError(
           `${name} holds positions ${partition.from}-${partition.to - 1}, at or after the head (${log.head}): only older partitions can be detached`,
+        );
+      }
+      // A follower still inside (or before) the range would skip the rest of it without notice.
+      const behind = await client.query('SELECT name, position FROM followers WHERE position < $1 - 1 ORDER BY name', [
+        partition.to,
+      ]);
+      if (behind.rows.length > 0) {
+        const names = behind.rows.map((f) => `${f.name} (at ${f.position})`).join(', ');
+        throw new DetachRefusedError(
+          `${name} holds events followers have not processed yet: ${names}. Detach it once they are past ${partition.to - 1}`,
         );
       }
       await client.query(`ALTER TABLE ${EVENTS} DETACH PARTITION ${quote(name)}`);
