@@ -56,6 +56,8 @@ export async function enablePartitioning(
   return inTransaction(
     client,
     async () => {
+      // The attach scans the whole old table: longer than the app's statement timeout on a long log.
+      await client.query(`SELECT set_config('statement_timeout', '0', true)`);
       await client.query(PARTITIONS_LOCK, [PARTITIONS_LOCK_KEY]);
       await client.query(`LOCK TABLE ${EVENTS} IN ACCESS EXCLUSIVE MODE`);
       if (await isPartitioned(client)) throw new AlreadyPartitionedError();
