@@ -63,7 +63,7 @@ export async function enablePartitioning(
       const first = await convert(client, (Math.floor(head / size) + 1) * size);
       if (head > 0) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'position'), $2)`, [EVENTS, head]);
       const log = await readPartitionedLog(client);
-      return [first, ...(await addPartitionsAhead(client, log, ahead))];
+      return [first, ...(await addPartitionsAhead(client, log, ahead, size))];
     },
     PARTITION_LOCK_TIMEOUT,
   );

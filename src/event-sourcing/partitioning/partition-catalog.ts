@@ -20,7 +20,7 @@ export interface PartitionedLog {
 }
 
 /** Whether `events` is a partitioned table (one catalog lookup). */
-export async function isPartitioned(client: ClientBase): Promise<boolean> {
+export async function isPartitioned(client: Pick<ClientBase, 'query'>): Promise<boolean> {
   const { rows } = await client.query(`SELECT relkind = 'p' AS partitioned FROM pg_class WHERE oid = $1::regclass`, [
     EVENTS,
   ]);

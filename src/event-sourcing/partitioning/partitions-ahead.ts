@@ -42,19 +42,23 @@ export async function createPartitionsAhead(client: ClientBase, count = 2): Prom
   );
 }
 
-/** The work of {@link createPartitionsAhead}, in the caller's transaction, which holds {@link PARTITIONS_LOCK}. */
+/**
+ * The work of {@link createPartitionsAhead}, in the caller's transaction, which holds
+ * {@link PARTITIONS_LOCK}; partitions are `size` positions wide, as wide as the newest unless given.
+ */
 export async function addPartitionsAhead(
   client: ClientBase,
   log: PartitionedLog,
   count: number,
+  size?: number,
 ): Promise<LogPartition[]> {
   const newest = log.partitions[log.partitions.length - 1];
-  const size = newest.to - newest.from;
+  size ??= newest.to - newest.from;
   const next = log.head + 1;
   const created: LogPartition[] = [];
   let last = newest;
   const add = async () => {
-    last = await attachPartition(client, last, last.to, last.to + size);
+    last = await attachPartition(client, last, last.to, last.to + size!);
     created.push(last);
   };
   // Past the end, appends fail until a partition holds the next position.
