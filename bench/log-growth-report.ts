@@ -123,8 +123,8 @@ export async function growthMarkdown(report: GrowthReport, path: string): Promis
       `Node ${machine.node}; PostgreSQL ${postgres.version} (${postgres.source}) with fsync=${fsync}, ` +
       `synchronous_commit=${synchronous_commit}, shared_buffers=${shared_buffers}. ` +
       `Two databases on that server, A with the plain \`events\` table, B with \`enablePartitioning\` ` +
-      `(partitions of ${number(options.partitionSize)} positions, so ${number(last.events)} events span ` +
-      `${last.partitions} partitions: enough to see what every extra partition costs), seeded alike. ` +
+      `(partitions of ${number(options.partitionSize)} positions, a tenth of the log unless told otherwise, so that ` +
+      `what each partition adds shows; ${last.partitions} at the end, the empty ones ahead of the head included), seeded alike. ` +
       `Every figure is the median of ${options.repetitions} repetitions, A and B interleaved. ` +
       `The benchmark runs on the same machine as PostgreSQL, with other work on it: one-minute load average ` +
       `${machine.loadAverage.atStart.toFixed(1)} at the start, ` +
