@@ -35,17 +35,21 @@ function benchConfig(): AppConfig {
 }
 
 let app: Promise<INestApplicationContext> | undefined;
+let closing = Promise.resolve();
+let callers = 0;
 
-/** The app's Nest context on the cell's database, built once, at the first caller. */
+/** The app's Nest context on the cell's database, built at a cell's first caller. */
 const appOn = (pool: pg.Pool) =>
   (app ??= NestFactory.createApplicationContext(AppModule.forRoot(benchConfig(), pool.options.connectionString!), {
     logger: ['warn', 'error'],
   }));
 
+/** Closes the app context, and waits for any close under way. */
 export async function closeCommandPath(): Promise<void> {
   const opened = app;
   app = undefined;
-  if (opened) await (await opened).close();
+  if (opened) closing = closing.then(async () => (await opened).close());
+  await closing;
 }
 
 const context = (): CommandContext => ({ commandId: uuidv7(), correlationId: uuidv7() });
@@ -57,6 +61,7 @@ const context = (): CommandContext => ({ commandId: uuidv7(), correlationId: uui
 export const commandPath: Contender = {
   name: COMMAND_PATH,
   async open(pool) {
+    callers++;
     const commands = (await appOn(pool)).get(CommandBus);
     const own: string[] = [];
     for (let n = 0; n < ACCOUNTS_PER_CALLER; n++) {
@@ -70,7 +75,11 @@ export const commandPath: Contender = {
         const id = own[Math.floor(Math.random() * own.length)];
         await commands.execute(new DepositMoney(id, 100 * (1 + Math.floor(Math.random() * 500)), context()));
       },
-      close: () => undefined,
+      // After a cell's last caller, so that the context's pooled connections do not linger
+      // into the next cells (and their wait samples); a failed close surfaces at closeCommandPath.
+      close: () => {
+        if (--callers === 0) void closeCommandPath().catch(() => undefined);
+      },
     };
   },
 };

@@ -300,7 +300,8 @@ export function httpSection(report: Report): string[] {
     '| --- | ---: | ---: | ---: | --- |',
     ...cells.map(text),
     '',
-    `- each cell: the median of ${options.repetitions} runs of ${options.seconds} s of \`autocannon\` ` +
+    `- each cell: the median of ${options.repetitions} run${options.repetitions === 1 ? '' : 's'} of ` +
+      `${options.seconds} s of \`autocannon\` ` +
       `(${options.connections} keep-alive connections, in the benchmark process), apps interleaved, after an untimed ` +
       `${options.warmUpSeconds} s warm-up of each; every request \`POST /accounts/{id}/deposits\` ` +
       `\`{ "amount": 100..50000 }\` to a random one of ${number(options.accounts)} accounts`,

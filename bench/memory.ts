@@ -250,8 +250,8 @@ export function memorySection(report: Report): string[] {
       `${paging.gnuTime ? `, GNU time max RSS ${mb(paging.gnuTime.maxRssBytes)}` : ''}`,
     `- loading a stream: in the benchmark process, \`AggregateRepository.get\` of an Account of ` +
       `${number(retention.events)} events ${retention.loads} times, every aggregate kept; \`heapUsed\` after ` +
-      '`global.gc()` before and after, divided by the loads; the events themselves weighed the same way ' +
-      '(`readStream`, kept)',
+      '`global.gc()` before and after, divided by the loads (below 0: nothing measurable kept, the heap shrank by ' +
+      'what the warm-up left for the GC); the events themselves weighed the same way (`readStream`, kept)',
     '',
   ];
 }
