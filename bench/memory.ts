@@ -3,12 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
 import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
 import { IdGenerator } from '../src/event-sourcing/application/clock.js';
+import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import { v7 as uuidv7 } from 'uuid';
+import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { appEventCodec } from './codecs.js';
 import type { BenchDatabase } from './database.js';
 import { startApp, underGnuTime, type TimeReport } from './http-app.js';
 import { APP_MAIN, CHRONICLE_APP } from './http.js';
-import { seedStream } from './load-stream.js';
 import { readRss, sampleRss } from './memory-sampler.js';
 import { number, verdict, type Report } from './report.js';
 
@@ -146,6 +148,22 @@ async function pageNotifications(
   }
 }
 
+/** One Account stream of `events` events, 10 per append, as the app stores them (W3 seeds the same, plus copies). */
+async function seedAccount(store: PostgresEventStore, events: number): Promise<{ id: string; balance: number }> {
+  const id = uuidv7();
+  const account = { owner: 'Owner of the retention check', version: 0, balance: 0 };
+  while (account.version < events) {
+    const expectedVersion = account.version;
+    const correlationId = uuidv7();
+    const batch: NewEvent[] = [];
+    for (let n = Math.min(10, events - account.version); n > 0; n--, account.version++) {
+      batch.push(toNewEvent(nextAccountEvent(account), correlationId));
+    }
+    await store.append({ streamId: id, streamType: Account.streamType, expectedVersion, events: batch });
+  }
+  return { id, balance: account.balance };
+}
+
 // Loading never publishes.
 const eventBus = { publish: () => undefined, publishAll: () => undefined } as unknown as EventBus;
 
@@ -166,8 +184,8 @@ async function streamRetention(db: BenchDatabase, events: number): Promise<Reten
   const pool = database.pool(1);
   try {
     await database.dataSource.destroy();
-    const stream = await seedStream(pool, events, LOADS);
     const store = new PostgresEventStore(pool, { codec: appEventCodec(pool, false) });
+    const stream = await seedAccount(store, events);
     const repository = new AggregateRepository(Account, store, eventBus, new IdGenerator(), 0);
     // Warm-up: prepared statements, the owner's key, compiled code.
     for (let n = 0; n < 2; n++) await repository.get(stream.id);

@@ -146,13 +146,31 @@ describe('the log', () => {
     expect(seen).toEqual(stored);
   });
 
+  const advisoryLocksHeld = async () => {
+    const { rows } = await pool.query(`SELECT count(*)::int AS held FROM pg_locks
+        WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    return rows[0].held;
+  };
+
   it('releases the critical section when an append fails inside it', async () => {
+    // nextval fails while the section's lock is held: the position sequence is used up.
+    const { rows } = await pool.query(`SELECT last_value FROM events_position_seq`);
+    await pool.query(`ALTER SEQUENCE events_position_seq MAXVALUE ${rows[0].last_value}`);
+    try {
+      await expect(append(`full-${randomUUID()}`, 0)).rejects.toMatchObject({ code: '2200H' });
+    } finally {
+      await pool.query('ALTER SEQUENCE events_position_seq NO MAXVALUE');
+    }
+
+    expect(await advisoryLocksHeld()).toBe(0);
+    await expect(append(`after-${randomUUID()}`, 0)).resolves.toMatchObject({ version: 1 });
+  });
+
+  it('holds no lock after an append fails at its INSERT, after the critical section', async () => {
     const broken = { ...newEvent(), data: undefined as unknown as Record<string, unknown> };
     await expect(append(`broken-${randomUUID()}`, 0, [broken])).rejects.toMatchObject({ code: '23502' });
 
-    const { rows } = await pool.query(`SELECT count(*)::int AS held FROM pg_locks
-        WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
-    expect(rows[0].held).toBe(0);
+    expect(await advisoryLocksHeld()).toBe(0);
     await expect(append(`after-${randomUUID()}`, 0)).resolves.toMatchObject({ version: 1 });
   });
 });
