@@ -14,9 +14,12 @@ import {
   LOAD_SNAPSHOTS,
   type LoadStreamResult,
 } from './load-stream.js';
+import { commandPathSection } from './command-path.js';
+import { httpSection, type HttpResult } from './http.js';
+import { memorySection, type MemoryResult } from './memory.js';
 // example:end
 
-export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
+export type Kind = 'append' | 'batch' | 'log read' | 'catch-up' | 'command';
 
 export interface Cell {
   kind: Kind;
@@ -77,6 +80,9 @@ export interface Report {
   };
   /** W3, loading one stream: per stream and contender, the median of the per-repetition median load times. */
   loadStream: LoadStreamResult;
+  /** W7, HTTP deposits end to end, and the app processes' memory. */
+  http: HttpResult;
+  memory: MemoryResult;
   // example:end
 }
 
@@ -101,7 +107,9 @@ export function summarise(cells: Cell[]): Report['cells'] {
   });
 }
 
-const number = (n: number) => Math.round(n).toLocaleString('en-US');
+export const number = (n: number) => Math.round(n).toLocaleString('en-US');
+/** A target's verdict, in capitals when missed so that it stands out in the table. */
+export const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function table(report: Report, kind: Kind, who: string): string[] {
@@ -297,6 +305,9 @@ export async function markdown(report: Report): Promise<string> {
     "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
       '(and what the seeder wrote); a mismatch stops the benchmark',
     '',
+    ...commandPathSection(report),
+    ...httpSection(report),
+    ...memorySection(report),
     // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

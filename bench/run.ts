@@ -34,6 +34,9 @@ import {
 } from './catch-up.js';
 import { loadStreams, seedStream, type LoadStreamResult } from './load-stream.js';
 import { RAW_SELECT } from './workloads.js';
+import { closeCommandPath, commandPathRotation } from './command-path.js';
+import { httpOptions, runHttp } from './http.js';
+import { memoryOptions, runMemory } from './memory.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -96,6 +99,9 @@ const plan = (emmett: Emmett): Planned[] => [
     writers: 8,
     batch: 100,
   })),
+  // example:start
+  ...commandPathRotation,
+  // example:end
 ];
 
 const cells = new Map<string, Cell>();
@@ -193,6 +199,8 @@ try {
   }
 
   // example:start
+  await closeCommandPath();
+
   // W5, projection catch-up: a log of Account streams in a database of its own, so that
   // the projection sees only events of its context and the append cells' log stays as it was.
   const { accounts, eventsPerAccount, eventsPerAppend, batchSizes, page } = options.catchUp;
@@ -279,6 +287,10 @@ try {
   } finally {
     await loadDb.close();
   }
+
+  // W7 and memory: the built app as a child process, on databases of their own.
+  const http = await runHttp(db, httpOptions(quick), (line) => console.log(line));
+  const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
   // example:end
 
   const cpus = os.cpus();
@@ -301,6 +313,8 @@ try {
     // example:start
     catchUp: { ...accountLog, roundTripMicros },
     loadStream,
+    http,
+    memory,
     // example:end
   };
   const table = await markdown(report);
@@ -308,5 +322,8 @@ try {
   console.log(`\n${table}\nwritten: ${files.join(', ')}`);
 } finally {
   await emmett.close();
+  // example:start
+  await closeCommandPath();
+  // example:end
   await db.close();
 }
