@@ -43,6 +43,16 @@ export interface FreshDatabase {
   close(): Promise<void>;
 }
 
+/** Another empty database on the same server, for a peer that creates its own schema. */
+export interface EmptyDatabase {
+  name: string;
+  url: string;
+  /** A connection outside the measured pools, for wait sampling. */
+  control: pg.Client;
+  /** Drops the database. */
+  close(): Promise<void>;
+}
+
 export interface BenchDatabase {
   server: ServerInfo;
   /** A connection outside the measured pools, for resets and wait sampling. */
@@ -55,6 +65,8 @@ export interface BenchDatabase {
   checkpoint(): Promise<void>;
   /** Creates and migrates another database on the same server; close() drops it too if still there. */
   freshDatabase(entities: NonNullable<DataSourceOptions['entities']>): Promise<FreshDatabase>;
+  /** Creates another database on the same server, and leaves it empty; close() drops it too if still there. */
+  emptyDatabase(): Promise<EmptyDatabase>;
   close(): Promise<void>;
 }
 
@@ -121,6 +133,12 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
     await asAdmin(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     siblings.delete(database);
   };
+  const createSibling = async () => {
+    const sibling = newName();
+    siblings.add(sibling);
+    await asAdmin(admin, `CREATE DATABASE ${sibling}`);
+    return { name: sibling, url: urlOf(sibling) };
+  };
   const drop = async () => {
     for (const sibling of [...siblings]) await dropDatabase(sibling);
     await dropDatabase(name);
@@ -171,10 +189,7 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
         });
       },
       async freshDatabase(entities) {
-        const sibling = newName();
-        const siblingUrl = urlOf(sibling);
-        siblings.add(sibling);
-        await asAdmin(admin, `CREATE DATABASE ${sibling}`);
+        const { name: sibling, url: siblingUrl } = await createSibling();
         const dataSource = await openDataSource({ ...databaseOptions(siblingUrl, config.database), entities });
         const siblingControl = new pg.Client({ connectionString: siblingUrl });
         await siblingControl.connect().catch(async (error: Error) => {
@@ -189,6 +204,20 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
           async close() {
             await siblingControl.end();
             if (dataSource.isInitialized) await dataSource.destroy();
+            await dropDatabase(sibling);
+          },
+        };
+      },
+      async emptyDatabase() {
+        const { name: sibling, url: siblingUrl } = await createSibling();
+        const siblingControl = new pg.Client({ connectionString: siblingUrl });
+        await siblingControl.connect();
+        return {
+          name: sibling,
+          url: siblingUrl,
+          control: siblingControl,
+          async close() {
+            await siblingControl.end();
             await dropDatabase(sibling);
           },
         };

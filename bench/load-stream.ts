@@ -10,12 +10,14 @@ import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-s
 import { PostgresSnapshotStore } from '../src/event-sourcing/store/postgres-snapshot-store.js';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { appCodec, appEventCodec } from './codecs.js';
+import { toEmmettEvent, type EmmettStore } from './emmett.js';
 import { median } from './report.js';
 
 export const LOAD_RAW = 'raw SELECT';
 export const LOAD_CHRONICLE = 'chronicle';
 export const LOAD_SNAPSHOTS = 'chronicle + snapshots';
 export const LOAD_ENCRYPTED = 'chronicle + AES-GCM';
+export const LOAD_EMMETT = 'emmett';
 
 const STREAM_TYPE = 'Account';
 const EVENTS_PER_APPEND = 10;
@@ -25,6 +27,8 @@ export interface SeededStream {
   id: string;
   /** The same events in another stream, every payload sealed with AES-256-GCM. */
   encryptedId: string;
+  /** The same events in Emmett's store (its stream type is the name up to the first '-'). */
+  emmettStream: string;
   events: number;
   balance: number;
   /** Timed loads of each contender per repetition. */
@@ -48,13 +52,19 @@ const RAW_READ = {
 /**
  * AccountOpened, then deposits and withdrawals that never overdraw, through
  * PostgresEventStore.append as the app stores them; the same events again into a
- * second stream with every payload encrypted.
+ * second stream with every payload encrypted, and into Emmett's store.
  */
-export async function seedStream(pool: pg.Pool, events: number, loads: number): Promise<SeededStream> {
+export async function seedStream(
+  pool: pg.Pool,
+  emmett: EmmettStore,
+  events: number,
+  loads: number,
+): Promise<SeededStream> {
   const store = new PostgresEventStore(pool, { codec: appEventCodec(pool, false) });
   const encryptedStore = new PostgresEventStore(pool, { codec: appEventCodec(pool, true) });
   const id = uuidv7();
   const encryptedId = uuidv7();
+  const emmettStream = `${STREAM_TYPE}-${uuidv7()}`;
   const account = { owner: `Owner of ${events}`, version: 0, balance: 0 };
   while (account.version < events) {
     const correlationId = uuidv7();
@@ -67,8 +77,11 @@ export async function seedStream(pool: pg.Pool, events: number, loads: number): 
     await store.append({ streamId: id, streamType: STREAM_TYPE, expectedVersion, events: batch });
     const copies = batch.map((event) => ({ ...event, id: uuidv7() }));
     await encryptedStore.append({ streamId: encryptedId, streamType: STREAM_TYPE, expectedVersion, events: copies });
+    await emmett.appendToStream(emmettStream, batch.map(toEmmettEvent), {
+      expectedStreamVersion: BigInt(expectedVersion),
+    });
   }
-  return { id, encryptedId, events, balance: account.balance, loads };
+  return { id, encryptedId, emmettStream, events, balance: account.balance, loads };
 }
 
 class LoadCheckError extends Error {}
@@ -86,12 +99,18 @@ type Loader = (stream: SeededStream) => Promise<() => { balance: number; version
 
 const stateOf = (account: Account) => () => ({ balance: account.balance, version: account.version });
 
+/** What an Account event does to the balance, read from its stored type and data. */
+const movement = (type: string, data: Record<string, unknown>) =>
+  (type === 'MoneyDeposited' ? 1 : type === 'MoneyWithdrawn' ? -1 : 0) * Number(data.amount ?? 0);
+
 /**
  * W3: loading one Account stream, raw rows against the repository with and without a
- * snapshot. Interleaved: each round loads every stream with every contender in turn.
+ * snapshot, and against Emmett's `aggregateStream` (what its CommandHandler loads state
+ * with). Interleaved: each round loads every stream with every contender in turn.
  */
 export async function loadStreams(
   pool: pg.Pool,
+  emmett: EmmettStore,
   control: pg.Client,
   streams: SeededStream[],
   snapshotEvery: number,
@@ -136,13 +155,7 @@ export async function loadStreams(
       async (stream) => {
         const { rows } = await pool.query({ ...RAW_READ, values: [stream.id] });
         return () => ({
-          balance: rows.reduce(
-            (sum, row) =>
-              sum +
-              (row.type === 'MoneyDeposited' ? 1 : row.type === 'MoneyWithdrawn' ? -1 : 0) *
-                Number(row.data.amount ?? 0),
-            0,
-          ),
+          balance: rows.reduce((sum, row) => sum + movement(row.type, row.data), 0),
           version: rows.length,
         });
       },
@@ -150,6 +163,16 @@ export async function loadStreams(
     [LOAD_CHRONICLE, async (stream) => stateOf(await plain.get(stream.id))],
     [LOAD_SNAPSHOTS, async (stream) => stateOf(await withSnapshots.get(stream.id))],
     [LOAD_ENCRYPTED, async (stream) => stateOf(await encrypted.get(stream.encryptedId))],
+    [
+      LOAD_EMMETT,
+      async (stream) => {
+        const { state, currentStreamVersion } = await emmett.aggregateStream(stream.emmettStream, {
+          initialState: () => 0,
+          evolve: (balance, event) => balance + movement(event.type, event.data),
+        });
+        return () => ({ balance: state, version: Number(currentStreamVersion) });
+      },
+    ],
   ];
 
   /** Times the load only; the check (and, for raw, summing the rows) follows outside the clock. */

@@ -2,13 +2,24 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { ServerInfo } from './database.js';
+import { emmettSuffix, emmettTargetLine } from './emmett-report.js';
 import { RAW_SELECT, type Phases, type Run } from './workloads.js';
 // example:start
 import type { AccountLog } from './catch-up.js';
-import { LOAD_CHRONICLE, LOAD_ENCRYPTED, LOAD_RAW, LOAD_SNAPSHOTS, type LoadStreamResult } from './load-stream.js';
+import {
+  LOAD_CHRONICLE,
+  LOAD_EMMETT,
+  LOAD_ENCRYPTED,
+  LOAD_RAW,
+  LOAD_SNAPSHOTS,
+  type LoadStreamResult,
+} from './load-stream.js';
+import { commandPathSection } from './command-path.js';
+import { httpSection, type HttpResult } from './http.js';
+import { memorySection, type MemoryResult } from './memory.js';
 // example:end
 
-export type Kind = 'append' | 'batch' | 'log read' | 'catch-up';
+export type Kind = 'append' | 'batch' | 'log read' | 'catch-up' | 'command';
 
 export interface Cell {
   kind: Kind;
@@ -58,6 +69,8 @@ export interface Report {
     loadAverage: { atStart: number; atEnd: number };
   };
   postgres: ServerInfo;
+  /** The other event stores' packages (bench/peers) and their installed versions. */
+  peers: Record<string, string>;
   cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
   // example:start
   /** The seeded Account log of the catch-up workload (in a database of its own), and how long seeding took. */
@@ -67,6 +80,9 @@ export interface Report {
   };
   /** W3, loading one stream: per stream and contender, the median of the per-repetition median load times. */
   loadStream: LoadStreamResult;
+  /** W7, HTTP deposits end to end, and the app processes' memory. */
+  http: HttpResult;
+  memory: MemoryResult;
   // example:end
 }
 
@@ -91,7 +107,9 @@ export function summarise(cells: Cell[]): Report['cells'] {
   });
 }
 
-const number = (n: number) => Math.round(n).toLocaleString('en-US');
+export const number = (n: number) => Math.round(n).toLocaleString('en-US');
+/** A target's verdict, in capitals when missed so that it stands out in the table. */
+export const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function table(report: Report, kind: Kind, who: string): string[] {
@@ -102,7 +120,8 @@ function table(report: Report, kind: Kind, who: string): string[] {
     const cell = cells.find((c) => c.contender === contender && c.writers === writers);
     if (!cell) return '';
     const rate = `${number(cell.eventsPerSecond)} ev/s`;
-    return contender === 'raw' ? rate : `${rate} (${cell.ratioToRaw.toFixed(2)}x raw)`;
+    if (contender === 'raw') return rate;
+    return `${rate} (${cell.ratioToRaw.toFixed(2)}x raw${emmettSuffix(cells, cell, (c) => c.eventsPerSecond)})`;
   };
   return [
     `| contender | ${columns.map((w) => plural(w, who)).join(' | ')} |`,
@@ -158,12 +177,13 @@ function loadStreamTable(report: Report): string[] {
     const cell = cells.find((c) => c.contender === contender && c.events === events);
     if (!cell) return '';
     const ms = `${cell.ms.toFixed(2)} ms`;
-    return contender === LOAD_RAW ? ms : `${ms} (${cell.ratioToRaw.toFixed(2)}x raw)`;
+    if (contender === LOAD_RAW) return ms;
+    return `${ms} (${cell.ratioToRaw.toFixed(2)}x raw${emmettSuffix(cells, cell, (c) => c.ms)})`;
   };
   return [
     `| contender | ${streams.map((s) => `${number(s.events)} events`).join(' | ')} |`,
     `| --- | ${streams.map(() => '---:').join(' | ')} |`,
-    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS, LOAD_ENCRYPTED].map(
+    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS, LOAD_ENCRYPTED, LOAD_EMMETT].map(
       (contender) => `| ${contender} | ${streams.map((s) => text(contender, s.events)).join(' | ')} |`,
     ),
   ];
@@ -197,6 +217,9 @@ export async function markdown(report: Report): Promise<string> {
       `Every cell is the median of ${options.repetitions} runs of ${options.secondsPerCell} s, contenders interleaved; ` +
       `each writer appends in a loop on its own pooled connection, ${options.payloadBytes}-byte JSON payloads, ` +
       `on top of a ${number(options.logEvents)}-event log. ` +
+      `Peers (bench/peers): ${Object.entries(report.peers)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ')}, each in a database of its own on the same server, its schema made by its own migration. ` +
       `The benchmark runs on the same machine as PostgreSQL; load average ${machine.loadAverage.atStart.toFixed(1)} ` +
       `at the start. Widest spread between the runs of a cell: ${(spread(widest) * 100).toFixed(0)}% ` +
       `of its median (${widest.contender}, ${widestCell}).`,
@@ -210,12 +233,16 @@ export async function markdown(report: Report): Promise<string> {
     "- chronicle: `PostgresEventStore.append` with the expected version, to the writer's own existing streams",
     '- chronicle + AES-GCM: the same, every payload sealed with AES-256-GCM (EVENT_ENCRYPTION_KEYS)',
     '- chronicle new streams: `PostgresEventStore.append`, a new stream per append',
+    '- emmett, emmett new streams: `appendToStream` with `expectedStreamVersion`, likewise (one `emt_append_to_stream` ' +
+      "call in a transaction), on a pg.Pool of the cell's size passed as `connectionOptions.pool`",
+    emmettTargetLine(report.cells),
     '',
     `## ${batch?.batch ?? 100}-event appends`,
     '',
     ...table(report, 'batch', 'writer'),
     '',
-    '- raw: one prepared INSERT … SELECT FROM unnest(…) per append; chronicle: `PostgresEventStore.append`',
+    '- raw: one prepared INSERT … SELECT FROM unnest(…) per append; chronicle: `PostgresEventStore.append`; ' +
+      'emmett: `appendToStream`',
     '',
     `## Reading a ${number(options.logEvents)}-event log in pages of ${number(options.logPage)}`,
     '',
@@ -223,6 +250,9 @@ export async function markdown(report: Report): Promise<string> {
     '',
     '- raw: `SELECT … WHERE position > $1 ORDER BY position LIMIT 1000`; ' +
       'chronicle: `PostgresEventStore.readLog` (adds the `pg_snapshot_xmin` filter and maps rows to events)',
+    "- emmett: `readMessagesBatch` after the last page's position, as its consumers pull (without their pause " +
+      'between batches), from its own log of as many events, seeded by one writer: paging in transaction id order ' +
+      'after the last global position skips and repeats events where the two orders disagree',
     '',
     // example:start
     `## Projection catch-up: rebuilding account summaries from a ${number(catchUp.events)}-event log`,
@@ -271,9 +301,14 @@ export async function markdown(report: Report): Promise<string> {
       `${loadStream.streams.map((s) => s.events - s.snapshotVersion).join(' and ')} events after it`,
     '- chronicle + AES-GCM: as chronicle, from a copy of the stream whose every payload is sealed with AES-256-GCM ' +
       '(EVENT_ENCRYPTION_KEYS), so each event is decrypted before it is rebuilt',
+    "- emmett: `aggregateStream` (`readStream`, then an `evolve` that sums the amounts), as Emmett's " +
+      '`CommandHandler` loads state, from a copy of the stream in its store; on its own pool of one connection',
     "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
       '(and what the seeder wrote); a mismatch stops the benchmark',
     '',
+    ...commandPathSection(report),
+    ...httpSection(report),
+    ...memorySection(report),
     // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

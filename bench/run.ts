@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import os from 'node:os';
 import { openBenchDatabase } from './database.js';
+import { openEmmett, type Emmett } from './emmett.js';
 import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
 import { sampleWaits } from './waits.js';
 import {
@@ -33,6 +34,9 @@ import {
 } from './catch-up.js';
 import { loadStreams, seedStream, type LoadStreamResult } from './load-stream.js';
 import { RAW_SELECT } from './workloads.js';
+import { closeCommandPath, commandPathRotation } from './command-path.js';
+import { httpOptions, runHttp } from './http.js';
+import { memoryOptions, runMemory } from './memory.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -77,16 +81,27 @@ interface Planned {
 
 // Every append cell once per rotation, and the rotation repeated: drift over the run
 // (page cache, autovacuum, a noisy neighbour) then hits every contender alike.
-const rotation: Planned[] = [
+// Quick mode gives Emmett the 32-writer column only, where issue 8 sets the target.
+const plan = (emmett: Emmett): Planned[] => [
   ...[1, 8, 32].flatMap((writers) =>
-    [raw, rawTableLock, chronicle, chronicleEncrypted, chronicleNewStreams].map((contender) => ({
-      kind: 'append' as const,
-      contender,
-      writers,
-      batch: 1,
-    })),
+    [
+      raw,
+      rawTableLock,
+      chronicle,
+      chronicleEncrypted,
+      chronicleNewStreams,
+      ...(quick && writers < 32 ? [] : [emmett.contender, emmett.newStreams]),
+    ].map((contender) => ({ kind: 'append' as const, contender, writers, batch: 1 })),
   ),
-  ...[raw, chronicle].map((contender) => ({ kind: 'batch' as const, contender, writers: 8, batch: 100 })),
+  ...[raw, chronicle, emmett.contender].map((contender) => ({
+    kind: 'batch' as const,
+    contender,
+    writers: 8,
+    batch: 100,
+  })),
+  // example:start
+  ...commandPathRotation,
+  // example:end
 ];
 
 const cells = new Map<string, Cell>();
@@ -112,11 +127,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function measure({ contender, writers, batch }: Planned) {
   await db.checkpoint();
-  const pool = db.pool(writers);
+  const where = contender.database ?? db;
+  const pool = where.pool(writers);
   let opened: Writer[] = [];
   try {
     opened = await openWriters(pool, contender, writers, batch);
-    const waits = sampleWaits(db.control);
+    const waits = sampleWaits(where.control);
     try {
       const run = await drive(opened, batch, options.secondsPerCell);
       return { ...run, waits: await waits.stop() };
@@ -129,6 +145,10 @@ async function measure({ contender, writers, batch }: Planned) {
   }
 }
 
+const emmett = await openEmmett(db).catch(async (error: Error) => {
+  await db.close();
+  throw error;
+});
 try {
   // Appends run on top of the seeded, analysed log rather than on an empty table: plans that
   // chronicle_append caches while `events` looks empty scan the whole log in its duplicate
@@ -137,9 +157,12 @@ try {
   const seeding = db.pool(8);
   await seedLog(seeding, options.logEvents).finally(() => seeding.end());
   await db.mirrorLog();
+  console.log(`seeding Emmett's ${options.logEvents.toLocaleString('en-US')}-event log from one writer`);
+  await emmett.seedLog(options.logEvents);
+  await emmett.vacuum();
   for (let rep = 1; rep <= options.repetitions; rep++) {
-    for (const reader of [rawReader, chronicleReader]) {
-      const pool = db.pool(1);
+    for (const reader of [rawReader, chronicleReader, emmett.reader]) {
+      const pool = (reader.database ?? db).pool(1);
       try {
         await pool.query('SELECT 1'); // connect before the clock starts
         const run = await readLog(pool, reader, options.logEvents, options.logPage);
@@ -153,6 +176,7 @@ try {
     }
   }
 
+  const rotation = plan(emmett);
   const total = rotation.length * options.repetitions;
   const minutes = (total * (options.secondsPerCell + 1)) / 60;
   console.log(`${total} append cells of ${options.secondsPerCell} s: about ${Math.ceil(minutes)} min`);
@@ -175,6 +199,8 @@ try {
   }
 
   // example:start
+  await closeCommandPath();
+
   // W5, projection catch-up: a log of Account streams in a database of its own, so that
   // the projection sees only events of its context and the append cells' log stays as it was.
   const { accounts, eventsPerAccount, eventsPerAppend, batchSizes, page } = options.catchUp;
@@ -230,16 +256,20 @@ try {
   let loadStream: LoadStreamResult;
   try {
     const pool = loadDb.pool(1);
+    const emmettPool = emmett.database.pool(1);
     try {
+      const emmettStore = emmett.store(emmettPool);
       const seeded = [];
       const seedSeconds: number[] = [];
       for (const { events, loads } of planned) {
         const start = performance.now();
-        seeded.push(await seedStream(pool, events, loads));
+        seeded.push(await seedStream(pool, emmettStore, events, loads));
         seedSeconds.push((performance.now() - start) / 1000);
       }
+      await emmett.vacuum();
       const { snapshotVersions, ...result } = await loadStreams(
         pool,
+        emmettStore,
         loadDb.control,
         seeded,
         snapshotEvery,
@@ -252,10 +282,15 @@ try {
       };
     } finally {
       await pool.end();
+      await emmettPool.end();
     }
   } finally {
     await loadDb.close();
   }
+
+  // W7 and memory: the built app as a child process, on databases of their own.
+  const http = await runHttp(db, httpOptions(quick), (line) => console.log(line));
+  const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
   // example:end
 
   const cpus = os.cpus();
@@ -273,15 +308,22 @@ try {
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
     },
     postgres: db.server,
+    peers: { '@event-driven-io/emmett-postgresql': emmett.version },
     cells: summarise([...cells.values()]),
     // example:start
     catchUp: { ...accountLog, roundTripMicros },
     loadStream,
+    http,
+    memory,
     // example:end
   };
   const table = await markdown(report);
   const files = await save(report, table);
   console.log(`\n${table}\nwritten: ${files.join(', ')}`);
 } finally {
+  await emmett.close();
+  // example:start
+  await closeCommandPath();
+  // example:end
   await db.close();
 }

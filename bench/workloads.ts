@@ -16,7 +16,7 @@ const NOTE = 'x'.repeat(
   PAYLOAD_BYTES - JSON.stringify({ accountId: randomUUID(), amount: 10_000, currency: 'EUR', note: '' }).length,
 );
 
-function newEvent(): NewEvent {
+export function newEvent(): NewEvent {
   return {
     id: randomUUID(),
     type: 'MoneyDeposited',
@@ -27,7 +27,7 @@ function newEvent(): NewEvent {
   };
 }
 
-interface Stream {
+export interface Stream {
   id: string;
   version: number;
 }
@@ -37,13 +37,22 @@ export interface Writer {
   close(): void;
 }
 
+/** Where a contender runs: the benchmark's database unless it is a peer with a schema of its own. */
+export interface Database {
+  /** A connection outside the measured pools, for wait sampling. */
+  control: pg.Client;
+  pool(max: number): pg.Pool;
+}
+
 export interface Contender {
   name: string;
+  database?: Database;
   /** Sets up one writer: its connection, its streams, its prepared statements. */
   open(pool: pg.Pool, batch: number): Promise<Writer>;
 }
 
-async function writer(
+/** A writer that appends `batch` events at a time to one of its own streams, or to a new stream each time. */
+export async function writer(
   batch: number,
   streams: 'own' | 'new',
   write: (stream: Stream, events: NewEvent[]) => Promise<unknown>,
@@ -224,26 +233,30 @@ export function drive(writers: Writer[], batch: number, seconds: number): Promis
   });
 }
 
-/** Fills the log through the store, 100 events per append, from 8 writers so that transactions interleave. */
-export async function seedLog(pool: pg.Pool, events: number): Promise<void> {
-  const store = new PostgresEventStore(pool);
+/** Fills a log 100 events per append, each to a new stream, from that many concurrent writers. */
+export async function fillLog(
+  events: number,
+  writers: number,
+  append: (streamId: string, events: NewEvent[]) => Promise<unknown>,
+): Promise<void> {
   let appends = Math.ceil(events / 100);
   const worker = async () => {
-    while (appends-- > 0) {
-      const batch = Array.from({ length: 100 }, newEvent);
-      await store.append({
-        streamId: `bench-${randomUUID()}`,
-        streamType: STREAM_TYPE,
-        expectedVersion: 0,
-        events: batch,
-      });
-    }
+    while (appends-- > 0) await append(`bench-${randomUUID()}`, Array.from({ length: 100 }, newEvent));
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await Promise.all(Array.from({ length: writers }, worker));
+}
+
+/** Fills the log through the store, from 8 writers so that transactions interleave. */
+export async function seedLog(pool: pg.Pool, events: number): Promise<void> {
+  const store = new PostgresEventStore(pool);
+  await fillLog(events, 8, (streamId, batch) =>
+    store.append({ streamId, streamType: STREAM_TYPE, expectedVersion: 0, events: batch }),
+  );
 }
 
 export interface LogReader {
   name: string;
+  database?: Database;
   /** One page after `after`: how many events it held and the last one's position. */
   page(pool: pg.Pool, after: number, limit: number): Promise<{ count: number; last: number }>;
 }

@@ -7,6 +7,7 @@ import { EventMigrations1795680000005 } from './1795680000005-event-migrations.j
 import { StreamIndex1795680000006 } from './1795680000006-stream-index.js';
 import { BrokerInbox1795680000007 } from './1795680000007-broker-inbox.js';
 import { ReportingViews1795680000008 } from './1795680000008-reporting-views.js';
+import { FasterAppend1795680000009 } from './1795680000009-faster-append.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   StreamIndex1795680000006,
   BrokerInbox1795680000007,
   ReportingViews1795680000008,
+  FasterAppend1795680000009,
 ];

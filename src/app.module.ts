@@ -35,6 +35,7 @@ export class AppModule {
         }),
         EventSourcingModule.forRoot({
           commandRetries: config.commandRetries,
+          partitionsAhead: config.partitionsAhead,
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,
           snapshotEvery: config.snapshotEvery,

@@ -19,6 +19,7 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
+  partitionsAhead: number;
   followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number; leaseTimeoutSeconds: number };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
@@ -244,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimit: env.BODY_LIMIT || '100kb',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 0, 3_600_000),
     commandRetries: integer(env, 'COMMAND_RETRIES', 20, 0, 1000),
+    partitionsAhead: integer(env, 'EVENT_PARTITIONS_AHEAD', 2, 1, 1000),
     followers: {
       enabled: env.FOLLOWERS !== 'off',
       batchSize: integer(env, 'FOLLOWER_BATCH_SIZE', 500, 1, 10_000),

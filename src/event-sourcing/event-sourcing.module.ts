@@ -11,6 +11,7 @@ import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js'
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
+import { DEFAULT_KEEPER_SETTINGS, PartitionKeeper } from './partitioning/partition-keeper.js';
 import { PersonalDataKeys } from './personal-data/personal-data-keys.js';
 import { EventCodec, PayloadEventCodec } from './serialization/event-codec.js';
 import { PayloadCodec } from './serialization/payload-codec.js';
@@ -84,6 +85,15 @@ export class EventSourcingModule {
             new PostgresSnapshotStore(poolOf(dataSource), payloads),
           inject: [getDataSourceToken(), PayloadCodec],
         },
+        {
+          provide: PartitionKeeper,
+          useFactory: (dataSource: DataSource) =>
+            new PartitionKeeper(poolOf(dataSource), {
+              ...DEFAULT_KEEPER_SETTINGS,
+              ahead: options.partitionsAhead ?? DEFAULT_KEEPER_SETTINGS.ahead,
+            }),
+          inject: [getDataSourceToken()],
+        },
         FollowersService,
         Clock,
         IdGenerator,
@@ -101,6 +111,7 @@ export class EventSourcingModule {
         FollowersService,
         LogWakeup,
         WriteStats,
+        PartitionKeeper,
         EVENT_SOURCING_OPTIONS,
       ],
     };

@@ -12,6 +12,8 @@ export interface EventSourcingOptions {
    * `snapshots`; 0 turns snapshots of that type off (neither written nor read).
    */
   snapshotEvery?: Record<string, number | undefined>;
+  /** On a partitioned log, empty partitions the running app keeps beyond the one being written (default 2). */
+  partitionsAhead?: number;
   /** Compression and encryption of event data and snapshot states; plain JSON when absent. */
   payloads?: PayloadCodecOptions;
 }

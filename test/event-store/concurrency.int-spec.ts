@@ -6,153 +6,179 @@ import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-even
 import { newEvent } from '../support/event-store-contract.js';
 import { until } from '../support/until.js';
 import { createMigratedDatabase } from '../support/test-database.js';
+import { createPartitionedDatabase } from '../partitioning/partitioned-database.js';
 
 let pool: pg.Pool;
 let store: PostgresEventStore;
 let drop: () => Promise<void>;
 
-beforeAll(async () => {
-  ({ pool, drop } = await createMigratedDatabase());
-  store = new PostgresEventStore(pool);
-});
-afterAll(() => drop());
-
-const append = (streamId: string, expectedVersion: number | 'any', events: NewEvent[] = [newEvent()]) =>
-  store.append({ streamId, streamType: 'Thing', expectedVersion, events });
-
-/** Calls the append function in a transaction that stays open until `commit()`: it takes its position first and commits last. */
-async function openAppend(streamId: string): Promise<{ position: number; commit(): Promise<void> }> {
-  const client = await pool.connect();
-  await client.query('BEGIN');
-  const event = newEvent('Slow');
-  const { rows } = await client.query(
-    `SELECT position FROM chronicle_append($1, 'Thing', NULL, $2, $3, $4, $5, $6, NULL, NULL, NULL)`,
-    [streamId, [event.id], [event.type], [1], [JSON.stringify(event.data)], [JSON.stringify(event.metadata)]],
-  );
-  return {
-    position: Number(rows[0].position),
-    commit: async () => {
-      await client.query('COMMIT');
-      client.release();
-    },
-  };
-}
-
-async function storedPositions(): Promise<number[]> {
-  const { rows } = await pool.query('SELECT position FROM events ORDER BY position');
-  return rows.map((row) => Number(row.position));
-}
-
-describe('optimistic concurrency', () => {
-  it('lets exactly one of 20 appenders at the same expected version win, leaving no gap or duplicate', async () => {
-    const id = `race-${randomUUID()}`;
-    await append(id, 0);
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => append(id, 1)));
-
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(refused).toHaveLength(19);
-    for (const { reason } of refused) expect(reason).toBeInstanceOf(ConcurrencyError);
-    expect((await store.readStream(id)).map((e) => e.version)).toEqual([1, 2]);
+// The same tests on a plain log and on one partitioned in partitions of 5,000 positions,
+// which the follower test's writers cross many times.
+describe.each([
+  ['a plain log', createMigratedDatabase],
+  ['a partitioned log', () => createPartitionedDatabase({ size: 5000, ahead: 5 })],
+])('on %s', (_, createDatabase) => {
+  beforeAll(async () => {
+    ({ pool, drop } = await createDatabase());
+    store = new PostgresEventStore(pool);
   });
+  afterAll(() => drop());
 
-  it('loses no update when 20 writers retry on fresh state until each has appended 5 events', async () => {
-    const id = `counter-${randomUUID()}`;
-    const writer = async (name: string) => {
-      for (let done = 0; done < 5;) {
-        try {
-          await append(id, await store.streamVersion(id), [newEvent('Counted', { name })]);
-          done++;
-        } catch (error) {
-          if (!(error instanceof ConcurrencyError)) throw error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 20 }, (_, i) => writer(`w${i}`)));
+  const append = (streamId: string, expectedVersion: number | 'any', events: NewEvent[] = [newEvent()]) =>
+    store.append({ streamId, streamType: 'Thing', expectedVersion, events });
 
-    const events = await store.readStream(id);
-    expect(events.map((e) => e.version)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    const perWriter = new Map<unknown, number>();
-    for (const e of events) perWriter.set(e.data.name, (perWriter.get(e.data.name) ?? 0) + 1);
-    expect([...perWriter.values()]).toEqual(Array(20).fill(5));
-  });
-});
-
-describe('the log', () => {
-  it('holds back events committed after one that took an earlier position, until that one commits', async () => {
-    const slow = await openAppend(`slow-${randomUUID()}`);
-    const fast = await append(`fast-${randomUUID()}`, 0);
-    expect(fast.position).toBeGreaterThan(slow.position);
-
-    // A reader that only compares positions would see the later event now and move past the earlier one for good.
-    const naive = await pool.query('SELECT position FROM events WHERE position > $1 ORDER BY position', [
-      slow.position - 1,
-    ]);
-    expect(naive.rows.map((r) => Number(r.position))).toEqual([fast.position]);
-    expect(await store.readLog(slow.position - 1, 10)).toEqual([]);
-
-    await slow.commit();
-    // Other test files' transactions on the same server may hold the horizon a moment longer.
-    const released = await until(
-      () => store.readLog(slow.position - 1, 10),
-      (events) => events.length > 0,
-      'the log to serve the committed events',
+  /** Calls the append function in a transaction that stays open until `commit()`: it takes its position first and commits last. */
+  async function openAppend(streamId: string): Promise<{ position: number; commit(): Promise<void> }> {
+    const client = await pool.connect();
+    await client.query('BEGIN');
+    const event = newEvent('Slow');
+    const { rows } = await client.query(
+      `SELECT position FROM chronicle_append($1, 'Thing', NULL, $2, $3, $4, $5, $6, NULL, NULL, NULL)`,
+      [streamId, [event.id], [event.type], [1], [JSON.stringify(event.data)], [JSON.stringify(event.metadata)]],
     );
-    expect(released.map((e) => e.position)).toEqual([slow.position, fast.position]);
-  });
+    return {
+      position: Number(rows[0].position),
+      commit: async () => {
+        await client.query('COMMIT');
+        client.release();
+      },
+    };
+  }
 
-  it('gives a follower every event exactly once, in order, while 16 writers append and some commit late', async () => {
-    const start = (await storedPositions()).at(-1) ?? 0;
-    let writing = true;
-    const writers = Array.from({ length: 16 }, async (_, w) => {
-      const streams = Array.from({ length: 4 }, () => ({ id: `w${w}-${randomUUID()}`, version: 0 }));
-      let appended = 0;
-      while (writing) {
-        if (w < 2) {
-          // Two writers hold their transaction open after taking their positions.
-          const slow = await openAppend(`slow-${randomUUID()}`);
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 40));
-          await slow.commit();
-        } else {
-          const stream = streams[appended % streams.length];
-          const batch = Array.from({ length: 1 + (appended % 3) }, () => newEvent('Written', { w }));
-          stream.version = (await append(stream.id, stream.version, batch)).version;
-        }
-        appended++;
-      }
+  async function storedPositions(): Promise<number[]> {
+    const { rows } = await pool.query('SELECT position FROM events ORDER BY position');
+    return rows.map((row) => Number(row.position));
+  }
+
+  describe('optimistic concurrency', () => {
+    it('lets exactly one of 20 appenders at the same expected version win, leaving no gap or duplicate', async () => {
+      const id = `race-${randomUUID()}`;
+      await append(id, 0);
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => append(id, 1)));
+
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused).toHaveLength(19);
+      for (const { reason } of refused) expect(reason).toBeInstanceOf(ConcurrencyError);
+      expect((await store.readStream(id)).map((e) => e.version)).toEqual([1, 2]);
     });
 
-    const seen: number[] = [];
-    let after = start;
-    const follow = async () => {
-      for (const event of await store.readLog(after, 100)) {
-        seen.push(event.position);
-        after = event.position;
-      }
-    };
-    const deadline = Date.now() + 4_000;
-    while (Date.now() < deadline) await follow();
-    writing = false;
-    await Promise.all(writers);
-    const stored = (await storedPositions()).filter((p) => p > start);
-    // Not "until a read comes back empty": another test file's open transaction can hold the log back.
-    await until(
-      async () => (await follow(), seen.at(-1)),
-      (last) => last === stored.at(-1),
-      'the follower to reach the last stored event',
-    );
+    it('loses no update when 20 writers retry on fresh state until each has appended 5 events', async () => {
+      const id = `counter-${randomUUID()}`;
+      const writer = async (name: string) => {
+        for (let done = 0; done < 5;) {
+          try {
+            await append(id, await store.streamVersion(id), [newEvent('Counted', { name })]);
+            done++;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, (_, i) => writer(`w${i}`)));
 
-    expect(stored.length).toBeGreaterThan(500);
-    expect(seen).toEqual(stored);
+      const events = await store.readStream(id);
+      expect(events.map((e) => e.version)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      const perWriter = new Map<unknown, number>();
+      for (const e of events) perWriter.set(e.data.name, (perWriter.get(e.data.name) ?? 0) + 1);
+      expect([...perWriter.values()]).toEqual(Array(20).fill(5));
+    });
   });
 
-  it('releases the critical section when an append fails inside it', async () => {
-    const broken = { ...newEvent(), data: undefined as unknown as Record<string, unknown> };
-    await expect(append(`broken-${randomUUID()}`, 0, [broken])).rejects.toMatchObject({ code: '23502' });
+  describe('the log', () => {
+    it('holds back events committed after one that took an earlier position, until that one commits', async () => {
+      const slow = await openAppend(`slow-${randomUUID()}`);
+      const fast = await append(`fast-${randomUUID()}`, 0);
+      expect(fast.position).toBeGreaterThan(slow.position);
 
-    const { rows } = await pool.query(`SELECT count(*)::int AS held FROM pg_locks
+      // A reader that only compares positions would see the later event now and move past the earlier one for good.
+      const naive = await pool.query('SELECT position FROM events WHERE position > $1 ORDER BY position', [
+        slow.position - 1,
+      ]);
+      expect(naive.rows.map((r) => Number(r.position))).toEqual([fast.position]);
+      expect(await store.readLog(slow.position - 1, 10)).toEqual([]);
+
+      await slow.commit();
+      // Other test files' transactions on the same server may hold the horizon a moment longer.
+      const released = await until(
+        () => store.readLog(slow.position - 1, 10),
+        (events) => events.length > 0,
+        'the log to serve the committed events',
+      );
+      expect(released.map((e) => e.position)).toEqual([slow.position, fast.position]);
+    });
+
+    it('gives a follower every event exactly once, in order, while 16 writers append and some commit late', async () => {
+      const start = (await storedPositions()).at(-1) ?? 0;
+      let writing = true;
+      const writers = Array.from({ length: 16 }, async (_, w) => {
+        const streams = Array.from({ length: 4 }, () => ({ id: `w${w}-${randomUUID()}`, version: 0 }));
+        let appended = 0;
+        while (writing) {
+          if (w < 2) {
+            // Two writers hold their transaction open after taking their positions.
+            const slow = await openAppend(`slow-${randomUUID()}`);
+            await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 40));
+            await slow.commit();
+          } else {
+            const stream = streams[appended % streams.length];
+            const batch = Array.from({ length: 1 + (appended % 3) }, () => newEvent('Written', { w }));
+            stream.version = (await append(stream.id, stream.version, batch)).version;
+          }
+          appended++;
+        }
+      });
+
+      const seen: number[] = [];
+      let after = start;
+      const follow = async () => {
+        for (const event of await store.readLog(after, 100)) {
+          seen.push(event.position);
+          after = event.position;
+        }
+      };
+      const deadline = Date.now() + 4_000;
+      while (Date.now() < deadline) await follow();
+      writing = false;
+      await Promise.all(writers);
+      const stored = (await storedPositions()).filter((p) => p > start);
+      // Not "until a read comes back empty": another test file's open transaction can hold the log back.
+      await until(
+        async () => (await follow(), seen.at(-1)),
+        (last) => last === stored.at(-1),
+        'the follower to reach the last stored event',
+      );
+
+      expect(stored.length).toBeGreaterThan(500);
+      expect(seen).toEqual(stored);
+    });
+
+    const advisoryLocksHeld = async () => {
+      const { rows } = await pool.query(`SELECT count(*)::int AS held FROM pg_locks
         WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
-    expect(rows[0].held).toBe(0);
-    await expect(append(`after-${randomUUID()}`, 0)).resolves.toMatchObject({ version: 1 });
+      return rows[0].held;
+    };
+
+    it('releases the critical section when an append fails inside it', async () => {
+      // nextval fails while the section's lock is held: the position sequence is used up.
+      const { rows } = await pool.query(`SELECT last_value FROM events_position_seq`);
+      await pool.query(`ALTER SEQUENCE events_position_seq MAXVALUE ${rows[0].last_value}`);
+      try {
+        await expect(append(`full-${randomUUID()}`, 0)).rejects.toMatchObject({ code: '2200H' });
+      } finally {
+        await pool.query('ALTER SEQUENCE events_position_seq NO MAXVALUE');
+      }
+
+      expect(await advisoryLocksHeld()).toBe(0);
+      await expect(append(`after-${randomUUID()}`, 0)).resolves.toMatchObject({ version: 1 });
+    });
+
+    it('holds no lock after an append fails at its INSERT, after the critical section', async () => {
+      const broken = { ...newEvent(), data: undefined as unknown as Record<string, unknown> };
+      await expect(append(`broken-${randomUUID()}`, 0, [broken])).rejects.toMatchObject({ code: '23502' });
+
+      expect(await advisoryLocksHeld()).toBe(0);
+      await expect(append(`after-${randomUUID()}`, 0)).resolves.toMatchObject({ version: 1 });
+    });
   });
 });

@@ -13,7 +13,7 @@ import { call, expectStatus, inPool, projections } from '../support/app-client.j
 import { ThrowawayPostgres } from '../support/throwaway-postgres.js';
 import { until } from '../support/until.js';
 
-// The global advisory lock chronicle_append takes around its INSERT (migration 1795680000000).
+// The global advisory lock chronicle_append takes its transaction id and positions under (migration 1795680000009).
 const CRITICAL_SECTION_LOCK = '7262873648392817';
 const IN_FLIGHT = 4;
 /** Generous: a shutdown that takes this long is stuck. */

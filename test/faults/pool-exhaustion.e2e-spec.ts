@@ -13,7 +13,7 @@ import { call, expectRetryLater, expectStatus, type AccountBody } from '../suppo
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';
 
-// The global advisory lock chronicle_append takes around its INSERT (migration 1795680000000).
+// The global advisory lock chronicle_append takes its transaction id and positions under (migration 1795680000009).
 const CRITICAL_SECTION_LOCK = '7262873648392817';
 const POOL_WAIT_MS = 1_000;
 const STATEMENT_TIMEOUT_MS = 4_000;

@@ -71,5 +71,6 @@ export async function replaceEventsTable(client: PoolClient, table: string, reti
       FROM ${EVENTS}`);
 }
 
-const renamed = (index: string, table: string) =>
+/** The name an index of the log takes when the log is renamed to `table`: its `events` prefix becomes the table's name. */
+export const renamed = (index: string, table: string) =>
   (index.startsWith(EVENTS) ? `${table}${index.slice(EVENTS.length)}` : `${table}_${index}`).slice(0, 63);

@@ -14,6 +14,7 @@ import {
   type MigrationCheckpoint,
 } from './migration-checkpoint.js';
 import { MigrationProgress } from './migration-progress.js';
+import { isPartitioned } from '../partitioning/partition-catalog.js';
 
 export interface EventMigrationOptions {
   /** Copy-and-transform into this new table; in place when absent. */
@@ -79,7 +80,7 @@ const logger = new Logger('events:migrate');
  *
  * - In place, it rewrites the changed rows of `events`, up to the end of the log when
  *   its first run began; events appended later are left as the code wrote them.
- * - With `into`, it copies every event (changed or as stored, positions kept) into a new
+ * - With `into` (not on a partitioned log), it copies every event (changed or as stored, positions kept) into a new
  *   table shaped like `events`, up to the end of the log at each run; `swap` then locks
  *   the log, copies what was appended since and puts the copy in its place.
  */
@@ -92,6 +93,12 @@ export async function runEventMigration(
   if (options.into !== undefined) assertCopyTarget(options.into);
   if (options.swap && options.into === undefined)
     throw new RangeError('A swap needs a copy: give the table to copy into');
+  // A copy would be a plain table (LIKE copies no partitions), and the swap would undo the partitioning.
+  if (options.into !== undefined && (await isPartitioned(pool))) {
+    throw new RangeError(
+      `${EVENTS} is partitioned: a copy-and-swap would put a plain table in its place. Migrate in place instead (leave out --into)`,
+    );
+  }
   const batchSize = options.batchSize ?? 1000;
   if (!(Number.isInteger(batchSize) && batchSize > 0))
     throw new RangeError(`Batch size ${batchSize} is not a whole number > 0`);

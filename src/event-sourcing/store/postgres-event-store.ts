@@ -166,9 +166,10 @@ export class PostgresEventStore extends EventStore {
   }
 
   /**
-   * The append function holds a session-level lock for its INSERT; an error in between
-   * (a statement timeout, say) would leave it held on this pooled connection. Returns
-   * the error to discard the connection with when the unlock itself fails.
+   * The append function holds a session-level lock while it takes its transaction id and
+   * positions; an error in between (a statement timeout, say) would leave it held on this
+   * pooled connection. Returns the error to discard the connection with when the unlock
+   * itself fails.
    */
   private async releaseCriticalSection(client: PoolClient, cause: unknown): Promise<Error | undefined> {
     try {

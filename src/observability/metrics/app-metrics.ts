@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { poolOf } from '../../event-sourcing/event-sourcing.module.js';
 import { oldestTransactionSeconds } from '../../event-sourcing/observability/transaction-horizon.js';
 import { WriteStats } from '../../event-sourcing/observability/write-stats.js';
+import { PartitionKeeper } from '../../event-sourcing/partitioning/partition-keeper.js';
 import { FollowersService } from '../../event-sourcing/subscriptions/followers.service.js';
 
 /** A counter whose value is read from a {@link WriteStats} map at scrape time. */
@@ -78,6 +79,7 @@ export class AppMetrics {
   constructor(
     stats: WriteStats,
     private readonly followers: FollowersService,
+    partitions: PartitionKeeper,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     collectDefaultMetrics({ register: this.registry });
@@ -107,6 +109,18 @@ export class AppMetrics {
     poolGauge('chronicle_db_pool_connections', 'Connections the pool holds open', () => pool.totalCount);
     poolGauge('chronicle_db_pool_idle_connections', 'Open connections no query uses', () => pool.idleCount);
     poolGauge('chronicle_db_pool_waiting_requests', 'Queries waiting for a free connection', () => pool.waitingCount);
+    new Gauge({
+      name: 'chronicle_log_partition_positions_left',
+      help: 'On a partitioned log: positions left before its last partition ends, as of the last check (appends fail at 0)',
+      labelNames: ['partition'],
+      registers: [this.registry],
+      collect() {
+        // Labelled, so that a plain log shows no sample rather than a 0 that would read as "full".
+        this.reset();
+        const { room } = partitions;
+        if (room) this.set({ partition: room.lastPartition }, room.positionsLeft);
+      },
+    });
   }
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {

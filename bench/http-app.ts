@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** Compiled to dist-bench/bench/: the repository root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// GNU time (Debian package `time`), not the shell keyword: -v reports the child's peak RSS from the kernel.
+const GNU_TIME = '/usr/bin/time';
+export const underGnuTime = existsSync(GNU_TIME);
+
+/** What GNU time said about the app process once it exited. */
+export interface TimeReport {
+  maxRssBytes: number;
+  userSeconds: number;
+  systemSeconds: number;
+}
+
+export interface RunningApp {
+  name: string;
+  url: string;
+  /** The node process itself (GNU time's child). */
+  pid: number;
+  /** SIGTERM, as an orchestrator stops it; then GNU time's report, when it ran under GNU time. */
+  stop(): Promise<TimeReport | undefined>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The pid of `parent`'s child: GNU time forks node, and signals must reach node, not time. */
+async function childOf(parent: number): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      // pid (comm) state ppid …; comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) return Number(entry);
+    }
+    await sleep(20);
+  }
+  throw new Error(`${GNU_TIME} (pid ${parent}) started no process`);
+}
+
+function parseTime(text: string): TimeReport {
+  const field = (label: string) => {
+    const match = new RegExp(`${label}: ([\\d.]+)`).exec(text);
+    if (!match) throw new Error(`${GNU_TIME} -v printed no "${label}":\n${text}`);
+    return Number(match[1]);
+  };
+  return {
+    maxRssBytes: field('Maximum resident set size \\(kbytes\\)') * 1024,
+    userSeconds: field('User time \\(seconds\\)'),
+    systemSeconds: field('System time \\(seconds\\)'),
+  };
+}
+
+/** Signals a process that may have exited already. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+// An app left running would hold the port and its database connections after the benchmark ends.
+const running = new Set<number>();
+process.once('exit', () => running.forEach((pid) => signal(pid, 'SIGKILL')));
+
+/**
+ * Starts `node <script>` (under `/usr/bin/time -v` when installed) with only `env` and
+ * PATH, on a free port (`PORT`), and waits until it answers HTTP. Its output goes to a
+ * file, read back only to explain a failed start.
+ */
+export async function startApp(name: string, script: string, env: Record<string, string>): Promise<RunningApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'chronicle-bench-app-'));
+  const outputFile = join(dir, 'output.log');
+  const timeFile = join(dir, 'time.txt');
+  const port = await freePort();
+  const output = await open(outputFile, 'w');
+  let wrapper: ChildProcess;
+  try {
+    const node = [process.execPath, script];
+    const [command, ...args] = underGnuTime ? [GNU_TIME, '-v', '-o', timeFile, ...node] : node;
+    wrapper = spawn(command, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+      stdio: ['ignore', output.fd, output.fd],
+    });
+  } finally {
+    await output.close();
+  }
+  const exited = new Promise<void>((resolve) => wrapper.once('exit', () => resolve()));
+  let alive = true;
+  void exited.then(() => (alive = false));
+
+  const pid = underGnuTime ? await childOf(wrapper.pid!) : wrapper.pid!;
+  running.add(pid);
+  const url = `http://127.0.0.1:${port}`;
+  let stopped: Promise<TimeReport | undefined> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (alive) {
+        signal(pid, 'SIGTERM');
+        const killer = setTimeout(() => signal(pid, 'SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      running.delete(pid);
+      try {
+        return underGnuTime ? parseTime(await readFile(timeFile, 'utf8')) : undefined;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    })());
+
+  /** Stops the app and rejects with the end of its output. */
+  const fail = async (why: string): Promise<never> => {
+    const lines = (await readFile(outputFile, 'utf8')).split('\n').slice(-40).join('\n');
+    await stop().catch(() => undefined);
+    throw new Error(`${name} ${why}; its output:\n${lines}`);
+  };
+
+  // Any answer (a 404 too) means Nest has initialised every module and listens.
+  for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
+    if (!alive) await fail('exited before it listened');
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      async (response) => (await response.arrayBuffer(), true),
+      () => false,
+    );
+    if (answered) return { name, url, pid, stop };
+    if (Date.now() > deadline) await fail('did not answer HTTP within 60 s');
+  }
+}

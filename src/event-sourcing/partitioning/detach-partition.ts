@@ -1,0 +1,53 @@
+import type { ClientBase } from 'pg';
+import { EVENTS, quote } from '../migration/event-tables.js';
+import { inTransaction, readPartitionedLog, type LogPartition } from './partition-catalog.js';
+import {
+  NotPartitionedError,
+  PARTITION_LOCK_TIMEOUT,
+  PARTITIONS_LOCK,
+  PARTITIONS_LOCK_KEY,
+} from './partitions-ahead.js';
+
+/** Thrown by {@link detachPartition} for a partition it must not or cannot detach. */
+export class DetachRefusedError extends Error {}
+
+/**
+ * Detaches an old partition from the log: it stays in the database as a table of its
+ * own, with its rows, to archive (pg_dump -t) and drop. Reads of the log no longer see
+ * its events. Never the partition that holds the head, nor a newer one, nor one that
+ * holds events a follower (a row of `followers`) has not processed yet.
+ *
+ * DETACH takes an ACCESS EXCLUSIVE lock on `events` for a moment; the lock timeout
+ * keeps a request queued behind a long reader from holding appends back for longer.
+ * @throws DetachRefusedError
+ */
+export async function detachPartition(client: ClientBase, name: string): Promise<LogPartition> {
+  return inTransaction(
+    client,
+    async () => {
+      await client.query(PARTITIONS_LOCK, [PARTITIONS_LOCK_KEY]);
+      const log = await readPartitionedLog(client);
+      if (log.partitions.length === 0) throw new NotPartitionedError();
+      const partition = log.partitions.find((p) => p.name === name);
+      if (!partition) throw new DetachRefusedError(`${name} is not a partition of ${EVENTS}`);
+      if (partition.to > log.head) {
+        throw new DetachRefusedError(
+          `${name} holds positions ${partition.from}-${partition.to - 1}, at or after the head (${log.head}): only older partitions can be detached`,
+        );
+      }
+      // A follower still inside (or before) the range would skip the rest of it without notice.
+      const behind = await client.query('SELECT name, position FROM followers WHERE position < $1 - 1 ORDER BY name', [
+        partition.to,
+      ]);
+      if (behind.rows.length > 0) {
+        const names = behind.rows.map((f) => `${f.name} (at ${f.position})`).join(', ');
+        throw new DetachRefusedError(
+          `${name} holds events followers have not processed yet: ${names}. Detach it once they are past ${partition.to - 1}`,
+        );
+      }
+      await client.query(`ALTER TABLE ${EVENTS} DETACH PARTITION ${quote(name)}`);
+      return partition;
+    },
+    PARTITION_LOCK_TIMEOUT,
+  );
+}
