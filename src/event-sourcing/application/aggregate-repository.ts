@@ -130,7 +130,8 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     command: Command,
     attempt: () => Promise<{ aggregate: A; result: R }>,
   ): Promise<CommandOutcome<R>> {
-    const fingerprint = fingerprintOf(command);
+    // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
+    const fingerprint = command.context.idempotencyKey === undefined ? '' : fingerprintOf(command);
     for (let tries = 0; ; tries++) {
       const earlier = await this.earlierOutcome<R>(command, fingerprint);
       if (earlier) return earlier;
