@@ -23,6 +23,7 @@ import {
   type Step,
 } from './log-growth-report.js';
 import { BULK_STREAM_EVENTS, LogLayout, seedEvents, SPREAD_STREAM_EVENTS } from './log-growth-seed.js';
+import { machineInfo } from './report.js';
 
 const usage = 'usage: npm run bench:log-growth [-- --events N] [--partition-size N] [--quick]';
 let parsed;
@@ -332,21 +333,11 @@ try {
   const plans = await plansOf(partitioned, last);
   const plainPlans = await plansOf(plain, last);
 
-  const cpus = os.cpus();
   const report: GrowthReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     options,
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-      memoryBytes: os.totalmem(),
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      kernel: os.release(),
-      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
-      loadAverageBetweenSteps,
-    },
+    machine: { ...machineInfo(loadAtStart), loadAverageBetweenSteps },
     postgres: db.server,
     steps,
     plans,

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { ServerInfo } from './database.js';
@@ -84,6 +85,20 @@ export interface Report {
   http: HttpResult;
   memory: MemoryResult;
   // example:end
+}
+
+/** The machine the benchmark ran on, with the load average at its start and now. */
+export function machineInfo(loadAtStart: number): Report['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    kernel: os.release(),
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
+  };
 }
 
 // Compiled to dist-bench/bench/: this is the source tree's bench/results/.

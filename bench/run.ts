@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import os from 'node:os';
 import { openBenchDatabase } from './database.js';
 import { openEmmett, type Emmett } from './emmett.js';
-import { markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
+import { machineInfo, markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
 import { sampleWaits } from './waits.js';
 import {
   chronicle,
@@ -293,20 +293,11 @@ try {
   const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
   // example:end
 
-  const cpus = os.cpus();
   const report: Report = {
     startedAt,
     finishedAt: new Date().toISOString(),
     options,
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-      memoryBytes: os.totalmem(),
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      kernel: os.release(),
-      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
-    },
+    machine: machineInfo(loadAtStart),
     postgres: db.server,
     peers: { '@event-driven-io/emmett-postgresql': emmett.version },
     cells: summarise([...cells.values()]),
