@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from './database.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,17 +28,6 @@ export interface RunningApp {
   pid: number;
   /** SIGTERM, as an orchestrator stops it; then GNU time's report, when it ran under GNU time. */
   stop(): Promise<TimeReport | undefined>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The pid of `parent`'s child: GNU time forks node, and signals must reach node, not time. */

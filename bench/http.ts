@@ -87,6 +87,9 @@ interface App {
   countStored(): Promise<number>;
 }
 
+/** What an app starts with before its first run. */
+const freshCounters = () => ({ ids: [] as string[], acknowledged: 0, sent: 0, runs: [] as HttpRun[], idleRssBytes: 0 });
+
 const amount = () => 100 * (1 + Math.floor(Math.random() * 500));
 
 /** `seconds` of deposits to random accounts of the app over `connections` keep-alive connections. */
@@ -143,11 +146,7 @@ async function chronicleApp(database: FreshDatabase, accounts: number): Promise<
   return {
     name: CHRONICLE_APP,
     running,
-    ids: [],
-    acknowledged: 0,
-    sent: 0,
-    runs: [],
-    idleRssBytes: 0,
+    ...freshCounters(),
     accounts: () => openAccounts(running.url, accounts),
     async countStored() {
       const { rows } = await database.control.query(
@@ -170,11 +169,7 @@ async function inPlaceApp(database: FreshDatabase, accounts: number): Promise<Ap
   return {
     name: IN_PLACE_APP,
     running,
-    ids: [],
-    acknowledged: 0,
-    sent: 0,
-    runs: [],
-    idleRssBytes: 0,
+    ...freshCounters(),
     accounts: async () => rows.map((row) => row.id),
     async countStored() {
       const { rows: sums } = await database.control.query(`SELECT sum(version)::integer AS n FROM accounts`);

@@ -1,12 +1,7 @@
 import type { ClientBase } from 'pg';
 import { EVENTS, quote } from '../migration/event-tables.js';
-import { inTransaction, readPartitionedLog, type LogPartition } from './partition-catalog.js';
-import {
-  NotPartitionedError,
-  PARTITION_LOCK_TIMEOUT,
-  PARTITIONS_LOCK,
-  PARTITIONS_LOCK_KEY,
-} from './partitions-ahead.js';
+import { inTransaction, type LogPartition } from './partition-catalog.js';
+import { lockPartitionedLog, PARTITION_LOCK_TIMEOUT } from './partitions-ahead.js';
 
 /** Thrown by {@link detachPartition} for a partition it must not or cannot detach. */
 export class DetachRefusedError extends Error {}
@@ -25,9 +20,7 @@ export async function detachPartition(client: ClientBase, name: string): Promise
   return inTransaction(
     client,
     async () => {
-      await client.query(PARTITIONS_LOCK, [PARTITIONS_LOCK_KEY]);
-      const log = await readPartitionedLog(client);
-      if (log.partitions.length === 0) throw new NotPartitionedError();
+      const log = await lockPartitionedLog(client);
       const partition = log.partitions.find((p) => p.name === name);
       if (!partition) throw new DetachRefusedError(`${name} is not a partition of ${EVENTS}`);
       if (partition.to > log.head) {

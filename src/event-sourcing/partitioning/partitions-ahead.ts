@@ -19,6 +19,18 @@ export class NotPartitionedError extends Error {
 }
 
 /**
+ * Takes the partition commands' lock (for the caller's transaction), then reads the
+ * partitions as they are now.
+ * @throws NotPartitionedError
+ */
+export async function lockPartitionedLog(client: ClientBase): Promise<PartitionedLog> {
+  await client.query(PARTITIONS_LOCK, [PARTITIONS_LOCK_KEY]);
+  const log = await readPartitionedLog(client);
+  if (log.partitions.length === 0) throw new NotPartitionedError();
+  return log;
+}
+
+/**
  * Creates the partitions that are missing for `count` partitions to exist beyond the one
  * the next append writes into, each as wide as the newest. Idempotent, and safe when
  * several instances run it at once (they take turns on an advisory lock and see what
@@ -33,10 +45,7 @@ export async function createPartitionsAhead(client: ClientBase, count = 2): Prom
   return inTransaction(
     client,
     async () => {
-      await client.query(PARTITIONS_LOCK, [PARTITIONS_LOCK_KEY]);
-      const log = await readPartitionedLog(client);
-      if (log.partitions.length === 0) throw new NotPartitionedError();
-      return addPartitionsAhead(client, log, count);
+      return addPartitionsAhead(client, await lockPartitionedLog(client), count);
     },
     PARTITION_LOCK_TIMEOUT,
   );
