@@ -248,7 +248,7 @@ async function followLog(db: BenchDatabase, events: number, log: (line: string) 
         );
         const read = rows.length > 0 ? Math.min(...rows.map((row) => Number(row.position))) : 0;
         await progress(read);
-        if (rows.length > 0 && read >= events) return rows.map((row) => row.name);
+        if (rows.length > 0 && read >= events) return rows.map((row) => row.name).sort();
         if (read > moved.read) moved = { at: performance.now(), read };
         if (performance.now() - moved.at > STALL_MS) throw new Error(`memory: the followers stalled at ${read} events`);
         await sleep(100);
