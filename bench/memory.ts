@@ -1,4 +1,7 @@
 import type { EventBus } from '@nestjs/cqrs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
 import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
@@ -8,17 +11,20 @@ import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-s
 import { v7 as uuidv7 } from 'uuid';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { appEventCodec } from './codecs.js';
-import type { BenchDatabase } from './database.js';
-import { startApp, underGnuTime, type TimeReport } from './http-app.js';
+import type { BenchDatabase, FreshDatabase } from './database.js';
+import { startApp, underGnuTime, type RunningApp, type TimeReport } from './http-app.js';
 import { APP_MAIN, CHRONICLE_APP } from './http.js';
-import { readRss, sampleRss } from './memory-sampler.js';
+import { heapProbe, readRss, sampleRss, type HeapAfterGc } from './memory-sampler.js';
 import { number, verdict, type Report } from './report.js';
 
 export const TARGETS = {
   idleBytes: 150 * 2 ** 20,
   underLoadBytes: 250 * 2 ** 20,
-  /** Paging: RSS at the end of the log no more than this above RSS a tenth of the way. */
-  pagingGrowthBytes: 25 * 2 ** 20,
+  /**
+   * Reading the log (paging, a follower): heap used after a full GC at the end of the log
+   * no more than this above the same a tenth of the way.
+   */
+  readingHeapGrowthBytes: 5 * 2 ** 20,
   /** Loading a stream: what stays reachable per loaded aggregate, as a share of what its events take. */
   retainedShare: 0.01,
 };
@@ -30,7 +36,7 @@ const LOADS = 20;
 const STALL_MS = 300_000;
 
 export interface MemoryOptions {
-  /** Events `GET /notifications` pages through. */
+  /** Events `GET /notifications` and the followers read through. */
   logEvents: number;
   /** Events in the stream loaded for the retention check. */
   streamEvents: number;
@@ -41,15 +47,32 @@ export const memoryOptions = (quick: boolean): MemoryOptions => ({
   streamEvents: 10_000,
 });
 
-export interface PagingResult {
+/** The app's memory when its reader had read `share` of the log. */
+export interface ReadingMark {
+  share: number;
+  /** VmRSS before the probe's GCs (`heap.rss` is after them). */
+  rssBytes: number;
+  heap: HeapAfterGc;
+}
+
+/** The app reading a whole log while its memory is sampled. */
+export interface ReadingResult {
   events: number;
-  pages: number;
   seconds: number;
-  idleRssBytes: number;
-  /** VmRSS of the app when the reader had read that share of the log. */
-  marks: { share: number; rssBytes: number }[];
+  marks: ReadingMark[];
   peakRssBytes: number;
   gnuTime?: TimeReport;
+}
+
+export interface PagingResult extends ReadingResult {
+  pages: number;
+  /** Heap after a full GC once the app answered, before the first page. */
+  idleHeap: HeapAfterGc;
+}
+
+export interface FollowingResult extends ReadingResult {
+  /** The followers that read the log, each from position 0. */
+  followers: string[];
 }
 
 export interface RetentionResult {
@@ -64,88 +87,175 @@ export interface RetentionResult {
 export interface MemoryResult {
   options: MemoryOptions;
   paging: PagingResult;
+  following: FollowingResult;
   retention: RetentionResult;
 }
 
 const mb = (bytes: number) => `${number(bytes / 2 ** 20)} MB`;
+// Heap after GC moves by tenths of a MB where RSS moves by MBs.
+const heapMb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const heapGrowth = (reading: ReadingResult) => reading.marks.at(-1)!.heap.heapUsed - reading.marks[0].heap.heapUsed;
+
+/** 1,000-event streams of ~200-byte payloads, committed chunk by chunk as an app's log would be. */
+async function seedNotes(database: FreshDatabase, events: number, log: (line: string) => void): Promise<void> {
+  const start = performance.now();
+  for (let from = 0; from < events; from += SEED_CHUNK) {
+    await database.control.query(
+      `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
+                           recorded_at, transaction_id)
+       SELECT gen_random_uuid(), 'notes-' || n / 1000, 'BenchNotes', n % 1000 + 1, 'NoteTaken', 1,
+              jsonb_build_object('n', n, 'note', repeat('x', 180)),
+              jsonb_build_object('correlationId', gen_random_uuid(), 'causationId', gen_random_uuid()),
+              now(), pg_current_xact_id()
+         FROM generate_series($1::integer, $2::integer) AS n`,
+      [from, Math.min(from + SEED_CHUNK, events) - 1],
+    );
+  }
+  await database.control.query('VACUUM (ANALYZE) events');
+  log(`memory: ${number(events)} events seeded in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+}
 
 /**
- * `GET /notifications` from position 0 to the end of a log of `events` rows, seeded inside
- * PostgreSQL, while the app's RSS is sampled: pages must pass through, not pile up.
- * Followers are off, so that the pages are all the app reads.
+ * Seeds a log of `events` rows in a database of its own, starts the app on it with the heap
+ * probe preloaded and `env`, and lets `read` drive it: `progress(read)` takes a mark (RSS, then
+ * heap after a full GC) each time the reader passes 10%, 50% and 100% of the log.
+ */
+async function readWhileSampled<T>(
+  db: BenchDatabase,
+  events: number,
+  name: string,
+  env: Record<string, string>,
+  log: (line: string) => void,
+  read: (
+    app: RunningApp,
+    database: FreshDatabase,
+    progress: (read: number) => Promise<void>,
+    probe: () => Promise<HeapAfterGc>,
+  ) => Promise<T>,
+): Promise<ReadingResult & { read: T }> {
+  const database = await db.freshDatabase([]);
+  const dir = await mkdtemp(join(tmpdir(), 'chronicle-bench-heap-'));
+  try {
+    await database.dataSource.destroy();
+    await seedNotes(database, events, log);
+    const probe = heapProbe(dir);
+    const url = (database.dataSource.options as { url: string }).url;
+    const app = await startApp(`${CHRONICLE_APP} (${name})`, APP_MAIN, {
+      DATABASE_URL: url,
+      RATE_LIMIT_PER_MINUTE: '0',
+      NODE_ENV: 'production',
+      ...env,
+      ...probe.env,
+    });
+    try {
+      const sampler = sampleRss(app.pid);
+      const marks: ReadingMark[] = [];
+      const began = performance.now();
+      let result: T;
+      try {
+        result = await read(
+          app,
+          database,
+          async (read) => {
+            for (const share of MARKS.filter((s) => read >= s * events && !marks.some((m) => m.share === s))) {
+              const { rssBytes } = await readRss(app.pid);
+              marks.push({ share, rssBytes, heap: await probe.read(app.pid) });
+            }
+          },
+          () => probe.read(app.pid),
+        );
+      } finally {
+        await sampler.stop();
+      }
+      const seconds = (performance.now() - began) / 1000;
+      if (marks.length !== MARKS.length) throw new Error(`memory: the ${name} reader stopped short of the log's end`);
+      const { peakBytes } = await sampler.stop();
+      const gnuTime = await app.stop();
+      return { events, seconds, marks, peakRssBytes: peakBytes, ...(gnuTime ? { gnuTime } : {}), read: result };
+    } finally {
+      await app.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await database.close();
+  }
+}
+
+/**
+ * `GET /notifications` from position 0 to the end of the log: pages must pass through, not
+ * pile up. Followers are off, so that the pages are all the app reads.
  */
 async function pageNotifications(
   db: BenchDatabase,
   events: number,
   log: (line: string) => void,
 ): Promise<PagingResult> {
-  const database = await db.freshDatabase([]);
-  try {
-    await database.dataSource.destroy();
-    const start = performance.now();
-    // 1,000-event streams of ~200-byte payloads, committed chunk by chunk as an app's log would be.
-    for (let from = 0; from < events; from += SEED_CHUNK) {
-      await database.control.query(
-        `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
-                             recorded_at, transaction_id)
-         SELECT gen_random_uuid(), 'notes-' || n / 1000, 'BenchNotes', n % 1000 + 1, 'NoteTaken', 1,
-                jsonb_build_object('n', n, 'note', repeat('x', 180)),
-                jsonb_build_object('correlationId', gen_random_uuid(), 'causationId', gen_random_uuid()),
-                now(), pg_current_xact_id()
-           FROM generate_series($1::integer, $2::integer) AS n`,
-        [from, Math.min(from + SEED_CHUNK, events) - 1],
-      );
-    }
-    await database.control.query('VACUUM (ANALYZE) events');
-    log(`memory: ${number(events)} events seeded in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-
-    const url = (database.dataSource.options as { url: string }).url;
-    const app = await startApp(`${CHRONICLE_APP} (paging)`, APP_MAIN, {
-      DATABASE_URL: url,
-      RATE_LIMIT_PER_MINUTE: '0',
-      NODE_ENV: 'production',
-      FOLLOWERS: 'off',
-    });
-    try {
-      const idleRssBytes = (await readRss(app.pid)).rssBytes;
-      const sampler = sampleRss(app.pid);
-      const marks: PagingResult['marks'] = [];
+  const { read, ...reading } = await readWhileSampled(
+    db,
+    events,
+    'paging',
+    { FOLLOWERS: 'off' },
+    log,
+    async (app, _database, progress, probe) => {
+      const idleHeap = await probe();
       const began = performance.now();
       let read = 0;
       let pages = 0;
-      try {
-        for (let after = 0; ; pages++) {
-          const response = await fetch(`${app.url}/notifications?after=${after}&limit=${PAGE}`);
-          if (response.status !== 200) throw new Error(`GET /notifications answered ${response.status}`);
-          const page = (await response.json()) as { items: unknown[]; next: number };
-          if (page.items.length === 0) {
-            if (read >= events) break;
-            // The log hides events younger than the oldest transaction still open on the server
-            // (docs/ARCHITECTURE.md): a follower waits for them, and so does this reader.
-            if (performance.now() - began > STALL_MS) throw new Error(`memory: the log stalled at ${read} events`);
-            await sleep(100);
-            continue;
-          }
-          read += page.items.length;
-          after = page.next;
-          for (const share of MARKS.filter((s) => read >= s * events && !marks.some((m) => m.share === s))) {
-            marks.push({ share, rssBytes: (await readRss(app.pid)).rssBytes });
-          }
+      for (let after = 0; ; pages++) {
+        const response = await fetch(`${app.url}/notifications?after=${after}&limit=${PAGE}`);
+        if (response.status !== 200) throw new Error(`GET /notifications answered ${response.status}`);
+        const page = (await response.json()) as { items: unknown[]; next: number };
+        if (page.items.length === 0) {
+          if (read >= events) break;
+          // The log hides events younger than the oldest transaction still open on the server
+          // (docs/ARCHITECTURE.md): a follower waits for them, and so does this reader.
+          if (performance.now() - began > STALL_MS) throw new Error(`memory: the log stalled at ${read} events`);
+          await sleep(100);
+          continue;
         }
-      } finally {
-        await sampler.stop();
+        read += page.items.length;
+        after = page.next;
+        await progress(read);
       }
-      const seconds = (performance.now() - began) / 1000;
       if (read !== events) throw new Error(`memory: GET /notifications gave ${read} of ${events} events`);
-      const { peakBytes } = await sampler.stop();
-      const gnuTime = await app.stop();
-      return { events, pages, seconds, idleRssBytes, marks, peakRssBytes: peakBytes, ...(gnuTime ? { gnuTime } : {}) };
-    } finally {
-      await app.stop();
-    }
-  } finally {
-    await database.close();
-  }
+      return { idleHeap, pages };
+    },
+  );
+  return { ...reading, idleHeap: read.idleHeap, pages: read.pages };
+}
+
+/**
+ * The app started with its followers on, on a log none of them has read: each catches up
+ * from position 0 in batches of FOLLOWER_BATCH_SIZE, and the slowest one's checkpoint is
+ * the progress. The log's events are of a type no follower handles, so the reading is
+ * what is measured, not the views' rows.
+ */
+async function followLog(db: BenchDatabase, events: number, log: (line: string) => void): Promise<FollowingResult> {
+  const { read: followers, ...reading } = await readWhileSampled(
+    db,
+    events,
+    'following',
+    {},
+    log,
+    async (_app, database, progress) => {
+      const { rows: last } = await database.control.query<{ max: string }>('SELECT max(position) FROM events');
+      // Positions 1 to `events`: a checkpoint is then the count of events read.
+      if (Number(last[0].max) !== events) throw new Error(`memory: the log ends at ${last[0].max}, not ${events}`);
+      let moved = { at: performance.now(), read: 0 };
+      for (;;) {
+        const { rows } = await database.control.query<{ name: string; position: string }>(
+          'SELECT name, position FROM followers',
+        );
+        const read = rows.length > 0 ? Math.min(...rows.map((row) => Number(row.position))) : 0;
+        await progress(read);
+        if (rows.length > 0 && read >= events) return rows.map((row) => row.name).sort();
+        if (read > moved.read) moved = { at: performance.now(), read };
+        if (performance.now() - moved.at > STALL_MS) throw new Error(`memory: the followers stalled at ${read} events`);
+        await sleep(100);
+      }
+    },
+  );
+  return { ...reading, followers };
 }
 
 /** One Account stream of `events` events, 10 per append, as the app stores them (W3 seeds the same, plus copies). */
@@ -210,32 +320,61 @@ async function streamRetention(db: BenchDatabase, events: number): Promise<Reten
   }
 }
 
+const marksLine = (reading: ReadingResult) =>
+  reading.marks
+    .map((m) => `${heapMb(m.heap.heapUsed)} heap after GC (RSS ${mb(m.rssBytes)}) at ${m.share * 100}%`)
+    .join(', ');
+
 export async function runMemory(
   db: BenchDatabase,
   options: MemoryOptions,
   log: (line: string) => void,
 ): Promise<MemoryResult> {
   const paging = await pageNotifications(db, options.logEvents, log);
+  log(`memory: paged ${number(paging.events)} events in ${paging.seconds.toFixed(1)} s: ${marksLine(paging)}`);
+  const following = await followLog(db, options.logEvents, log);
   log(
-    `memory: paged ${number(paging.events)} events in ${paging.seconds.toFixed(1)} s, RSS ` +
-      paging.marks.map((m) => `${mb(m.rssBytes)} at ${m.share * 100}%`).join(', '),
+    `memory: ${following.followers.length} followers read ${number(following.events)} events in ` +
+      `${following.seconds.toFixed(1)} s: ${marksLine(following)}`,
   );
   const retention = await streamRetention(db, options.streamEvents);
   log(
     `memory: loading a ${number(retention.events)}-event stream keeps ${number(retention.retainedBytesPerLoad)} bytes ` +
       `per aggregate (its events take ${mb(retention.eventsHeapBytes)})`,
   );
-  return { options, paging, retention };
+  return { options, paging, following, retention };
 }
 
-/** Every memory target: the app idle and under W7 (from the W7 run), paging the log, loading a stream. */
+/** Table rows for a reader of the whole log: heap after GC, judged, then RSS for what the machine pays. */
+function readingRows(what: string, reading: ReadingResult): string[] {
+  const shares = reading.marks.map((m) => `${m.share * 100}%`).join(', ');
+  const growth = heapGrowth(reading);
+  return [
+    `| ${what} through ${number(reading.events)} events: heap used after full GC at ${shares} | ` +
+      `${reading.marks.map((m) => heapMb(m.heap.heapUsed)).join(', ')} | flat (from 10% to 100% under ` +
+      `+${mb(TARGETS.readingHeapGrowthBytes)}; measured ${growth < 0 ? '' : '+'}${heapMb(growth)}): ` +
+      `${verdict(growth < TARGETS.readingHeapGrowthBytes)} |`,
+    `| ${what}: RSS before / after that GC | ` +
+      `${reading.marks.map((m) => `${mb(m.rssBytes)} / ${mb(m.heap.rss)}`).join(', ')} | |`,
+  ];
+}
+
+/** Every memory target: the app idle and under W7 (from the W7 run), reading the log, loading a stream. */
 export function memorySection(report: Report): string[] {
-  const { paging, retention } = report.memory;
+  const { paging, following, retention } = report.memory;
   const app = report.http.memory.find((m) => m.app === CHRONICLE_APP)!;
   const inPlace = report.http.memory.find((m) => m.app !== CHRONICLE_APP);
-  const growth = paging.marks.at(-1)!.rssBytes - paging.marks[0].rssBytes;
   const share = retention.retainedBytesPerLoad / retention.eventsHeapBytes;
   const gnu = (time?: TimeReport) => (time ? mb(time.maxRssBytes) : 'no /usr/bin/time');
+  const rest = (reading: ReadingResult) => {
+    const end = reading.marks.at(-1)!.heap;
+    return (
+      `${reading.seconds.toFixed(1)} s (${number(reading.events / reading.seconds)} events/s), peak RSS ` +
+      `${mb(reading.peakRssBytes)}${reading.gnuTime ? `, GNU time max RSS ${mb(reading.gnuTime.maxRssBytes)}` : ''}; ` +
+      `after GC at 100%: V8 heap reserved ${heapMb(end.heapTotal)}, external ${heapMb(end.external)}, ` +
+      `array buffers ${heapMb(end.arrayBuffers)}`
+    );
+  };
   return [
     '## Memory',
     '',
@@ -250,10 +389,8 @@ export function memorySection(report: Report): string[] {
             `${mb(inPlace.idleRssBytes)} / ${mb(inPlace.peakUnderLoadBytes)} / ${gnu(inPlace.gnuTime)} | for comparison |`,
         ]
       : []),
-    `| \`GET /notifications\` through ${number(paging.events)} events: RSS at ` +
-      `${paging.marks.map((m) => `${m.share * 100}%`).join(', ')} | ` +
-      `${paging.marks.map((m) => mb(m.rssBytes)).join(', ')} | flat (growth from 10% to 100% under ` +
-      `${mb(TARGETS.pagingGrowthBytes)}): ${verdict(growth < TARGETS.pagingGrowthBytes)} |`,
+    ...readingRows('`GET /notifications`', paging),
+    ...readingRows('followers catching up', following),
     `| loading a ${number(retention.events)}-event stream: heap kept per aggregate | ` +
       `${number(retention.retainedBytesPerLoad)} bytes | under ${TARGETS.retainedShare * 100}% of its events' ` +
       `${mb(retention.eventsHeapBytes)}: ${verdict(share < TARGETS.retainedShare)} |`,
@@ -261,11 +398,18 @@ export function memorySection(report: Report): string[] {
     `- RSS: the app process's VmRSS from \`/proc/<pid>/status\`, sampled every 100 ms` +
       `${underGnuTime ? '; the app runs under `/usr/bin/time -v`, whose maximum RSS covers its whole life (start, seeding, warm-up, runs)' : ' (`/usr/bin/time` is not installed: no GNU time figures)'}`,
     '- idle: 3 s after the app first answered HTTP, before its accounts are opened',
+    '- heap used after full GC: the app reading the log runs with `bench/heap-probe.ts` preloaded (`NODE_OPTIONS=' +
+      "'--expose-gc --import …'`; src/ has no hook), which on SIGUSR2 runs `gc()` twice and reports " +
+      '`process.memoryUsage()`; RSS is read just before. RSS counts garbage not yet collected and heap V8 keeps ' +
+      'for later, so the heap after GC is what tells memory kept from memory in passing',
     `- paging: \`GET /notifications?after=…&limit=${PAGE}\` from 0 to the end, one page at a time, on a log seeded inside ` +
       'PostgreSQL (INSERT … SELECT FROM generate_series, ~200-byte payloads) in a database of its own; the app started ' +
-      `for it with FOLLOWERS=off; ${paging.pages} pages in ${paging.seconds.toFixed(1)} s ` +
-      `(${number(paging.events / paging.seconds)} events/s), peak RSS ${mb(paging.peakRssBytes)}` +
-      `${paging.gnuTime ? `, GNU time max RSS ${mb(paging.gnuTime.maxRssBytes)}` : ''}`,
+      `for it with FOLLOWERS=off; heap after GC before the first page ${heapMb(paging.idleHeap.heapUsed)}; ` +
+      `${paging.pages} pages in ${rest(paging)}`,
+    `- followers: the same log in another database, the app started with its followers on ` +
+      `(${following.followers.join(', ')}), each from position 0 in batches of FOLLOWER_BATCH_SIZE (500); no ` +
+      `follower handles the log's event type, so this weighs the reading, not the views' rows; the slowest ` +
+      `checkpoint is the progress; ${rest(following)}`,
     `- loading a stream: in the benchmark process, \`AggregateRepository.get\` of an Account of ` +
       `${number(retention.events)} events ${retention.loads} times, every aggregate kept; \`heapUsed\` after ` +
       '`global.gc()` before and after, divided by the loads (below 0: nothing measurable kept, the heap shrank by ' +
