@@ -16,7 +16,7 @@ function harness(limits: Partial<GroupLimits> = {}) {
   const sent: string[][] = [];
   const answers: ((outcome?: Error) => void)[] = [];
   const groups = new AppendGroups<Item, string>(
-    { inFlight: 2, appends: 64, events: 1000, waitMs: 0, ...limits },
+    { inFlight: 2, appends: 64, events: 1000, large: 1000, waitMs: 0, ...limits },
     (group) => {
       sent.push(group.map((i) => i.name));
       return new Promise((resolve, reject) =>
@@ -82,6 +82,21 @@ describe('AppendGroups', () => {
     for (let group = 0; group < 4; group++) await answer(group);
     // c does not fit beside a and b; d, smaller, does: only appends of one stream keep their order.
     expect(sent).toEqual([['first'], ['a', 'b', 'd'], ['c', 'e', 'f'], ['big'], ['g']]);
+  });
+
+  it('sends a large append at once whatever is in flight, unless an append of its stream waits', async () => {
+    const { groups, sent, answer } = harness({ inFlight: 1, large: 10 });
+    void groups.append(item('a'));
+    void groups.append(item('x1', 'x'));
+    const large = groups.append(item('large', 'y', 10));
+    void groups.append(item('x2', 'x', 10));
+    expect(sent).toEqual([['a'], ['large']]);
+    await answer(1);
+    expect(await large).toBe('large done');
+    await answer(0);
+    expect(sent).toEqual([['a'], ['large'], ['x1']]);
+    await answer(2);
+    expect(sent[3]).toEqual(['x2']);
   });
 
   it('fails every append of a group whose send failed, and sends the next group', async () => {

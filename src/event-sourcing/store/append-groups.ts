@@ -6,6 +6,11 @@ export interface GroupLimits {
   appends: number;
   /** Events in one group; an append with more goes alone. */
   events: number;
+  /**
+   * An append of this many events or more goes out at once, on its own, whatever is in
+   * flight: its events already share its commit, and it would only wait.
+   */
+  large: number;
   /** How long an append may wait for a group to take it; 0 waits for ever. */
   waitMs: number;
 }
@@ -44,6 +49,12 @@ export class AppendGroups<T extends Groupable, R> {
   ) {}
 
   append(item: T): Promise<R> {
+    const { streamId, events } = item.request;
+    if (events.length >= this.limits.large && !this.waiting.some((w) => w.item.request.streamId === streamId)) {
+      return this.send([item]).then(([outcome]) =>
+        outcome.status === 'fulfilled' ? outcome.value : Promise.reject(outcome.reason),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, deadline: performance.now() + this.limits.waitMs, resolve, reject });
       this.dispatch();
