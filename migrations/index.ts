@@ -8,6 +8,7 @@ import { StreamIndex1795680000006 } from './1795680000006-stream-index.js';
 import { BrokerInbox1795680000007 } from './1795680000007-broker-inbox.js';
 import { ReportingViews1795680000008 } from './1795680000008-reporting-views.js';
 import { FasterAppend1795680000009 } from './1795680000009-faster-append.js';
+import { AppendGroups1795680000010 } from './1795680000010-append-groups.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   BrokerInbox1795680000007,
   ReportingViews1795680000008,
   FasterAppend1795680000009,
+  AppendGroups1795680000010,
 ];

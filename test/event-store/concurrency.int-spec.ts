@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import type { NewEvent } from '../../src/event-sourcing/store/event-store.js';
+import { IdempotencyKeyTakenError, type NewEvent } from '../../src/event-sourcing/store/event-store.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
 import { newEvent } from '../support/event-store-contract.js';
 import { until } from '../support/until.js';
@@ -82,6 +82,176 @@ describe.each([
       const perWriter = new Map<unknown, number>();
       for (const e of events) perWriter.set(e.data.name, (perWriter.get(e.data.name) ?? 0) + 1);
       expect([...perWriter.values()]).toEqual(Array(20).fill(5));
+    });
+  });
+
+  // Appends that arrive while others are in flight go out together, in one call of
+  // chronicle_append_group and one transaction (migration 1795680000010): each must still
+  // get the outcome it would get alone.
+  describe('appends sent together', () => {
+    const fresh = () => `group-${randomUUID()}`;
+
+    /** How many transactions stored these streams' events: fewer than appends means groups formed. */
+    async function transactionsOf(streamIds: string[]): Promise<number> {
+      const { rows } = await pool.query(
+        'SELECT count(DISTINCT transaction_id)::int AS n FROM events WHERE stream_id = ANY ($1)',
+        [streamIds],
+      );
+      return rows[0].n;
+    }
+
+    /**
+     * Appends to fresh streams sent at once around `odd`, so that it lands in a group with
+     * most of them; all of them must commit. Returns its outcome and how many transactions
+     * the others took (as many as appends when the group raised and each went alone).
+     */
+    async function amongOthers<T>(odd: () => Promise<T>) {
+      const others = Array.from({ length: 11 }, fresh);
+      const before = others.slice(0, 6).map((id) => append(id, 0));
+      const sent = odd();
+      const after = others.slice(6).map((id) => append(id, 0));
+      const [outcome] = await Promise.allSettled([sent]);
+      for (const result of await Promise.all([...before, ...after])) {
+        expect(result).toMatchObject({ version: 1, duplicate: false });
+      }
+      return { outcome, transactions: await transactionsOf(others), appends: others.length };
+    }
+
+    it('stores many concurrent appends to distinct streams with their versions and positions, fewer commits than appends', async () => {
+      const streams = Array.from({ length: 64 }, fresh);
+      const batches = streams.map((_, i) => Array.from({ length: 1 + (i % 3) }, () => newEvent('Grouped', { i })));
+      const results = await Promise.all(streams.map((id, i) => append(id, 0, batches[i])));
+
+      const positions: number[] = [];
+      for (const [i, id] of streams.entries()) {
+        const stored = await store.readStream(id);
+        expect(stored.map((e) => e.id)).toEqual(batches[i].map((e) => e.id));
+        expect(stored.map((e) => e.version)).toEqual(batches[i].map((_, v) => v + 1));
+        expect(results[i]).toEqual({
+          version: batches[i].length,
+          position: stored.at(-1)!.position,
+          recordedAt: stored.at(-1)!.recordedAt,
+          duplicate: false,
+        });
+        positions.push(...stored.map((e) => e.position));
+      }
+      expect(new Set(positions).size).toBe(positions.length);
+      expect(await transactionsOf(streams)).toBeLessThan(streams.length);
+    });
+
+    it('lets exactly one append per stream win when several streams each get five appends at the same version', async () => {
+      const streams = Array.from({ length: 10 }, fresh);
+      await Promise.all(streams.map((id) => append(id, 0, [newEvent(), newEvent()])));
+      const sent = streams.flatMap((id) => Array.from({ length: 5 }, () => ({ id, result: append(id, 2) })));
+      const outcomes = await Promise.allSettled(sent.map((s) => s.result));
+
+      for (const id of streams) {
+        const mine = outcomes.filter((_, i) => sent[i].id === id);
+        expect(mine.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of mine.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+          expect(o.reason).toBeInstanceOf(ConcurrencyError);
+          expect(o.reason).toMatchObject({ streamId: id, expectedVersion: 2, actualVersion: 3 });
+        }
+        expect((await store.readStream(id)).map((e) => e.version)).toEqual([1, 2, 3]);
+      }
+    });
+
+    it('refuses a stale append inside a group and commits the others', async () => {
+      const id = fresh();
+      await append(id, 0);
+      const { outcome, transactions, appends } = await amongOthers(() => append(id, 0));
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { expectedVersion: 0, actualVersion: 1 } });
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      expect(await store.streamVersion(id)).toBe(1);
+      expect(transactions).toBeLessThan(appends);
+    });
+
+    it('answers a retry inside a group with the stored result, and one with any', async () => {
+      const [id, other] = [fresh(), fresh()];
+      const events = [newEvent('A'), newEvent('B')];
+      const first = await append(id, 0, events);
+      const anyEvent = newEvent();
+      const firstAny = await append(other, 'any', [anyEvent]);
+
+      const retried = await amongOthers(() => append(id, 0, events));
+      expect(retried.outcome).toEqual({ status: 'fulfilled', value: { ...first, duplicate: true } });
+      expect(retried.transactions).toBeLessThan(retried.appends);
+      const retriedAny = await amongOthers(() => append(other, 'any', [anyEvent]));
+      expect(retriedAny.outcome).toEqual({ status: 'fulfilled', value: { ...firstAny, duplicate: true } });
+      expect(retriedAny.transactions).toBeLessThan(retriedAny.appends);
+      expect(await store.streamVersion(id)).toBe(2);
+      expect(await store.streamVersion(other)).toBe(1);
+    });
+
+    it('fails an append whose event id another stream holds as it would alone, and commits the others', async () => {
+      const taken = newEvent();
+      await append(fresh(), 0, [taken]);
+      const id = fresh();
+      const { outcome, transactions, appends } = await amongOthers(() => append(id, 0, [newEvent(), taken]));
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
+      expect(await store.streamVersion(id)).toBe(0);
+      // The group rolled back, and each of its appends went again alone.
+      expect(transactions).toBe(appends);
+    });
+
+    it('refuses an idempotency key taken inside a group, and commits the others', async () => {
+      const key = `key-${randomUUID()}`;
+      const idempotency = { key, fingerprint: 'f', result: {} };
+      await store.append({
+        streamId: fresh(),
+        streamType: 'Thing',
+        expectedVersion: 0,
+        events: [newEvent()],
+        idempotency,
+      });
+      const id = fresh();
+      const { outcome, transactions, appends } = await amongOthers(() =>
+        store.append({ streamId: id, streamType: 'Thing', expectedVersion: 0, events: [newEvent()], idempotency }),
+      );
+      expect(outcome).toMatchObject({ status: 'rejected' });
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyKeyTakenError);
+      expect(await store.streamVersion(id)).toBe(0);
+      expect(transactions).toBe(appends);
+    });
+
+    it('stores the idempotency records of a group with each append', async () => {
+      const streams = Array.from({ length: 12 }, fresh);
+      const keys = streams.map(() => `key-${randomUUID()}`);
+      const results = await Promise.all(
+        streams.map((streamId, i) =>
+          store.append({
+            streamId,
+            streamType: 'Thing',
+            expectedVersion: 0,
+            events: [newEvent(), newEvent()],
+            idempotency: { key: keys[i], fingerprint: `f${i}`, result: { i } },
+          }),
+        ),
+      );
+      expect(await transactionsOf(streams)).toBeLessThan(streams.length);
+      for (const [i, key] of keys.entries()) {
+        expect(await store.findIdempotencyRecord(key)).toEqual({
+          key,
+          fingerprint: `f${i}`,
+          result: { i },
+          streamId: streams[i],
+          version: 2,
+          position: results[i].position,
+        });
+      }
+    });
+
+    it('wakes followers once per transaction that stored events', async () => {
+      let wakeups = 0;
+      const counted = new PostgresEventStore(pool, { appended: () => wakeups++ });
+      const streams = Array.from({ length: 24 }, fresh);
+      await Promise.all(
+        streams.map((streamId) =>
+          counted.append({ streamId, streamType: 'Thing', expectedVersion: 0, events: [newEvent()] }),
+        ),
+      );
+      expect(wakeups).toBe(await transactionsOf(streams));
+      expect(wakeups).toBeLessThan(streams.length);
     });
   });
 

@@ -1,11 +1,10 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ConcurrencyError } from '../domain/errors.js';
+import type { Pool, QueryResultRow } from 'pg';
 import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
+import { appendGrouped } from './postgres-appends.js';
 import {
   assertValidAppend,
   EventStore,
-  IdempotencyKeyTakenError,
   type AppendRequest,
   type AppendResult,
   type IdempotencyRecord,
@@ -17,10 +16,6 @@ export const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at';
 
 // Named statements are parsed and planned once per connection.
-const APPEND = {
-  name: 'chronicle_append',
-  text: 'SELECT version, position, recorded_at, duplicate FROM chronicle_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-};
 const READ_STREAM = {
   name: 'chronicle_read_stream',
   text: `SELECT ${EVENT_COLUMNS} FROM events
@@ -65,7 +60,7 @@ export function toStoredEvent(row: QueryResultRow): StoredEvent {
 export interface PostgresEventStoreOptions {
   /** How `data` is stored; plain JSON unless given. */
   codec?: EventCodec;
-  /** Called after every append that stored events, to wake followers of the log. */
+  /** Called after every append (or group of appends sent together) that stored events, to wake followers of the log. */
   appended?: () => void;
 }
 
@@ -83,41 +78,12 @@ export class PostgresEventStore extends EventStore {
     this.appended = options.appended ?? (() => undefined);
   }
 
+  /** Goes out at once, or, while others are in flight on the same pool, with the next group of them (see {@link appendGrouped}). */
   async append(request: AppendRequest): Promise<AppendResult> {
     assertValidAppend(request);
-    const { events, idempotency } = request;
+    const { events } = request;
     const data = await this.codec.encode(events.map((event) => ({ ...event, streamId: request.streamId })));
-    const values = [
-      request.streamId,
-      request.streamType,
-      request.expectedVersion === 'any' ? null : request.expectedVersion,
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => e.schemaVersion),
-      data.map((d) => JSON.stringify(d)),
-      events.map((e) => JSON.stringify(e.metadata)),
-      idempotency?.key ?? null,
-      idempotency?.fingerprint ?? null,
-      idempotency ? JSON.stringify(idempotency.result) : null,
-    ];
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      const { rows } = await client.query({ ...APPEND, values });
-      const row = rows[0];
-      if (!row.duplicate) this.appended();
-      return {
-        version: row.version,
-        position: Number(row.position),
-        recordedAt: row.recorded_at,
-        duplicate: row.duplicate,
-      };
-    } catch (error) {
-      broken = await this.releaseCriticalSection(client, error);
-      throw this.translate(error, request);
-    } finally {
-      client.release(broken);
-    }
+    return appendGrouped(this.pool, { request, data: data.map((d) => JSON.stringify(d)), appended: this.appended });
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
@@ -163,31 +129,5 @@ export class PostgresEventStore extends EventStore {
     const events = rows.map(toStoredEvent);
     const data = await this.codec.decode(events);
     return events.map((event, i) => upcast(data[i] === event.data ? event : { ...event, data: data[i] }));
-  }
-
-  /**
-   * The append function holds a session-level lock while it takes its transaction id and
-   * positions; an error in between (a statement timeout, say) would leave it held on this
-   * pooled connection. Returns the error to discard the connection with when the unlock
-   * itself fails.
-   */
-  private async releaseCriticalSection(client: PoolClient, cause: unknown): Promise<Error | undefined> {
-    try {
-      await client.query('SELECT pg_advisory_unlock_all()');
-      return undefined;
-    } catch {
-      return cause instanceof Error ? cause : new Error(String(cause));
-    }
-  }
-
-  private translate(error: unknown, request: AppendRequest): unknown {
-    const pgError = error as { code?: string; detail?: string; constraint?: string };
-    if (pgError.code === 'CH409') {
-      return new ConcurrencyError(request.streamId, request.expectedVersion as number, Number(pgError.detail));
-    }
-    if (pgError.code === '23505' && pgError.constraint === 'idempotency_keys_pkey' && request.idempotency) {
-      return new IdempotencyKeyTakenError(request.idempotency.key);
-    }
-    return error;
   }
 }
