@@ -308,12 +308,13 @@ export async function markdown(report: Report): Promise<string> {
       `${loadStream.streams.map((s) => `${s.loads} loads of the ${number(s.events)}-event stream`).join(' and ')}, ` +
       'contenders and streams interleaved, after an untimed warm-up load of each',
     '- raw SELECT: `SELECT … FROM events WHERE stream_id = $1 ORDER BY version` through pg, the rows left unprocessed: the baseline',
-    '- chronicle: `AggregateRepository.get` of `Account` without snapshots: `PostgresEventStore.readStream`, ' +
-      'rebuilding each event (upcasting included) and replaying it',
+    '- chronicle: `AggregateRepository.get` of `Account` without snapshots: one statement for the events and the ' +
+      "account's personal-data key (`PostgresEventStore.streamLoader`), rebuilding each event (upcasting included) " +
+      'and replaying it',
     `- chronicle + snapshots: the same with \`{ store: PostgresSnapshotStore, every: ${loadStream.snapshotEvery} }\`, ` +
       `from a snapshot at version ${loadStream.streams.map((s) => number(s.snapshotVersion)).join(' and ')} ` +
-      `(the last multiple of ${loadStream.snapshotEvery}): one snapshot query, then \`readStream\` of the ` +
-      `${loadStream.streams.map((s) => s.events - s.snapshotVersion).join(' and ')} events after it`,
+      `(the last multiple of ${loadStream.snapshotEvery}): the snapshot and the ` +
+      `${loadStream.streams.map((s) => s.events - s.snapshotVersion).join(' and ')} events after it, in one statement`,
     '- chronicle + AES-GCM: as chronicle, from a copy of the stream whose every payload is sealed with AES-256-GCM ' +
       '(EVENT_ENCRYPTION_KEYS), so each event is decrypted before it is rebuilt',
     "- emmett: `aggregateStream` (`readStream`, then an `evolve` that sums the amounts), as Emmett's " +

@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { EventBus } from '@nestjs/cqrs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AggregateNotFoundError, ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
+import {
+  AggregateNotFoundError,
+  ConcurrencyError,
+  IdempotencyKeyReusedError,
+  UnreadableEventError,
+} from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
 import { WriteStats } from '../observability/write-stats.js';
 import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
+import type { LoadedStream, SnapshotKind, StreamLoader } from '../store/stream-loader.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -47,6 +53,8 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   private readonly snapshotBase = new WeakMap<A, number>();
   /** Snapshot writes still running; see {@link snapshotsWritten}. */
   private readonly writing = new Set<Promise<void>>();
+  /** Where the store can read snapshot and events in one round trip. */
+  private readonly loader: StreamLoader | undefined;
 
   constructor(
     readonly aggregateClass: AggregateClass<A>,
@@ -56,7 +64,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     private readonly retries: number,
     private readonly snapshots?: RepositorySnapshots,
     private readonly stats = new WriteStats(),
-  ) {}
+  ) {
+    this.loader = store.streamLoader(snapshots?.store);
+  }
 
   /**
    * The aggregate rebuilt from its newest usable snapshot (at or below the point in
@@ -64,12 +74,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
    * events; undefined if it has none (at that point in time).
    */
   async load(id: string, at: PointInTime = {}): Promise<A | undefined> {
-    const snapshot = await this.findSnapshot(id, at);
-    const events = await this.store.readStream(id, {
-      fromVersion: snapshot ? snapshot.version + 1 : undefined,
-      toVersion: at.version,
-      recordedAtOrBefore: at.asOf,
-    });
+    const { snapshot, events } = this.loader ? await this.loadTogether(id, at) : await this.loadInTurn(id, at);
     // An id of another aggregate type is not an id of this one (snapshots are found by type).
     if (!snapshot && (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType)) return undefined;
     const aggregate = new this.aggregateClass(id);
@@ -203,22 +208,59 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     return settings && this.snapshots && this.snapshots.every > 0 ? settings.version : undefined;
   }
 
-  /** A snapshot is a shortcut: when it cannot be read, loading replays every event instead. */
-  private async findSnapshot(id: string, at: PointInTime): Promise<Snapshot | undefined> {
+  /** The snapshots this repository may start a load from, if it uses any. */
+  private get snapshotKind(): SnapshotKind | undefined {
     const schemaVersion = this.snapshotVersion;
     if (schemaVersion === undefined) return undefined;
+    return {
+      streamType: this.aggregateClass.streamType,
+      schemaVersion,
+      personal: this.aggregateClass.snapshots?.personal,
+    };
+  }
+
+  /** Snapshot, events and the stream's personal-data key in one round trip. */
+  private async loadTogether(id: string, at: PointInTime): Promise<LoadedStream> {
+    const range = { toVersion: at.version, recordedAtOrBefore: at.asOf };
+    const snapshot = this.snapshotKind;
+    try {
+      return await this.loader!.load(id, range, snapshot);
+    } catch (error) {
+      // Unreadable events stay unreadable without the snapshot; anything else may be the snapshot's fault.
+      if (snapshot === undefined || error instanceof UnreadableEventError) throw error;
+      this.snapshotUnreadable(id, error);
+      return { events: await this.store.readStream(id, range) };
+    }
+  }
+
+  private async loadInTurn(id: string, at: PointInTime): Promise<LoadedStream> {
+    const snapshot = await this.findSnapshot(id, at);
+    const events = await this.store.readStream(id, {
+      fromVersion: snapshot ? snapshot.version + 1 : undefined,
+      toVersion: at.version,
+      recordedAtOrBefore: at.asOf,
+    });
+    return { snapshot, events };
+  }
+
+  /** A snapshot is a shortcut: when it cannot be read, loading replays every event instead. */
+  private async findSnapshot(id: string, at: PointInTime): Promise<Snapshot | undefined> {
+    const kind = this.snapshotKind;
+    if (kind === undefined) return undefined;
     try {
       return await this.snapshots!.store.findLatest(id, {
-        streamType: this.aggregateClass.streamType,
-        schemaVersion,
+        ...kind,
         maxVersion: at.version,
         recordedAtOrBefore: at.asOf,
-        personal: this.aggregateClass.snapshots?.personal,
       });
     } catch (error) {
-      this.logger.error(`Reading a snapshot of ${id} failed; replaying all its events`, (error as Error).stack);
+      this.snapshotUnreadable(id, error);
       return undefined;
     }
+  }
+
+  private snapshotUnreadable(id: string, error: unknown): void {
+    this.logger.error(`Reading a snapshot of ${id} failed; replaying all its events`, (error as Error).stack);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { UnreadableEventError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
+import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { PayloadDecodeError, type Payload, type PayloadCodec } from './payload-codec.js';
 
 /** What the codec needs of an event to encode its data for storage. */
@@ -25,8 +26,11 @@ export abstract class EventCodec {
   /** The values to store in `data`, one per event, in order. */
   abstract encode(events: readonly EncodableEvent[]): Promise<Record<string, unknown>[]>;
 
-  /** The plain data of stored events, one per event, in order. */
-  abstract decode(events: readonly DecodableEvent[]): Promise<Record<string, unknown>[]>;
+  /**
+   * The plain data of stored events, one per event, in order.
+   * @param keys the personal-data keys of the events' streams, read with the events (see {@link PayloadCodec.decode})
+   */
+  abstract decode(events: readonly DecodableEvent[], keys?: SubjectKeys): Promise<Record<string, unknown>[]>;
 }
 
 /** Stores data as it is: the codec when neither encryption nor compression is configured. */
@@ -51,9 +55,9 @@ export class PayloadEventCodec extends EventCodec {
   }
 
   /** @throws UnreadableEventError naming the event whose data does not decode */
-  async decode(events: readonly DecodableEvent[]): Promise<Record<string, unknown>[]> {
+  async decode(events: readonly DecodableEvent[], keys?: SubjectKeys): Promise<Record<string, unknown>[]> {
     try {
-      return await this.payloads.decode(events.map(toPayload));
+      return await this.payloads.decode(events.map(toPayload), keys);
     } catch (error) {
       if (!(error instanceof PayloadDecodeError)) throw error;
       const event = events[error.index];

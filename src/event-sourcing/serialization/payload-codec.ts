@@ -84,8 +84,13 @@ export class PayloadCodec {
     return payloads.map((payload) => this.wrap(payload, keys ? this.sealPersonal(payload, keys) : payload.data));
   }
 
-  /** @throws PayloadDecodeError naming the first payload that does not decode */
-  async decode(payloads: readonly Payload[]): Promise<Record<string, unknown>[]> {
+  /**
+   * @param keys the keys of every subject among the payloads, read with them (a subject
+   *   missing has no key): no lookup is made. Never keys kept from an earlier read, which
+   *   would outlive an erasure.
+   * @throws PayloadDecodeError naming the first payload that does not decode
+   */
+  async decode(payloads: readonly Payload[], keys?: SubjectKeys): Promise<Record<string, unknown>[]> {
     const data = payloads.map((payload, index) => this.unwrap(payload, index));
     // Only types that declare personal fields get a second look: the plain read path stays allocation-free.
     const personal: (Payload & { index: number })[] = [];
@@ -95,8 +100,8 @@ export class PayloadCodec {
       if (hasPersonalData(decoded)) personal.push(decoded);
     });
     if (personal.length === 0) return data;
-    const keys = await this.subjectKeys.find(personal.map((p) => p.subject));
-    for (const payload of personal) data[payload.index] = this.openPersonal(payload, keys);
+    const found = keys ?? (await this.subjectKeys.find(personal.map((p) => p.subject)));
+    for (const payload of personal) data[payload.index] = this.openPersonal(payload, found);
     return data;
   }
 

@@ -1,3 +1,6 @@
+import type { SnapshotStore } from './snapshot-store.js';
+import type { StreamLoader } from './stream-loader.js';
+
 /** Travels with every event, apart from its domain data. */
 export interface EventMetadata {
   correlationId: string;
@@ -88,6 +91,15 @@ export abstract class EventStore {
   abstract streamVersion(streamId: string): Promise<number>;
 
   abstract findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+
+  /**
+   * A reader of a snapshot from `snapshots` and the events after it in one round trip, if
+   * this store can read both together; undefined (this default) if not, and callers then
+   * ask `snapshots` and `readStream` in turn.
+   */
+  streamLoader(_snapshots?: SnapshotStore): StreamLoader | undefined {
+    return undefined;
+  }
 }
 
 /** A concurrent append stored the same idempotency key first; read its record and answer with it. */

@@ -1,4 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
+import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
 import { appendGrouped } from './postgres-appends.js';
@@ -11,6 +12,9 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
 } from './event-store.js';
+import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import { PostgresStreamLoader, type StreamLoader } from './stream-loader.js';
 
 export const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at';
@@ -124,10 +128,16 @@ export class PostgresEventStore extends EventStore {
     };
   }
 
-  /** Rows decoded, then upcast to the current shape of their types (see {@link upcast}). */
-  private async toCurrentShape(rows: QueryResultRow[]): Promise<StoredEvent[]> {
+  /** Rows decoded (with `keys` when read with them), then upcast to the current shape of their types (see {@link upcast}). */
+  private async toCurrentShape(rows: QueryResultRow[], keys?: SubjectKeys): Promise<StoredEvent[]> {
     const events = rows.map(toStoredEvent);
-    const data = await this.codec.decode(events);
+    const data = await this.codec.decode(events, keys);
     return events.map((event, i) => upcast(data[i] === event.data ? event : { ...event, data: data[i] }));
+  }
+
+  /** Snapshot and events in one statement, when the snapshots are on this store's pool (or there are none). */
+  override streamLoader(snapshots?: SnapshotStore): StreamLoader | undefined {
+    if (snapshots && !(snapshots instanceof PostgresSnapshotStore && snapshots.isOn(this.pool))) return undefined;
+    return new PostgresStreamLoader(this.pool, snapshots, (rows, keys) => this.toCurrentShape(rows, keys));
   }
 }

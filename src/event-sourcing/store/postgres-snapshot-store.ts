@@ -1,4 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
+import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import type { PayloadCodec, PersonalFields } from '../serialization/payload-codec.js';
 import { SnapshotStore, type Snapshot, type SnapshotQuery } from './snapshot-store.js';
 
@@ -48,6 +49,11 @@ export class PostgresSnapshotStore extends SnapshotStore {
     super();
   }
 
+  /** Whether the snapshots are read through this pool, so one statement can read them with the events. */
+  isOn(pool: Pool): boolean {
+    return pool === this.pool;
+  }
+
   async save(snapshot: Snapshot, personal?: PersonalFields): Promise<void> {
     const [state] = this.codec
       ? await this.codec.encode([
@@ -84,12 +90,21 @@ export class PostgresSnapshotStore extends SnapshotStore {
         query.recordedAtOrBefore ?? 'infinity',
       ],
     });
-    if (rows.length === 0) return undefined;
-    const snapshot = toSnapshot(rows[0]);
+    return rows.length === 0 ? undefined : this.fromRow(rows[0], query.personal);
+  }
+
+  /**
+   * A row with the columns of `snapshots` as a snapshot, its state decoded.
+   * @param keys the subject's personal-data key, read with the row (see {@link PayloadCodec.decode})
+   */
+  async fromRow(row: QueryResultRow, personal?: PersonalFields, keys?: SubjectKeys): Promise<Snapshot> {
+    const snapshot = toSnapshot(row);
     if (!this.codec) return snapshot;
-    const [state] = await this.codec.decode([
-      { aad: aadOf(streamId, snapshot.version), subject: streamId, personal: query.personal, data: snapshot.state },
-    ]);
+    const { streamId, version } = snapshot;
+    const [state] = await this.codec.decode(
+      [{ aad: aadOf(streamId, version), subject: streamId, personal, data: snapshot.state }],
+      keys,
+    );
     return { ...snapshot, state };
   }
 }

@@ -1,0 +1,217 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import type { EventBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
+import { IdGenerator } from '../../src/event-sourcing/application/clock.js';
+import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
+import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
+import {
+  EventSourcedAggregate,
+  type SnapshotSettings,
+} from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
+import { PayloadEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
+import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
+import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { PostgresSnapshotStore } from '../../src/event-sourcing/store/postgres-snapshot-store.js';
+import { newEvent } from '../support/event-store-contract.js';
+import { createMigratedDatabase } from '../support/test-database.js';
+
+const ERASED = '(erased)';
+
+@DomainEvent('TestClubJoined', { personal: { name: ERASED } })
+class Joined {
+  constructor(readonly name: string) {}
+}
+
+@DomainEvent('TestClubPaid')
+class Paid {
+  constructor(readonly amount: number) {}
+}
+
+/** A member whose name is personal data, in its first event and in its snapshots. */
+class Member extends EventSourcedAggregate {
+  static readonly streamType = 'TestClubMember';
+  static readonly snapshots: SnapshotSettings = { version: 1, every: 5, personal: { name: ERASED } };
+  name = '';
+  total = 0;
+  restored = false;
+
+  onTestClubJoined(event: Joined): void {
+    this.name = event.name;
+  }
+
+  onTestClubPaid(event: Paid): void {
+    this.total += event.amount;
+  }
+
+  protected override toSnapshot(): Record<string, unknown> {
+    return { name: this.name, total: this.total };
+  }
+
+  protected override restore(state: Record<string, unknown>): void {
+    this.restored = true;
+    this.name = state.name as string;
+    this.total = state.total as number;
+  }
+}
+
+const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };
+const command = { context } as Command;
+const eventBus = { publishAll: () => undefined } as unknown as EventBus;
+
+let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
+beforeAll(async () => (database = await createMigratedDatabase()));
+afterAll(() => database.drop());
+beforeEach(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
+afterEach(() => jest.restoreAllMocks());
+
+/** The real pool, recording the name (or text) of every statement sent through it. */
+function recordingPool() {
+  const sent: string[] = [];
+  const pool = new Proxy(database.pool, {
+    get(target, property, receiver) {
+      if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
+      return (config: string | { name?: string; text: string }, ...rest: unknown[]) => {
+        sent.push(typeof config === 'string' ? config : (config.name ?? config.text));
+        return (target.query as (...args: unknown[]) => unknown)(config, ...rest);
+      };
+    },
+  });
+  return { pool, sent };
+}
+
+/** Stores and repositories on one pool, as the app wires them; `inTurn` reads snapshot and events one by one. */
+function setUp() {
+  const { pool, sent } = recordingPool();
+  const keys = new PersonalDataKeys(pool);
+  const payloads = new PayloadCodec(keys);
+  const store = new PostgresEventStore(pool, { codec: new PayloadEventCodec(payloads) });
+  const inTurnStore = new (class extends PostgresEventStore {
+    override streamLoader(): undefined {
+      return undefined;
+    }
+  })(pool, { codec: new PayloadEventCodec(payloads) });
+  const snapshots = new PostgresSnapshotStore(pool, payloads);
+  const repository = (on = store, every = 5) =>
+    new AggregateRepository(Member, on, eventBus, new IdGenerator(), 3, { store: snapshots, every });
+  return { pool, sent, keys, store, snapshots, repository, together: repository(), inTurn: repository(inTurnStore) };
+}
+
+/** A member who joined and then paid `payments` times (1, 2, 3, …), snapshots written. */
+async function member(repository: AggregateRepository<Member>, payments: number, name = 'Ada Lovelace') {
+  const id = `member-${randomUUID()}`;
+  await repository.create(command, () => {
+    const joined = new Member(id);
+    joined.apply(new Joined(name));
+    return { aggregate: joined, result: {} };
+  });
+  for (let n = 1; n <= payments; n++) await repository.update(command, id, (m) => m.apply(new Paid(n)) ?? {});
+  await repository.snapshotsWritten();
+  return id;
+}
+
+const stateOf = (m: Member | undefined) =>
+  m && { version: m.version, name: m.name, total: m.total, createdAt: m.createdAt, updatedAt: m.updatedAt };
+
+describe('loading an aggregate in one statement (PostgresEventStore with PostgresSnapshotStore)', () => {
+  it('reads the newest snapshot, the events after it and the personal-data key in one query', async () => {
+    const { sent, together, inTurn } = setUp();
+    const id = await member(together, 16);
+    sent.length = 0;
+
+    const loaded = await together.get(id);
+
+    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(loaded.restored).toBe(true);
+    expect(loaded).toMatchObject({ version: 17, name: 'Ada Lovelace', total: (16 * 17) / 2 });
+    expect(stateOf(loaded)).toEqual(stateOf(await inTurn.get(id)));
+  });
+
+  it('replays every event in one query when there is no snapshot yet', async () => {
+    const { sent, together } = setUp();
+    const id = await member(together, 3);
+    sent.length = 0;
+
+    const loaded = await together.get(id);
+
+    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(loaded.restored).toBe(false);
+    expect(loaded).toMatchObject({ version: 4, name: 'Ada Lovelace', total: 6 });
+  });
+
+  it('gives the state the two-query load gives at every version and every instant', async () => {
+    const { together, inTurn, store } = setUp();
+    const id = await member(together, 12);
+    const events = await store.readStream(id);
+    for (const { version, recordedAt } of events) {
+      expect(stateOf(await together.load(id, { version }))).toEqual(stateOf(await inTurn.load(id, { version })));
+      expect(stateOf(await together.load(id, { asOf: recordedAt }))).toEqual(
+        stateOf(await inTurn.load(id, { asOf: recordedAt })),
+      );
+    }
+    expect(await together.load(id, { asOf: new Date(events[0].recordedAt.getTime() - 1) })).toBeUndefined();
+    expect(await together.load(id, { version: 0 })).toBeUndefined();
+  });
+
+  it('starts from a snapshot at exactly the version asked for', async () => {
+    const { sent, together } = setUp();
+    const id = await member(together, 12);
+    sent.length = 0;
+    const loaded = await together.load(id, { version: 10 });
+    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(loaded).toMatchObject({ restored: true, version: 10, total: (9 * 10) / 2 });
+  });
+
+  it('is undefined for a stream of another type, whose snapshots it ignores', async () => {
+    const { store, snapshots, together } = setUp();
+    const id = `other-${randomUUID()}`;
+    await store.append({ streamId: id, streamType: 'Other', expectedVersion: 0, events: [newEvent()] });
+    const at = new Date();
+    const snapshot = { version: 1, state: { name: 'x', total: 1 }, firstRecordedAt: at, recordedAt: at };
+    await snapshots.save({ streamId: id, streamType: 'Other', schemaVersion: 1, ...snapshot });
+    expect(await together.load(id)).toBeUndefined();
+    expect(await together.load(`missing-${randomUUID()}`)).toBeUndefined();
+  });
+
+  it('ignores snapshots of another schema version', async () => {
+    const { pool, together } = setUp();
+    const id = await member(together, 12);
+    await (pool as pg.Pool).query('UPDATE snapshots SET schema_version = 0 WHERE stream_id = $1', [id]);
+    const loaded = await together.get(id);
+    expect(loaded).toMatchObject({ restored: false, version: 13, name: 'Ada Lovelace', total: (12 * 13) / 2 });
+  });
+
+  it('replays every event when the snapshot does not decode, and logs why', async () => {
+    const { pool, together } = setUp();
+    const id = await member(together, 12);
+    await (pool as pg.Pool).query(
+      `UPDATE snapshots SET state = jsonb_set(state, '{name}', '{"$personal": "AAAA"}') WHERE stream_id = $1`,
+      [id],
+    );
+    const loaded = await together.get(id);
+    expect(loaded).toMatchObject({ restored: false, version: 13, name: 'Ada Lovelace', total: (12 * 13) / 2 });
+    expect(Logger.prototype.error).toHaveBeenCalledWith(
+      expect.stringContaining(`Reading a snapshot of ${id} failed`),
+      expect.stringContaining('does not decrypt'),
+    );
+  });
+
+  it('reads the key with the events on every load: once forgotten, the name is erased in events and snapshots alike', async () => {
+    const { sent, keys, together } = setUp();
+    const withSnapshot = await member(together, 6);
+    const eventsOnly = await member(together, 2);
+    expect((await together.get(withSnapshot)).name).toBe('Ada Lovelace');
+    expect((await together.get(eventsOnly)).name).toBe('Ada Lovelace');
+
+    await keys.erase(withSnapshot);
+    await keys.erase(eventsOnly);
+    sent.length = 0;
+
+    expect(await together.get(withSnapshot)).toMatchObject({ restored: true, name: ERASED, total: 21 });
+    expect(await together.get(eventsOnly)).toMatchObject({ restored: false, name: ERASED, total: 3 });
+    expect(sent).toEqual(['chronicle_load_stream', 'chronicle_load_stream']);
+  });
+});
