@@ -7,6 +7,7 @@ import { AggregateRepository } from '../../src/event-sourcing/application/aggreg
 import { IdGenerator } from '../../src/event-sourcing/application/clock.js';
 import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
 import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
+import { UnreadableEventError } from '../../src/event-sourcing/domain/errors.js';
 import {
   EventSourcedAggregate,
   type SnapshotSettings,
@@ -124,7 +125,7 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
 
     const loaded = await together.get(id);
 
-    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(sent).toEqual(['chronicle_load_streams']);
     expect(loaded.restored).toBe(true);
     expect(loaded).toMatchObject({ version: 17, name: 'Ada Lovelace', total: (16 * 17) / 2 });
     expect(stateOf(loaded)).toEqual(stateOf(await inTurn.get(id)));
@@ -137,7 +138,7 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
 
     const loaded = await together.get(id);
 
-    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(sent).toEqual(['chronicle_load_streams']);
     expect(loaded.restored).toBe(false);
     expect(loaded).toMatchObject({ version: 4, name: 'Ada Lovelace', total: 6 });
   });
@@ -161,7 +162,7 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
     const id = await member(together, 12);
     sent.length = 0;
     const loaded = await together.load(id, { version: 10 });
-    expect(sent).toEqual(['chronicle_load_stream']);
+    expect(sent).toEqual(['chronicle_load_streams']);
     expect(loaded).toMatchObject({ restored: true, version: 10, total: (9 * 10) / 2 });
   });
 
@@ -199,6 +200,35 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
     );
   });
 
+  it('sends latest-state loads asked for while one is in flight together, each with its own state', async () => {
+    const { sent, together, inTurn } = setUp();
+    const ids = [
+      await member(together, 7, 'Ada'),
+      await member(together, 2, 'Grace'),
+      await member(together, 11, 'Edsger'),
+    ];
+    sent.length = 0;
+
+    const loaded = await Promise.all([...ids, ...ids].map((id) => together.get(id)));
+
+    expect(sent.length).toBeLessThan(loaded.length);
+    expect(sent.every((name) => name === 'chronicle_load_streams')).toBe(true);
+    expect(loaded.map((m) => m.name)).toEqual(['Ada', 'Grace', 'Edsger', 'Ada', 'Grace', 'Edsger']);
+    for (const [i, id] of ids.entries()) expect(stateOf(loaded[i])).toEqual(stateOf(await inTurn.get(id)));
+  });
+
+  it('fails only the load of a stream that does not decode when loads share a statement', async () => {
+    const { pool, together } = setUp();
+    const [fine, broken] = [await member(together, 2), await member(together, 2)];
+    await (pool as pg.Pool).query(
+      `UPDATE events SET data = jsonb_set(data, '{name}', '{"$personal": "AAAA"}') WHERE stream_id = $1 AND version = 1`,
+      [broken],
+    );
+    const [first, second] = await Promise.allSettled([together.get(fine), together.get(broken)]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { name: 'Ada Lovelace' } });
+    expect(second).toMatchObject({ status: 'rejected', reason: expect.any(UnreadableEventError) });
+  });
+
   it('reads the key with the events on every load: once forgotten, the name is erased in events and snapshots alike', async () => {
     const { sent, keys, together } = setUp();
     const withSnapshot = await member(together, 6);
@@ -212,6 +242,6 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
 
     expect(await together.get(withSnapshot)).toMatchObject({ restored: true, name: ERASED, total: 21 });
     expect(await together.get(eventsOnly)).toMatchObject({ restored: false, name: ERASED, total: 3 });
-    expect(sent).toEqual(['chronicle_load_stream', 'chronicle_load_stream']);
+    expect(sent).toEqual(['chronicle_load_streams', 'chronicle_load_streams']);
   });
 });

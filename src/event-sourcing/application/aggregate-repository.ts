@@ -65,7 +65,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     private readonly snapshots?: RepositorySnapshots,
     private readonly stats = new WriteStats(),
   ) {
-    this.loader = store.streamLoader(snapshots?.store);
+    this.loader = store.streamLoader(snapshots?.store, this.snapshotKind);
   }
 
   /**
@@ -222,12 +222,11 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   /** Snapshot, events and the stream's personal-data key in one round trip. */
   private async loadTogether(id: string, at: PointInTime): Promise<LoadedStream> {
     const range = { toVersion: at.version, recordedAtOrBefore: at.asOf };
-    const snapshot = this.snapshotKind;
     try {
-      return await this.loader!.load(id, range, snapshot);
+      return await this.loader!.load(id, range);
     } catch (error) {
       // Unreadable events stay unreadable without the snapshot; anything else may be the snapshot's fault.
-      if (snapshot === undefined || error instanceof UnreadableEventError) throw error;
+      if (this.snapshotKind === undefined || error instanceof UnreadableEventError) throw error;
       this.snapshotUnreadable(id, error);
       return { events: await this.store.readStream(id, range) };
     }

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { KEY_BYTES } from '../serialization/aes-gcm.js';
+import { BatchedReads } from '../store/batched-reads.js';
 
 /** A data subject's key, or `null` once the subject's personal data was erased. */
 export type SubjectKeys = Map<string, Buffer | null>;
-
-interface Lookup {
-  subjects: Set<string>;
-  keys: Promise<SubjectKeys>;
-}
 
 const FIND = {
   name: 'chronicle_find_subject_keys',
@@ -32,9 +28,7 @@ const ERASE = {
  * they were stored (crypto-shredding), while the rest of every event stays as it was.
  */
 export class PersonalDataKeys {
-  /** The lookup that goes out once the one in flight answers; calls made meanwhile join it. */
-  private next?: Lookup;
-  private inFlight: Promise<unknown> = Promise.resolve();
+  private readonly lookups = new BatchedReads((subjects) => this.query(subjects));
 
   constructor(private readonly pool: Pool) {}
 
@@ -45,20 +39,8 @@ export class PersonalDataKeys {
    * read before the call (an erasure that returned is always seen).
    */
   async find(subjects: readonly string[]): Promise<SubjectKeys> {
-    const lookup = (this.next ??= this.nextLookup());
-    for (const subject of subjects) lookup.subjects.add(subject);
-    const found = await lookup.keys;
+    const found = await this.lookups.of(subjects);
     return new Map(subjects.filter((s) => found.has(s)).map((s) => [s, found.get(s)!]));
-  }
-
-  private nextLookup(): Lookup {
-    const subjects = new Set<string>();
-    const keys = this.inFlight.then(() => {
-      this.next = undefined;
-      return this.query([...subjects]);
-    });
-    this.inFlight = keys.catch(() => undefined);
-    return { subjects, keys };
   }
 
   private async query(subjects: string[]): Promise<SubjectKeys> {

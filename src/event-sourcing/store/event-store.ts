@@ -1,5 +1,5 @@
 import type { SnapshotStore } from './snapshot-store.js';
-import type { StreamLoader } from './stream-loader.js';
+import type { SnapshotKind, StreamLoader } from './stream-loader.js';
 
 /** Travels with every event, apart from its domain data. */
 export interface EventMetadata {
@@ -93,11 +93,11 @@ export abstract class EventStore {
   abstract findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
 
   /**
-   * A reader of a snapshot from `snapshots` and the events after it in one round trip, if
-   * this store can read both together; undefined (this default) if not, and callers then
-   * ask `snapshots` and `readStream` in turn.
+   * A reader of a snapshot of this `kind` from `snapshots` and the events after it in one
+   * round trip, if this store can read both together (no snapshot without them); undefined
+   * (this default) if not, and callers then ask `snapshots` and `readStream` in turn.
    */
-  streamLoader(_snapshots?: SnapshotStore): StreamLoader | undefined {
+  streamLoader(_snapshots?: SnapshotStore, _kind?: SnapshotKind): StreamLoader | undefined {
     return undefined;
   }
 }

@@ -14,7 +14,7 @@ import {
 } from './event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { PostgresStreamLoader, type StreamLoader } from './stream-loader.js';
+import { PostgresStreamLoader, type SnapshotKind, type StreamLoader } from './stream-loader.js';
 
 export const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at';
@@ -136,8 +136,9 @@ export class PostgresEventStore extends EventStore {
   }
 
   /** Snapshot and events in one statement, when the snapshots are on this store's pool (or there are none). */
-  override streamLoader(snapshots?: SnapshotStore): StreamLoader | undefined {
+  override streamLoader(snapshots?: SnapshotStore, kind?: SnapshotKind): StreamLoader | undefined {
     if (snapshots && !(snapshots instanceof PostgresSnapshotStore && snapshots.isOn(this.pool))) return undefined;
-    return new PostgresStreamLoader(this.pool, snapshots, (rows, keys) => this.toCurrentShape(rows, keys));
+    const wanted = snapshots && kind && { store: snapshots, kind };
+    return new PostgresStreamLoader(this.pool, wanted, (rows, keys) => this.toCurrentShape(rows, keys));
   }
 }

@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
+import { BatchedReads } from './batched-reads.js';
 import type { StoredEvent } from './event-store.js';
 import type { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import type { Snapshot, SnapshotQuery } from './snapshot-store.js';
@@ -27,65 +28,92 @@ export type SnapshotKind = Pick<SnapshotQuery, 'streamType' | 'schemaVersion' | 
  * `SnapshotStore.findLatest` followed by `EventStore.readStream` from the version after it.
  */
 export interface StreamLoader {
-  /** @param snapshot which snapshots may be used; none is read without it */
-  load(streamId: string, range: StreamRange, snapshot?: SnapshotKind): Promise<LoadedStream>;
+  load(streamId: string, range?: StreamRange): Promise<LoadedStream>;
 }
 
 /** Turns event rows into events in their current shape, decoded with the keys read with them. */
 export type DecodeEvents = (rows: QueryResultRow[], keys: SubjectKeys) => Promise<StoredEvent[]>;
 
-// The snapshot as in PostgresSnapshotStore.findLatest, the events as in readStream from the version
-// after it, and the personal-data key of the stream (its data subject), which both need to decode.
-// UNION ALL keeps no order: the events are sorted by version after the read.
+// Per stream: the snapshot as in PostgresSnapshotStore.findLatest, the events as in readStream
+// from the version after it, and the stream's personal-data key (its data subject's), which
+// both need to decode. UNION ALL keeps no order: the events are sorted by version after the read.
 const LOAD = {
-  name: 'chronicle_load_stream',
-  text: `WITH snapshot AS (
-           SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
-             FROM snapshots
-            WHERE stream_id = $1 AND stream_type = $2 AND schema_version = $3 AND version <= $4
+  name: 'chronicle_load_streams',
+  text: `SELECT loaded.* FROM unnest($1::text[]) AS wanted(stream_id) CROSS JOIN LATERAL (
+           WITH snapshot AS (
+             SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
+               FROM snapshots
+              WHERE stream_id = wanted.stream_id AND stream_type = $2 AND schema_version = $3 AND version <= $4
+                AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
+              ORDER BY version DESC LIMIT 1)
+           SELECT 'snapshot' AS kind, NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type,
+                  version, NULL::text AS type, schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
+                  first_recorded_at, NULL::bytea AS key
+             FROM snapshot
+           UNION ALL
+           SELECT 'key', NULL, NULL, subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key
+             FROM personal_data_keys WHERE subject_id = wanted.stream_id
+           UNION ALL
+           SELECT 'event', position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
+                  recorded_at, NULL, NULL
+             FROM events
+            WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), 0)
+              AND version <= $4
               AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
-            ORDER BY version DESC LIMIT 1)
-         SELECT 'snapshot' AS kind, NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type, version,
-                NULL::text AS type, schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
-                first_recorded_at, NULL::bytea AS key
-           FROM snapshot
-         UNION ALL
-         SELECT 'key', NULL, NULL, subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key
-           FROM personal_data_keys WHERE subject_id = $1
-         UNION ALL
-         SELECT 'event', position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
-                recorded_at, NULL, NULL
-           FROM events
-          WHERE stream_id = $1 AND version > coalesce((SELECT version FROM snapshot), 0) AND version <= $4
-            AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'`,
+         ) AS loaded`,
 };
 
 const MAX_VERSION = 2_147_483_647;
 
-/** {@link StreamLoader} on PostgreSQL: one prepared statement over `snapshots`, `events` and `personal_data_keys`. */
+type RowsByStream = Map<string, QueryResultRow[]>;
+
+/**
+ * {@link StreamLoader} on PostgreSQL: one prepared statement over `snapshots`, `events` and
+ * `personal_data_keys`. Loads of the latest state (what commands ask for) made while one is
+ * in flight share the next statement.
+ */
 export class PostgresStreamLoader implements StreamLoader {
+  private readonly latest = new BatchedReads((streamIds) => this.read(streamIds, {}));
+
   /**
-   * @param snapshots the store whose codec decodes snapshot states; on the same pool
+   * @param snapshots the store whose codec decodes snapshot states, on the same pool, and the snapshots to use
    * @param decodeEvents the event store's own decoding (its codec and upcasters)
    */
   constructor(
     private readonly pool: Pool,
-    private readonly snapshots: PostgresSnapshotStore | undefined,
+    private readonly snapshots: { store: PostgresSnapshotStore; kind: SnapshotKind } | undefined,
     private readonly decodeEvents: DecodeEvents,
   ) {}
 
-  async load(streamId: string, range: StreamRange, snapshot?: SnapshotKind): Promise<LoadedStream> {
-    const wanted = this.snapshots && snapshot;
+  async load(streamId: string, range: StreamRange = {}): Promise<LoadedStream> {
+    const atPoint = range.toVersion !== undefined || range.recordedAtOrBefore !== undefined;
+    const rows = atPoint ? await this.read([streamId], range) : await this.latest.of([streamId]);
+    return this.decode(streamId, rows.get(streamId) ?? []);
+  }
+
+  private async read(streamIds: string[], range: StreamRange): Promise<RowsByStream> {
+    const kind = this.snapshots?.kind;
     const { rows } = await this.pool.query({
       ...LOAD,
       values: [
-        streamId,
-        wanted?.streamType ?? null,
-        wanted?.schemaVersion ?? null,
+        streamIds,
+        kind?.streamType ?? null,
+        kind?.schemaVersion ?? null,
         range.toVersion ?? MAX_VERSION,
         range.recordedAtOrBefore ?? 'infinity',
       ],
     });
+    const byStream: RowsByStream = new Map();
+    for (const row of rows) {
+      const own = byStream.get(row.stream_id);
+      if (own) own.push(row);
+      else byStream.set(row.stream_id, [row]);
+    }
+    return byStream;
+  }
+
+  /** One stream's rows; a stream that does not decode fails its own load only. */
+  private async decode(streamId: string, rows: QueryResultRow[]): Promise<LoadedStream> {
     const keys: SubjectKeys = new Map();
     let snapshotRow: QueryResultRow | undefined;
     const eventRows: QueryResultRow[] = [];
@@ -97,6 +125,7 @@ export class PostgresStreamLoader implements StreamLoader {
     eventRows.sort((a, b) => a.version - b.version);
     const events = await this.decodeEvents(eventRows, keys);
     if (!snapshotRow) return { events };
-    return { snapshot: await this.snapshots!.fromRow(snapshotRow, wanted!.personal, keys), events };
+    const { store, kind } = this.snapshots!;
+    return { snapshot: await store.fromRow(snapshotRow, kind.personal, keys), events };
   }
 }
