@@ -20,7 +20,14 @@ export interface AppConfig {
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
   partitionsAhead: number;
-  followers: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number; leaseTimeoutSeconds: number };
+  followers: {
+    enabled: boolean;
+    batchSize: number;
+    pollMs: number;
+    gatherMs: number;
+    maxBackoffMs: number;
+    leaseTimeoutSeconds: number;
+  };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
   /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
@@ -250,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabled: env.FOLLOWERS !== 'off',
       batchSize: integer(env, 'FOLLOWER_BATCH_SIZE', 500, 1, 10_000),
       pollMs: integer(env, 'FOLLOWER_POLL_MS', 1000, 10, 60_000),
+      gatherMs: integer(env, 'FOLLOWER_GATHER_MS', 50, 0, 60_000),
       maxBackoffMs: integer(env, 'FOLLOWER_MAX_BACKOFF_MS', 30_000, 100, 3_600_000),
       leaseTimeoutSeconds: integer(env, 'FOLLOWER_LEASE_TIMEOUT_SECONDS', 10, 0, 3_600),
     },

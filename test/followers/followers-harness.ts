@@ -117,6 +117,7 @@ export async function startApp(
             enabled: options.enabled ?? true,
             batchSize: 50,
             pollMs: 100,
+            gatherMs: config.followers.gatherMs,
             maxBackoffMs: options.maxBackoffMs ?? 200,
             leaseTimeoutSeconds: options.leaseTimeoutSeconds ?? 10,
           },

@@ -16,6 +16,12 @@ export interface FollowerSettings {
   batchSize: number;
   /** How long an idle follower waits for a wake-up before it looks at the log anyway. */
   pollMs: number;
+  /**
+   * The least time from one read of the log to the next after a read that was not full:
+   * under a steady stream of appends, a wake-up per append would have the follower read
+   * a few events (or none yet) per query; this lets them gather into one batch.
+   */
+  gatherMs: number;
   /** The longest pause between retries of a failing event. */
   maxBackoffMs: number;
 }
@@ -77,6 +83,7 @@ export class FollowerLoop {
       let handled: number;
       // Appends during the batch count as a wake-up for the wait after it.
       const seen = this.wakeup.generation;
+      const began = performance.now();
       try {
         if (!(await this.leases.hold(this.metadata.name))) {
           await this.wakeup.wait(this.settings.pollMs);
@@ -95,11 +102,19 @@ export class FollowerLoop {
           this.logger.error(`stopped at position ${failure.position} (${failure.type}): ${failure.message}`);
           await this.record(failure);
         } else this.logger.warn(`cannot read the log: ${(error as Error).message}; retrying in ${pause} ms`);
-        await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+        await this.pause(pause);
         continue;
       }
-      if (handled < this.settings.batchSize) await this.wakeup.wait(this.settings.pollMs, seen);
+      if (handled < this.settings.batchSize) {
+        await this.wakeup.wait(this.settings.pollMs, seen);
+        await this.pause(began + this.settings.gatherMs - performance.now());
+      }
     }
+  }
+
+  /** Sleeps `ms` unless stopped meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    if (ms > 0) await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 
   /** One batch: returns how many events it read. */

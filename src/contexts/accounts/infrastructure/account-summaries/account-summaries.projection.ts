@@ -61,8 +61,8 @@ const UPDATE_CHANGED = `
  *
  * It takes the log a batch at a time, so that a rebuild (or a restart after a while) catches
  * up fast: it folds the batch's events per account in memory, then writes each account's row
- * once, in two statements for the whole batch instead of one per event. A view that need not
- * be that fast is simpler with one `@Handles` method per event (see account-statements).
+ * once, in two statements for the whole batch instead of one per event. That also keeps the
+ * batch's transaction short, which live followers need (see account-statements).
  */
 @Follower(ACCOUNT_SUMMARIES, { tables: ['account_summaries'] })
 export class AccountSummariesProjection {
