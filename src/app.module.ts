@@ -39,6 +39,7 @@ export class AppModule {
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,
           snapshotEvery: config.snapshotEvery,
+          aggregateCacheSize: config.aggregateCacheSize,
           payloads: config.payloads,
         }),
         ObservabilityModule.forRoot(config.observability, logger),

@@ -32,6 +32,8 @@ export interface AppConfig {
   sseHeartbeatMs: number;
   /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
   snapshotEvery: { Account?: number };
+  /** Aggregates per type whose latest saved state stays in memory (0: none). */
+  aggregateCacheSize: number;
   /** Event data and snapshot states: deflated from this many bytes (0: never), encrypted with the newest key. */
   payloads: { compressAbove: number; encryptionKeys: { id: string; key: Buffer }[] };
   /** Exact origins a browser may call the API from; empty: no CORS headers at all. */
@@ -263,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
+    aggregateCacheSize: integer(env, 'AGGREGATE_CACHE_SIZE', 10_000, 0, 10_000_000),
     payloads: {
       compressAbove: integer(env, 'EVENT_COMPRESSION_MIN_BYTES', 0, 0, 100_000_000),
       encryptionKeys: encryptionKeys(env.EVENT_ENCRYPTION_KEYS),

@@ -21,7 +21,11 @@ import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
 import { SnapshotStore } from './store/snapshot-store.js';
 import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.service.js';
-import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from './event-sourcing.options.js';
+import {
+  DEFAULT_AGGREGATE_CACHE_SIZE,
+  EVENT_SOURCING_OPTIONS,
+  type EventSourcingOptions,
+} from './event-sourcing.options.js';
 import { LOG_CHANNEL, LogWakeup } from './subscriptions/log-wakeup.js';
 
 /** The pg pool under a TypeORM DataSource: the connections the whole app shares. */
@@ -138,6 +142,7 @@ export class EventSourcingModule {
           {
             store: snapshots,
             every: options.snapshotEvery?.[aggregateClass.streamType] ?? aggregateClass.snapshots?.every ?? 0,
+            cacheSize: options.aggregateCacheSize ?? DEFAULT_AGGREGATE_CACHE_SIZE,
           },
           stats,
         );

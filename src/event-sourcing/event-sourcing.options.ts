@@ -12,10 +12,17 @@ export interface EventSourcingOptions {
    * `snapshots`; 0 turns snapshots of that type off (neither written nor read).
    */
   snapshotEvery?: Record<string, number | undefined>;
+  /**
+   * Per type with snapshots: how many aggregates keep their latest saved state in memory,
+   * so that a load reads only the events after it (default {@link DEFAULT_AGGREGATE_CACHE_SIZE}; 0: off).
+   */
+  aggregateCacheSize?: number;
   /** On a partitioned log, empty partitions the running app keeps beyond the one being written (default 2). */
   partitionsAhead?: number;
   /** Compression and encryption of event data and snapshot states; plain JSON when absent. */
   payloads?: PayloadCodecOptions;
 }
+
+export const DEFAULT_AGGREGATE_CACHE_SIZE = 10_000;
 
 export const EVENT_SOURCING_OPTIONS = Symbol('EventSourcingOptions');

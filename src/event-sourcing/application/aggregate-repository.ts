@@ -9,11 +9,17 @@ import {
   UnreadableEventError,
 } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
-import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
+import type { AggregateSnapshot, EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
 import { WriteStats } from '../observability/write-stats.js';
-import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
+import {
+  IdempotencyKeyTakenError,
+  type EventStore,
+  type IdempotencyRecord,
+  type StoredEvent,
+} from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import type { LoadedStream, SnapshotKind, StreamLoader } from '../store/stream-loader.js';
+import { AggregateCache } from './aggregate-cache.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -31,6 +37,13 @@ export interface RepositorySnapshots {
   store: SnapshotStore;
   /** A snapshot once this many events were saved since the one the aggregate was loaded from; 0: none. */
   every: number;
+  /**
+   * How many aggregates keep their latest saved state in memory, in snapshot form, so that a
+   * load reads only the events after it (0 or absent: none). Needs a type with `static snapshots`
+   * and a store with a {@link StreamLoader}; its `restore` must copy what it later changes,
+   * since one cached state is restored many times.
+   */
+  cacheSize?: number;
 }
 
 /** Where to stop replaying: after a version, or after the last event recorded at or before an instant. */
@@ -55,6 +68,8 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   private readonly writing = new Set<Promise<void>>();
   /** Where the store can read snapshot and events in one round trip. */
   private readonly loader: StreamLoader | undefined;
+  /** Latest saved states, each brought up to date by the events after it on every load. */
+  readonly cache: AggregateCache | undefined;
 
   constructor(
     readonly aggregateClass: AggregateClass<A>,
@@ -66,27 +81,56 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     private readonly stats = new WriteStats(),
   ) {
     this.loader = store.streamLoader(snapshots?.store, this.snapshotKind);
+    const cacheSize = snapshots?.cacheSize ?? 0;
+    // The cache needs the personal-data key read with the events: only a stream loader gives it.
+    this.cache = this.loader && aggregateClass.snapshots && cacheSize > 0 ? new AggregateCache(cacheSize) : undefined;
   }
 
   /**
    * The aggregate rebuilt from its newest usable snapshot (at or below the point in
    * time, in the current snapshot version) and the events after it, or from all its
-   * events; undefined if it has none (at that point in time).
+   * events; undefined if it has none (at that point in time). The latest state starts from
+   * the cached one when there is one, and replays the events saved after it.
    */
   async load(id: string, at: PointInTime = {}): Promise<A | undefined> {
-    const { snapshot, events } = this.loader ? await this.loadTogether(id, at) : await this.loadInTurn(id, at);
+    const latest = at.version === undefined && at.asOf === undefined;
+    const cached = latest ? this.cache?.get(id) : undefined;
+    if (cached) {
+      const { events, keyFound } = await this.loader!.load(id, {}, cached.state.version);
+      if (this.cacheable(keyFound)) {
+        return this.remembered(this.rebuild(id, cached.state, cached.snapshotBase, events), events.length > 0);
+      }
+      // Its subject was forgotten (by any instance): the cached state may hold its personal data in plain.
+      this.cache!.delete(id);
+    }
+    const { snapshot, events, keyFound } = this.loader
+      ? await this.loadTogether(id, at)
+      : await this.loadInTurn(id, at);
     // An id of another aggregate type is not an id of this one (snapshots are found by type).
     if (!snapshot && (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType)) return undefined;
+    const start = snapshot && {
+      version: snapshot.version,
+      createdAt: snapshot.firstRecordedAt,
+      updatedAt: snapshot.recordedAt,
+      state: snapshot.state,
+    };
+    const aggregate = this.rebuild(id, start, snapshot?.version ?? 0, events);
+    return latest && this.cacheable(keyFound) ? this.remembered(aggregate, true) : aggregate;
+  }
+
+  /**
+   * For a type with personal fields, only a state read while its subject's key exists is
+   * cached (a cached load without the key drops it, so caching the state read then is futile).
+   */
+  private cacheable(keyFound: boolean | undefined): boolean {
+    return keyFound === true || !this.aggregateClass.snapshots?.personal;
+  }
+
+  /** A new aggregate from a snapshot-form state (or none) and the events after it. */
+  private rebuild(id: string, start: AggregateSnapshot | undefined, snapshotBase: number, events: StoredEvent[]): A {
     const aggregate = new this.aggregateClass(id);
-    if (snapshot) {
-      aggregate.restoreSnapshot({
-        version: snapshot.version,
-        createdAt: snapshot.firstRecordedAt,
-        updatedAt: snapshot.recordedAt,
-        state: snapshot.state,
-      });
-    }
-    this.snapshotBase.set(aggregate, snapshot?.version ?? 0);
+    if (start) aggregate.restoreSnapshot(start);
+    this.snapshotBase.set(aggregate, snapshotBase);
     aggregate.replay(
       events.map((e) => ({
         event: EventRegistry.fromRecord(e, e.position),
@@ -94,6 +138,17 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
         recordedAt: e.recordedAt,
       })),
     );
+    return aggregate;
+  }
+
+  /** Caches a copy of the aggregate's saved state when it changed: commands change the aggregate itself. */
+  private remembered(aggregate: A, changed: boolean): A {
+    if (this.cache && changed) {
+      this.cache.put(aggregate.id, {
+        state: aggregate.takeSnapshot(),
+        snapshotBase: this.snapshotBase.get(aggregate) ?? 0,
+      });
+    }
     return aggregate;
   }
 
@@ -200,6 +255,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     aggregate.markSaved(appended.version, appended.recordedAt);
     this.eventBus.publishAll(pending);
     this.snapshotIfDue(aggregate);
+    // A duplicate's events are an earlier request's, not necessarily the ones applied here.
+    if (appended.duplicate) this.cache?.delete(aggregate.id);
+    else this.remembered(aggregate, true);
     return { id: aggregate.id, version: appended.version, position: appended.position, result };
   }
 

@@ -17,6 +17,8 @@ export interface LoadedStream {
   snapshot?: Snapshot;
   /** The events after the snapshot (all of them without one) in the range, in version order. */
   events: StoredEvent[];
+  /** Whether the stream's personal-data key was read with it (none: never needed, or its subject forgotten). */
+  keyFound?: boolean;
 }
 
 /** Which snapshots a load may start from; the range limits them as it limits the events. */
@@ -28,7 +30,11 @@ export type SnapshotKind = Pick<SnapshotQuery, 'streamType' | 'schemaVersion' | 
  * `SnapshotStore.findLatest` followed by `EventStore.readStream` from the version after it.
  */
 export interface StreamLoader {
-  load(streamId: string, range?: StreamRange): Promise<LoadedStream>;
+  /**
+   * @param knownVersion the version of a state the caller already holds (latest-state loads
+   *   only): then no snapshot is read, only the events after it
+   */
+  load(streamId: string, range?: StreamRange, knownVersion?: number): Promise<LoadedStream>;
 }
 
 /** Turns event rows into events in their current shape, decoded with the keys read with them. */
@@ -36,14 +42,17 @@ export type DecodeEvents = (rows: QueryResultRow[], keys: SubjectKeys) => Promis
 
 // Per stream: the snapshot as in PostgresSnapshotStore.findLatest, the events as in readStream
 // from the version after it, and the stream's personal-data key (its data subject's), which
-// both need to decode. UNION ALL keeps no order: the events are sorted by version after the read.
+// both need to decode. A stream with a known version (its state cached by the caller, 0: none)
+// gets no snapshot, only the events after that version, and its key all the same, so that a
+// forgotten subject is noticed. UNION ALL keeps no order: the events are sorted by version after the read.
 const LOAD = {
   name: 'chronicle_load_streams',
-  text: `SELECT loaded.* FROM unnest($1::text[]) AS wanted(stream_id) CROSS JOIN LATERAL (
+  text: `SELECT wanted.known, loaded.* FROM unnest($1::text[], $6::int[]) AS wanted(stream_id, known) CROSS JOIN LATERAL (
            WITH snapshot AS (
              SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
                FROM snapshots
-              WHERE stream_id = wanted.stream_id AND stream_type = $2 AND schema_version = $3 AND version <= $4
+              WHERE wanted.known = 0 AND stream_id = wanted.stream_id AND stream_type = $2 AND schema_version = $3
+                AND version <= $4
                 AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
               ORDER BY version DESC LIMIT 1)
            SELECT 'snapshot' AS kind, NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type,
@@ -57,7 +66,7 @@ const LOAD = {
            SELECT 'event', position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
                   recorded_at, NULL, NULL
              FROM events
-            WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), 0)
+            WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), wanted.known)
               AND version <= $4
               AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
          ) AS loaded`,
@@ -65,7 +74,10 @@ const LOAD = {
 
 const MAX_VERSION = 2_147_483_647;
 
-type RowsByStream = Map<string, QueryResultRow[]>;
+/** Rows by load: a stream id and the version known of it. */
+type RowsByLoad = Map<string, QueryResultRow[]>;
+
+const loadKey = (streamId: string, knownVersion: number): string => `${knownVersion}:${streamId}`;
 
 /**
  * {@link StreamLoader} on PostgreSQL: one prepared statement over `snapshots`, `events` and
@@ -73,7 +85,15 @@ type RowsByStream = Map<string, QueryResultRow[]>;
  * in flight share the next statement.
  */
 export class PostgresStreamLoader implements StreamLoader {
-  private readonly latest = new BatchedReads((streamIds) => this.read(streamIds, {}));
+  private readonly latest = new BatchedReads((keys) =>
+    this.read(
+      keys.map((key) => {
+        const colon = key.indexOf(':');
+        return { streamId: key.slice(colon + 1), knownVersion: Number(key.slice(0, colon)) };
+      }),
+      {},
+    ),
+  );
 
   /**
    * @param snapshots the store whose codec decodes snapshot states, on the same pool, and the snapshots to use
@@ -85,31 +105,34 @@ export class PostgresStreamLoader implements StreamLoader {
     private readonly decodeEvents: DecodeEvents,
   ) {}
 
-  async load(streamId: string, range: StreamRange = {}): Promise<LoadedStream> {
+  async load(streamId: string, range: StreamRange = {}, knownVersion = 0): Promise<LoadedStream> {
     const atPoint = range.toVersion !== undefined || range.recordedAtOrBefore !== undefined;
-    const rows = atPoint ? await this.read([streamId], range) : await this.latest.of([streamId]);
-    return this.decode(streamId, rows.get(streamId) ?? []);
+    const wanted = { streamId, knownVersion: atPoint ? 0 : knownVersion };
+    const rows = atPoint ? await this.read([wanted], range) : await this.latest.of([loadKey(streamId, knownVersion)]);
+    return this.decode(streamId, rows.get(loadKey(streamId, wanted.knownVersion)) ?? []);
   }
 
-  private async read(streamIds: string[], range: StreamRange): Promise<RowsByStream> {
+  private async read(loads: { streamId: string; knownVersion: number }[], range: StreamRange): Promise<RowsByLoad> {
     const kind = this.snapshots?.kind;
     const { rows } = await this.pool.query({
       ...LOAD,
       values: [
-        streamIds,
+        loads.map((load) => load.streamId),
         kind?.streamType ?? null,
         kind?.schemaVersion ?? null,
         range.toVersion ?? MAX_VERSION,
         range.recordedAtOrBefore ?? 'infinity',
+        loads.map((load) => load.knownVersion),
       ],
     });
-    const byStream: RowsByStream = new Map();
+    const byLoad: RowsByLoad = new Map();
     for (const row of rows) {
-      const own = byStream.get(row.stream_id);
+      const key = loadKey(row.stream_id, row.known);
+      const own = byLoad.get(key);
       if (own) own.push(row);
-      else byStream.set(row.stream_id, [row]);
+      else byLoad.set(key, [row]);
     }
-    return byStream;
+    return byLoad;
   }
 
   /** One stream's rows; a stream that does not decode fails its own load only. */
@@ -124,8 +147,10 @@ export class PostgresStreamLoader implements StreamLoader {
     }
     eventRows.sort((a, b) => a.version - b.version);
     const events = await this.decodeEvents(eventRows, keys);
-    if (!snapshotRow) return { events };
+    // An erased subject's key row stays, its key null.
+    const keyFound = Boolean(keys.get(streamId));
+    if (!snapshotRow) return { events, keyFound };
     const { store, kind } = this.snapshots!;
-    return { snapshot: await store.fromRow(snapshotRow, kind.personal, keys), events };
+    return { snapshot: await store.fromRow(snapshotRow, kind.personal, keys), events, keyFound };
   }
 }
