@@ -40,8 +40,7 @@ export interface RepositorySnapshots {
   /**
    * How many aggregates keep their latest saved state in memory, in snapshot form, so that a
    * load reads only the events after it (0 or absent: none). Needs a type with `static snapshots`
-   * and a store with a {@link StreamLoader}; its `restore` must copy what it later changes,
-   * since one cached state is restored many times.
+   * and a store with a {@link StreamLoader}.
    */
   cacheSize?: number;
 }
@@ -98,7 +97,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     if (cached) {
       const { events, keyFound } = await this.loader!.load(id, {}, cached.state.version);
       if (this.cacheable(keyFound)) {
-        return this.remembered(this.rebuild(id, cached.state, cached.snapshotBase, events), events.length > 0);
+        // A copy: one cached state is restored many times, and `restore` may keep what it is given.
+        const start = { ...cached.state, state: structuredClone(cached.state.state) };
+        return this.remembered(this.rebuild(id, start, cached.snapshotBase, events), events.length > 0);
       }
       // Its subject was forgotten (by any instance): the cached state may hold its personal data in plain.
       this.cache!.delete(id);
