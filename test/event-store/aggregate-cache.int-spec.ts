@@ -1,66 +1,14 @@
 import { jest } from '@jest/globals';
-import type { EventBus } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
 import { IdGenerator } from '../../src/event-sourcing/application/clock.js';
-import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
 import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import {
-  EventSourcedAggregate,
-  type SnapshotSettings,
-} from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
 import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
 import { PayloadEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
 import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
 import { PostgresSnapshotStore } from '../../src/event-sourcing/store/postgres-snapshot-store.js';
+import { command, ERASED, eventBus, join, Member, Paid } from '../support/club-member.js';
 import { createMigratedDatabase } from '../support/test-database.js';
-
-const ERASED = '(erased)';
-
-@DomainEvent('TestCacheJoined', { personal: { name: ERASED } })
-class Joined {
-  constructor(readonly name: string) {}
-}
-
-@DomainEvent('TestCachePaid')
-class Paid {
-  constructor(readonly amount: number) {}
-}
-
-/** A member whose name is personal data; its payments go in a list, so a shared cached array would show. */
-class Member extends EventSourcedAggregate {
-  static readonly streamType = 'TestCacheMember';
-  static readonly snapshots: SnapshotSettings = { version: 1, every: 5, personal: { name: ERASED } };
-  name = '';
-  payments: number[] = [];
-
-  get total(): number {
-    return this.payments.reduce((sum, amount) => sum + amount, 0);
-  }
-
-  onTestCacheJoined(event: Joined): void {
-    this.name = event.name;
-  }
-
-  onTestCachePaid(event: Paid): void {
-    this.payments.push(event.amount);
-  }
-
-  protected override toSnapshot(): Record<string, unknown> {
-    return { name: this.name, payments: [...this.payments] };
-  }
-
-  protected override restore(state: Record<string, unknown>): void {
-    this.name = state.name as string;
-    this.payments = [...(state.payments as number[])];
-  }
-}
-
-const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };
-const command = { context } as Command;
-const eventBus = { publishAll: () => undefined } as unknown as EventBus;
 
 let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
 beforeAll(async () => (database = await createMigratedDatabase()));
@@ -76,16 +24,6 @@ function setUp() {
   const repository = (cacheSize: number) =>
     new AggregateRepository(Member, store, eventBus, new IdGenerator(), 3, { store: snapshots, every: 5, cacheSize });
   return { keys, store, snapshots, repository };
-}
-
-async function join(repository: AggregateRepository<Member>, name = 'Ada Lovelace'): Promise<string> {
-  const id = `member-${randomUUID()}`;
-  await repository.create(command, () => {
-    const joined = new Member(id);
-    joined.apply(new Joined(name));
-    return { aggregate: joined, result: {} };
-  });
-  return id;
 }
 
 const pay = (repository: AggregateRepository<Member>, id: string, amount: number) =>

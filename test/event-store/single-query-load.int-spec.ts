@@ -1,67 +1,18 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
 import { IdGenerator } from '../../src/event-sourcing/application/clock.js';
-import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
 import { UnreadableEventError } from '../../src/event-sourcing/domain/errors.js';
-import {
-  EventSourcedAggregate,
-  type SnapshotSettings,
-} from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
 import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
 import { PayloadEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
 import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
 import { PostgresSnapshotStore } from '../../src/event-sourcing/store/postgres-snapshot-store.js';
 import { newEvent } from '../support/event-store-contract.js';
+import { command, ERASED, eventBus, join, Member, Paid } from '../support/club-member.js';
 import { createMigratedDatabase } from '../support/test-database.js';
-
-const ERASED = '(erased)';
-
-@DomainEvent('TestClubJoined', { personal: { name: ERASED } })
-class Joined {
-  constructor(readonly name: string) {}
-}
-
-@DomainEvent('TestClubPaid')
-class Paid {
-  constructor(readonly amount: number) {}
-}
-
-/** A member whose name is personal data, in its first event and in its snapshots. */
-class Member extends EventSourcedAggregate {
-  static readonly streamType = 'TestClubMember';
-  static readonly snapshots: SnapshotSettings = { version: 1, every: 5, personal: { name: ERASED } };
-  name = '';
-  total = 0;
-  restored = false;
-
-  onTestClubJoined(event: Joined): void {
-    this.name = event.name;
-  }
-
-  onTestClubPaid(event: Paid): void {
-    this.total += event.amount;
-  }
-
-  protected override toSnapshot(): Record<string, unknown> {
-    return { name: this.name, total: this.total };
-  }
-
-  protected override restore(state: Record<string, unknown>): void {
-    this.restored = true;
-    this.name = state.name as string;
-    this.total = state.total as number;
-  }
-}
-
-const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };
-const command = { context } as Command;
-const eventBus = { publishAll: () => undefined } as unknown as EventBus;
 
 let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
 beforeAll(async () => (database = await createMigratedDatabase()));
@@ -103,12 +54,7 @@ function setUp() {
 
 /** A member who joined and then paid `payments` times (1, 2, 3, …), snapshots written. */
 async function member(repository: AggregateRepository<Member>, payments: number, name = 'Ada Lovelace') {
-  const id = `member-${randomUUID()}`;
-  await repository.create(command, () => {
-    const joined = new Member(id);
-    joined.apply(new Joined(name));
-    return { aggregate: joined, result: {} };
-  });
+  const id = await join(repository, name);
   for (let n = 1; n <= payments; n++) await repository.update(command, id, (m) => m.apply(new Paid(n)) ?? {});
   await repository.snapshotsWritten();
   return id;
@@ -171,7 +117,7 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
     const id = `other-${randomUUID()}`;
     await store.append({ streamId: id, streamType: 'Other', expectedVersion: 0, events: [newEvent()] });
     const at = new Date();
-    const snapshot = { version: 1, state: { name: 'x', total: 1 }, firstRecordedAt: at, recordedAt: at };
+    const snapshot = { version: 1, state: { name: 'x', payments: [1] }, firstRecordedAt: at, recordedAt: at };
     await snapshots.save({ streamId: id, streamType: 'Other', schemaVersion: 1, ...snapshot });
     expect(await together.load(id)).toBeUndefined();
     expect(await together.load(`missing-${randomUUID()}`)).toBeUndefined();

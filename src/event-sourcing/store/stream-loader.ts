@@ -142,7 +142,8 @@ export class PostgresStreamLoader implements StreamLoader {
     const eventRows: QueryResultRow[] = [];
     for (const row of rows) {
       if (row.kind === 'event') eventRows.push(row);
-      else if (row.kind === 'snapshot') snapshotRow = { ...row, state: row.data };
+      // Loads of one stream that shared a statement share its rows: each restores its own state.
+      else if (row.kind === 'snapshot') snapshotRow = { ...row, state: structuredClone(row.data) };
       else keys.set(streamId, row.key);
     }
     eventRows.sort((a, b) => a.version - b.version);

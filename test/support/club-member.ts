@@ -1,0 +1,69 @@
+import type { EventBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import type { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
+import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
+import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
+import {
+  EventSourcedAggregate,
+  type SnapshotSettings,
+} from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+
+/** A test aggregate for loading paths: personal data in its first event and its snapshots, a list in its state. */
+export const ERASED = '(erased)';
+
+@DomainEvent('TestClubJoined', { personal: { name: ERASED } })
+export class Joined {
+  constructor(readonly name: string) {}
+}
+
+@DomainEvent('TestClubPaid')
+export class Paid {
+  constructor(readonly amount: number) {}
+}
+
+/** A member whose name is personal data; its payments go in a list, so a state shared between loads would show. */
+export class Member extends EventSourcedAggregate {
+  static readonly streamType = 'TestClubMember';
+  static readonly snapshots: SnapshotSettings = { version: 1, every: 5, personal: { name: ERASED } };
+  name = '';
+  payments: number[] = [];
+  restored = false;
+
+  get total(): number {
+    return this.payments.reduce((sum, amount) => sum + amount, 0);
+  }
+
+  onTestClubJoined(event: Joined): void {
+    this.name = event.name;
+  }
+
+  onTestClubPaid(event: Paid): void {
+    this.payments.push(event.amount);
+  }
+
+  protected override toSnapshot(): Record<string, unknown> {
+    return { name: this.name, payments: [...this.payments] };
+  }
+
+  // Keeps the list it is given, as a restore may: every load must be handed a state of its own.
+  protected override restore(state: Record<string, unknown>): void {
+    this.restored = true;
+    this.name = state.name as string;
+    this.payments = state.payments as number[];
+  }
+}
+
+const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };
+export const command = { context } as Command;
+export const eventBus = { publishAll: () => undefined } as unknown as EventBus;
+
+/** A new member, through the repository. */
+export async function join(repository: AggregateRepository<Member>, name = 'Ada Lovelace'): Promise<string> {
+  const id = `member-${randomUUID()}`;
+  await repository.create(command, () => {
+    const joined = new Member(id);
+    joined.apply(new Joined(name));
+    return { aggregate: joined, result: {} };
+  });
+  return id;
+}
