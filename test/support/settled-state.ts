@@ -184,6 +184,7 @@ async function rebuildViews(app: AppProcess, timeoutMs = 60_000): Promise<void> 
     if (now.every((f) => !f.rebuildingHere)) {
       for (const view of now) {
         // A rebuild that failed only logs; one that switched over moved the checkpoint row.
+        if (!(view.updatedAt > before.get(view.name)!.updatedAt)) await sleep(1_000); // the log line on its way
         expect(app.output()).not.toContain(`rebuild of ${view.name} failed`);
         expect({ name: view.name, switchedOver: view.updatedAt > before.get(view.name)!.updatedAt }).toEqual({
           name: view.name,
