@@ -85,6 +85,7 @@ const loadKey = (streamId: string, knownVersion: number): string => `${knownVers
  * in flight share the next statement.
  */
 export class PostgresStreamLoader implements StreamLoader {
+  private readonly handedOut = new WeakSet<QueryResultRow[]>();
   private readonly latest = new BatchedReads((keys) =>
     this.read(
       keys.map((key) => {
@@ -109,7 +110,20 @@ export class PostgresStreamLoader implements StreamLoader {
     const atPoint = range.toVersion !== undefined || range.recordedAtOrBefore !== undefined;
     const wanted = { streamId, knownVersion: atPoint ? 0 : knownVersion };
     const rows = atPoint ? await this.read([wanted], range) : await this.latest.of([loadKey(streamId, knownVersion)]);
-    return this.decode(streamId, rows.get(loadKey(streamId, wanted.knownVersion)) ?? []);
+    return this.decode(streamId, this.own(rows.get(loadKey(streamId, wanted.knownVersion)) ?? []));
+  }
+
+  /**
+   * Loads of one stream that shared a statement get the same rows: the first takes them,
+   * every other one copies of their payloads, since restoring a snapshot and replaying
+   * events may keep (and later change) what they are given.
+   */
+  private own(rows: QueryResultRow[]): QueryResultRow[] {
+    if (!this.handedOut.has(rows)) {
+      this.handedOut.add(rows);
+      return rows;
+    }
+    return rows.map((row) => ({ ...row, data: structuredClone(row.data) }));
   }
 
   private async read(loads: { streamId: string; knownVersion: number }[], range: StreamRange): Promise<RowsByLoad> {
@@ -142,8 +156,7 @@ export class PostgresStreamLoader implements StreamLoader {
     const eventRows: QueryResultRow[] = [];
     for (const row of rows) {
       if (row.kind === 'event') eventRows.push(row);
-      // Loads of one stream that shared a statement share its rows: each restores its own state.
-      else if (row.kind === 'snapshot') snapshotRow = { ...row, state: structuredClone(row.data) };
+      else if (row.kind === 'snapshot') snapshotRow = { ...row, state: row.data };
       else keys.set(streamId, row.key);
     }
     eventRows.sort((a, b) => a.version - b.version);
