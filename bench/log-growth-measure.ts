@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { EVENT_COLUMNS, PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import { EVENT_COLUMNS } from '../src/event-sourcing/store/event-rows.js';
+import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
 import { median } from './report.js';
 import {
   chronicle,

@@ -1,7 +1,8 @@
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
+import { arrayRows, EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { appendGrouped } from './postgres-appends.js';
 import {
   assertValidAppend,
@@ -16,25 +17,22 @@ import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { PostgresStreamLoader, type SnapshotKind, type StreamLoader } from './stream-loader.js';
 
-export const EVENT_COLUMNS =
-  'position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at';
-
 // Named statements are parsed and planned once per connection.
-const READ_STREAM = {
+const READ_STREAM = arrayRows({
   name: 'chronicle_read_stream',
   text: `SELECT ${EVENT_COLUMNS} FROM events
           WHERE stream_id = $1 AND version >= $2 AND version <= $3
             AND recorded_at < date_trunc('milliseconds', $4::timestamptz) + interval '1 millisecond'
           ORDER BY version LIMIT $5`,
-};
+});
 // Only rows of transactions older than every transaction still running: those can no
 // longer be joined by a row with a smaller position (docs/ARCHITECTURE.md, "The log").
-const READ_LOG = {
+const READ_LOG = arrayRows({
   name: 'chronicle_read_log',
   text: `SELECT ${EVENT_COLUMNS} FROM events
           WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY position LIMIT $2`,
-};
+});
 const STREAM_VERSION = {
   name: 'chronicle_stream_version',
   text: 'SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1',
@@ -45,21 +43,6 @@ const FIND_IDEMPOTENCY = {
 };
 
 const MAX_VERSION = 2_147_483_647;
-
-export function toStoredEvent(row: QueryResultRow): StoredEvent {
-  return {
-    id: row.event_id,
-    position: Number(row.position),
-    streamId: row.stream_id,
-    streamType: row.stream_type,
-    version: row.version,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at,
-  };
-}
 
 export interface PostgresEventStoreOptions {
   /** How `data` is stored; plain JSON unless given. */
@@ -129,7 +112,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   /** Rows decoded (with `keys` when read with them), then upcast to the current shape of their types (see {@link upcast}). */
-  private async toCurrentShape(rows: QueryResultRow[], keys?: SubjectKeys): Promise<StoredEvent[]> {
+  private async toCurrentShape(rows: EventRow[], keys?: SubjectKeys): Promise<StoredEvent[]> {
     const events = rows.map(toStoredEvent);
     const data = await this.codec.decode(events, keys);
     return events.map((event, i) => upcast(data[i] === event.data ? event : { ...event, data: data[i] }));

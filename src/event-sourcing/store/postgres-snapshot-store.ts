@@ -90,15 +90,14 @@ export class PostgresSnapshotStore extends SnapshotStore {
         query.recordedAtOrBefore ?? 'infinity',
       ],
     });
-    return rows.length === 0 ? undefined : this.fromRow(rows[0], query.personal);
+    return rows.length === 0 ? undefined : this.decode(toSnapshot(rows[0]), query.personal);
   }
 
   /**
-   * A row with the columns of `snapshots` as a snapshot, its state decoded.
-   * @param keys the subject's personal-data key, read with the row (see {@link PayloadCodec.decode})
+   * A snapshot as stored, its state decoded.
+   * @param keys the subject's personal-data key, read with the snapshot (see {@link PayloadCodec.decode})
    */
-  async fromRow(row: QueryResultRow, personal?: PersonalFields, keys?: SubjectKeys): Promise<Snapshot> {
-    const snapshot = toSnapshot(row);
+  async decode(snapshot: Snapshot, personal?: PersonalFields, keys?: SubjectKeys): Promise<Snapshot> {
     if (!this.codec) return snapshot;
     const { streamId, version } = snapshot;
     const [state] = await this.codec.decode(

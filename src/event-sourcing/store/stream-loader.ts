@@ -1,6 +1,7 @@
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { BatchedReads } from './batched-reads.js';
+import { arrayRows, COLUMN, EVENT_COLUMN_COUNT, EVENT_COLUMNS, type EventRow } from './event-rows.js';
 import type { StoredEvent } from './event-store.js';
 import type { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import type { Snapshot, SnapshotQuery } from './snapshot-store.js';
@@ -38,16 +39,19 @@ export interface StreamLoader {
 }
 
 /** Turns event rows into events in their current shape, decoded with the keys read with them. */
-export type DecodeEvents = (rows: QueryResultRow[], keys: SubjectKeys) => Promise<StoredEvent[]>;
+export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<StoredEvent[]>;
 
 // Per stream: the snapshot as in PostgresSnapshotStore.findLatest, the events as in readStream
 // from the version after it, and the stream's personal-data key (its data subject's), which
 // both need to decode. A stream with a known version (its state cached by the caller, 0: none)
 // gets no snapshot, only the events after that version, and its key all the same, so that a
-// forgotten subject is noticed. UNION ALL keeps no order: the events are sorted by version after the read.
-const LOAD = {
+// forgotten subject is noticed. Every row has the event columns first, so an event row is
+// decoded as readStream's are; then the row's kind, the snapshot's first_recorded_at, the key,
+// and the known version it was loaded for. UNION ALL keeps no order: the events are sorted
+// by version after the read.
+const LOAD = arrayRows({
   name: 'chronicle_load_streams',
-  text: `SELECT wanted.known, loaded.* FROM unnest($1::text[], $6::int[]) AS wanted(stream_id, known) CROSS JOIN LATERAL (
+  text: `SELECT loaded.*, wanted.known FROM unnest($1::text[], $6::int[]) AS wanted(stream_id, known) CROSS JOIN LATERAL (
            WITH snapshot AS (
              SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
                FROM snapshots
@@ -55,27 +59,32 @@ const LOAD = {
                 AND version <= $4
                 AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
               ORDER BY version DESC LIMIT 1)
-           SELECT 'snapshot' AS kind, NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type,
-                  version, NULL::text AS type, schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
-                  first_recorded_at, NULL::bytea AS key
+           SELECT NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type, version, NULL::text AS type,
+                  schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
+                  'snapshot' AS kind, first_recorded_at, NULL::bytea AS key
              FROM snapshot
            UNION ALL
-           SELECT 'key', NULL, NULL, subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key
+           SELECT NULL, NULL, subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'key', NULL, key
              FROM personal_data_keys WHERE subject_id = wanted.stream_id
            UNION ALL
-           SELECT 'event', position, event_id, stream_id, stream_type, version, type, schema_version, data, metadata,
-                  recorded_at, NULL, NULL
+           SELECT ${EVENT_COLUMNS}, 'event', NULL, NULL
              FROM events
             WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), wanted.known)
               AND version <= $4
               AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
          ) AS loaded`,
-};
+});
+
+// Where the columns after the event's sit in a row of LOAD.
+const KIND = EVENT_COLUMN_COUNT;
+const FIRST_RECORDED_AT = KIND + 1;
+const KEY = KIND + 2;
+const KNOWN = KIND + 3;
 
 const MAX_VERSION = 2_147_483_647;
 
 /** Rows by load: a stream id and the version known of it. */
-type RowsByLoad = Map<string, QueryResultRow[]>;
+type RowsByLoad = Map<string, EventRow[]>;
 
 const loadKey = (streamId: string, knownVersion: number): string => `${knownVersion}:${streamId}`;
 
@@ -85,7 +94,7 @@ const loadKey = (streamId: string, knownVersion: number): string => `${knownVers
  * in flight share the next statement.
  */
 export class PostgresStreamLoader implements StreamLoader {
-  private readonly handedOut = new WeakSet<QueryResultRow[]>();
+  private readonly handedOut = new WeakSet<EventRow[]>();
   private readonly latest = new BatchedReads((keys) =>
     this.read(
       keys.map((key) => {
@@ -118,12 +127,12 @@ export class PostgresStreamLoader implements StreamLoader {
    * every other one copies of their payloads, since restoring a snapshot and replaying
    * events may keep (and later change) what they are given.
    */
-  private own(rows: QueryResultRow[]): QueryResultRow[] {
+  private own(rows: EventRow[]): EventRow[] {
     if (!this.handedOut.has(rows)) {
       this.handedOut.add(rows);
       return rows;
     }
-    return rows.map((row) => ({ ...row, data: structuredClone(row.data) }));
+    return rows.map((row) => row.with(COLUMN.data, structuredClone(row[COLUMN.data])));
   }
 
   private async read(loads: { streamId: string; knownVersion: number }[], range: StreamRange): Promise<RowsByLoad> {
@@ -140,31 +149,46 @@ export class PostgresStreamLoader implements StreamLoader {
       ],
     });
     const byLoad: RowsByLoad = new Map();
+    // A load's rows come one after another (they are not promised to): look its list up when the load changes.
+    let current: EventRow[] = [];
+    let previous: EventRow | undefined;
     for (const row of rows) {
-      const key = loadKey(row.stream_id, row.known);
-      const own = byLoad.get(key);
-      if (own) own.push(row);
-      else byLoad.set(key, [row]);
+      if (row[COLUMN.streamId] !== previous?.[COLUMN.streamId] || row[KNOWN] !== previous?.[KNOWN]) {
+        const key = loadKey(row[COLUMN.streamId] as string, row[KNOWN] as number);
+        current = byLoad.get(key) ?? [];
+        byLoad.set(key, current);
+      }
+      current.push(row);
+      previous = row;
     }
     return byLoad;
   }
 
   /** One stream's rows; a stream that does not decode fails its own load only. */
-  private async decode(streamId: string, rows: QueryResultRow[]): Promise<LoadedStream> {
+  private async decode(streamId: string, rows: EventRow[]): Promise<LoadedStream> {
     const keys: SubjectKeys = new Map();
-    let snapshotRow: QueryResultRow | undefined;
-    const eventRows: QueryResultRow[] = [];
+    let snapshotRow: EventRow | undefined;
+    const eventRows: EventRow[] = [];
     for (const row of rows) {
-      if (row.kind === 'event') eventRows.push(row);
-      else if (row.kind === 'snapshot') snapshotRow = { ...row, state: row.data };
-      else keys.set(streamId, row.key);
+      if (row[KIND] === 'event') eventRows.push(row);
+      else if (row[KIND] === 'snapshot') snapshotRow = row;
+      else keys.set(streamId, row[KEY] as Buffer | null);
     }
-    eventRows.sort((a, b) => a.version - b.version);
+    eventRows.sort((a, b) => (a[COLUMN.version] as number) - (b[COLUMN.version] as number));
     const events = await this.decodeEvents(eventRows, keys);
     // An erased subject's key row stays, its key null.
     const keyFound = Boolean(keys.get(streamId));
     if (!snapshotRow) return { events, keyFound };
     const { store, kind } = this.snapshots!;
-    return { snapshot: await store.fromRow(snapshotRow, kind.personal, keys), events, keyFound };
+    const stored: Snapshot = {
+      streamId,
+      streamType: snapshotRow[COLUMN.streamType] as string,
+      version: snapshotRow[COLUMN.version] as number,
+      schemaVersion: snapshotRow[COLUMN.schemaVersion] as number,
+      state: snapshotRow[COLUMN.data] as Snapshot['state'],
+      firstRecordedAt: snapshotRow[FIRST_RECORDED_AT] as Date,
+      recordedAt: snapshotRow[COLUMN.recordedAt] as Date,
+    };
+    return { snapshot: await store.decode(stored, kind.personal, keys), events, keyFound };
   }
 }
