@@ -21,8 +21,12 @@ function setUp() {
   const payloads = new PayloadCodec(keys);
   const store = new PostgresEventStore(database.pool, { codec: new PayloadEventCodec(payloads) });
   const snapshots = new PostgresSnapshotStore(database.pool, payloads);
-  const repository = (cacheSize: number) =>
-    new AggregateRepository(Member, store, eventBus, new IdGenerator(), 3, { store: snapshots, every: 5, cacheSize });
+  const repository = (cacheSize: number, retries = 3) =>
+    new AggregateRepository(Member, store, eventBus, new IdGenerator(), retries, {
+      store: snapshots,
+      every: 5,
+      cacheSize,
+    });
   return { keys, store, snapshots, repository };
 }
 
@@ -120,6 +124,62 @@ describe('the aggregate cache (latest saved state, fast-forwarded on every load)
       expect(await instance.get(id)).toMatchObject({ name: ERASED, version: 7, total: 21 });
       expect(instance.cache!.get(id)).toBeUndefined();
     }
+  });
+
+  it('runs a command on a cached aggregate without a load, and loads once another instance wrote behind it', async () => {
+    const { repository } = setUp();
+    // No retries: deciding again after a stale cached state must not count as one.
+    const [one, two] = [repository(100, 0), repository(100)];
+    const id = await join(one);
+    await pay(one, id, 1);
+
+    const rows = countLoadedRows();
+    await pay(one, id, 2);
+    expect(rows).toEqual([]);
+
+    await pay(two, id, 3);
+    rows.length = 0;
+    await expect(pay(one, id, 4)).resolves.toMatchObject({ version: 5 });
+    expect(rows).toEqual([2]); // the key and the one event `two` wrote
+    expect(await repository(0).get(id)).toMatchObject({ version: 5, payments: [1, 2, 3, 4] });
+  });
+
+  it('decides again on a loaded state when the cached one refuses, or stores nothing', async () => {
+    const { repository } = setUp();
+    const [one, two] = [repository(100, 0), repository(100)];
+    const id = await join(one);
+    await pay(two, id, 5);
+
+    // On the cached state (no payment) this would refuse; on the stored one it goes through.
+    const refund = one.update(command, id, (m) => {
+      if (m.total < 5) throw new Error('nothing to refund');
+      m.apply(new Paid(-5));
+      return {};
+    });
+    await expect(refund).resolves.toMatchObject({ version: 3 });
+
+    await pay(two, id, 7);
+    const rows = countLoadedRows();
+    const seen = await one.update(command, id, (m) => ({ payments: [...m.payments] }));
+    expect(seen.result).toEqual({ payments: [5, -5, 7] });
+    expect(rows).toEqual([2]);
+  });
+
+  it('stores no decision made on a cached state after its subject was forgotten', async () => {
+    const { keys, repository } = setUp();
+    const cached = repository(100, 0);
+    const id = await join(cached);
+    await pay(cached, id, 1);
+    expect(cached.cache!.get(id)).toMatchObject({ state: { state: { name: 'Ada Lovelace' } } });
+
+    await keys.erase(id);
+    const outcome = await cached.update(command, id, (m) => {
+      m.apply(new Paid(2));
+      return { name: m.name };
+    });
+
+    expect(outcome).toMatchObject({ version: 3, result: { name: ERASED } });
+    expect(await repository(0).get(id)).toMatchObject({ name: ERASED, payments: [1, 2] });
   });
 
   it('keeps the most recently used aggregates only', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
 import { IdempotencyKeyTakenError, type NewEvent } from '../../src/event-sourcing/store/event-store.js';
+import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
 import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
 import { newEvent } from '../support/event-store-contract.js';
 import { until } from '../support/until.js';
@@ -164,6 +165,24 @@ describe.each([
       expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
       expect(await store.streamVersion(id)).toBe(1);
       expect(transactions).toBeLessThan(appends);
+    });
+
+    it('refuses an append while its subject has no key, alone and inside a group, and commits the others', async () => {
+      const keys = new PersonalDataKeys(pool);
+      const [live, erased, keyless] = [fresh(), fresh(), fresh()];
+      await keys.obtain([live, erased]);
+      await keys.erase(erased);
+      const whileKeyed = (id: string) =>
+        store.append({ streamId: id, streamType: 'Thing', expectedVersion: 0, events: [newEvent()], whileKeyOf: id });
+
+      await expect(whileKeyed(live)).resolves.toMatchObject({ version: 1 });
+      for (const id of [erased, keyless]) {
+        await expect(whileKeyed(id)).rejects.toMatchObject({ expectedVersion: 0, actualVersion: 0 });
+        const { outcome, transactions, appends } = await amongOthers(() => whileKeyed(id));
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+        expect(transactions).toBeLessThan(appends);
+        expect(await store.streamVersion(id)).toBe(0);
+      }
     });
 
     it('answers a retry inside a group with the stored result, and one with any', async () => {

@@ -19,7 +19,7 @@ import {
 } from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import type { LoadedStream, SnapshotKind, StreamLoader } from '../store/stream-loader.js';
-import { AggregateCache } from './aggregate-cache.js';
+import { AggregateCache, type CachedAggregate } from './aggregate-cache.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -52,6 +52,13 @@ export interface PointInTime {
 }
 
 type Result = Record<string, unknown>;
+
+/** A command's decision: the aggregate with the events it applied, and whether it started from a cached state read from nothing. */
+interface Decided<A, R> {
+  aggregate: A;
+  result: R;
+  unread: boolean;
+}
 
 /**
  * Loads and saves one aggregate type. Commands go through {@link create} and
@@ -97,9 +104,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     if (cached) {
       const { events, keyFound } = await this.loader!.load(id, {}, cached.state.version);
       if (this.cacheable(keyFound)) {
-        // A copy: one cached state is restored many times, and `restore` may keep what it is given.
-        const start = { ...cached.state, state: structuredClone(cached.state.state) };
-        return this.remembered(this.rebuild(id, start, cached.snapshotBase, events), events.length > 0);
+        return this.remembered(this.restoreCached(id, cached, events), events.length > 0);
       }
       // Its subject was forgotten (by any instance): the cached state may hold its personal data in plain.
       this.cache!.delete(id);
@@ -167,46 +172,87 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
 
   /** Runs a command that starts a new aggregate; `start` applies its first events. */
   create<R extends Result>(command: Command, start: () => { aggregate: A; result: R }): Promise<CommandOutcome<R>> {
-    return this.execute(command, async () => start());
+    return this.execute(command, async () => ({ ...start(), unread: false }));
   }
 
   /**
    * Runs a command against an existing aggregate: load, `decide` (which applies events
    * or throws a domain error), append with the loaded version as the expected one.
+   *
+   * With the aggregate cached, the first try decides on the cached state without reading
+   * anything, and its append proves that state was the latest: the expected version, and
+   * for a type with personal fields the subject's key ({@link AppendRequest.whileKeyOf}).
+   * When that fails (another instance wrote the stream, the subject was forgotten), or the
+   * decision stores nothing or throws, which no append checks, the command loads and
+   * decides again, and that is not counted as a retry.
    */
   update<R extends Result>(command: Command, id: string, decide: (aggregate: A) => R): Promise<CommandOutcome<R>> {
     const pinned = command.context.expectedVersion;
     return this.mutex.run(id, () =>
-      this.execute(command, async () => {
+      this.execute(command, async (mayTrustCache) => {
+        const cached = mayTrustCache ? this.fromCache(id, pinned) : undefined;
+        if (cached) {
+          try {
+            const result = decide(cached);
+            return cached.getUncommittedEvents().length > 0 ? { aggregate: cached, result, unread: true } : undefined;
+          } catch {
+            return undefined;
+          }
+        }
         const aggregate = await this.get(id);
         if (pinned !== undefined && pinned !== aggregate.version) {
           throw new ConcurrencyError(id, pinned, aggregate.version);
         }
-        return { aggregate, result: decide(aggregate) };
+        return { aggregate, result: decide(aggregate), unread: false };
       }),
     );
   }
 
+  /** The cached latest saved state as an aggregate, unless none is cached or `If-Match` names another version. */
+  private fromCache(id: string, pinned: number | undefined): A | undefined {
+    const cached = this.cache?.get(id);
+    if (!cached || (pinned !== undefined && pinned !== cached.state.version)) return undefined;
+    return this.restoreCached(id, cached, []);
+  }
+
+  /** An aggregate from a cached state and the events saved after it. */
+  private restoreCached(id: string, cached: CachedAggregate, events: StoredEvent[]): A {
+    // A copy: one cached state is restored many times, and `restore` may keep what it is given.
+    const start = { ...cached.state, state: structuredClone(cached.state.state) };
+    return this.rebuild(id, start, cached.snapshotBase, events);
+  }
+
+  /**
+   * @param attempt decides once; `mayTrustCache` on the first try only. Undefined: decided
+   *   on the cached state alone and not settled by it, so load and decide again.
+   */
   private async execute<R extends Result>(
     command: Command,
-    attempt: () => Promise<{ aggregate: A; result: R }>,
+    attempt: (mayTrustCache: boolean) => Promise<Decided<A, R> | undefined>,
   ): Promise<CommandOutcome<R>> {
     // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
     const fingerprint = command.context.idempotencyKey === undefined ? '' : fingerprintOf(command);
-    for (let tries = 0; ; tries++) {
+    let mayTrustCache = true;
+    for (let tries = 0; ; ) {
       const earlier = await this.earlierOutcome<R>(command, fingerprint);
       if (earlier) return earlier;
+      let decided: Decided<A, R> | undefined;
       try {
-        const { aggregate, result } = await attempt();
-        return await this.save(aggregate, command, fingerprint, result);
+        decided = await attempt(mayTrustCache);
+        mayTrustCache = false;
+        if (!decided) continue;
+        return await this.save(decided, command, fingerprint);
       } catch (error) {
+        mayTrustCache = false;
         if (error instanceof IdempotencyKeyTakenError) continue;
         if (!(error instanceof ConcurrencyError)) throw error;
+        if (decided?.unread) continue;
         this.stats.count(this.stats.conflicts, this.aggregateClass.streamType);
         if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
         this.stats.count(this.stats.retries, this.aggregateClass.streamType);
         // Another instance wrote first: back off a little so the writers spread out.
         await sleep(Math.random() * Math.min(50, 2 ** tries));
+        tries++;
       }
     }
   }
@@ -224,10 +270,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   }
 
   private async save<R extends Result>(
-    aggregate: A,
+    { aggregate, result, unread }: Decided<A, R>,
     command: Command,
     fingerprint: string,
-    result: R,
   ): Promise<CommandOutcome<R>> {
     const pending = [...aggregate.getUncommittedEvents()];
     const { context } = command;
@@ -251,6 +296,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
       })),
       idempotency:
         context.idempotencyKey === undefined ? undefined : { key: context.idempotencyKey, fingerprint, result },
+      whileKeyOf: unread && this.aggregateClass.snapshots?.personal ? aggregate.id : undefined,
     });
     if (!appended.duplicate) this.stats.count(this.stats.appended, this.aggregateClass.streamType, pending.length);
     aggregate.markSaved(appended.version, appended.recordedAt);

@@ -47,6 +47,14 @@ export interface AppendRequest {
   expectedVersion: number | 'any';
   events: NewEvent[];
   idempotency?: Omit<IdempotencyRecord, 'streamId' | 'version' | 'position'>;
+  /**
+   * Store the events only while this data subject's personal-data key exists; once it is
+   * erased the append is refused as a {@link ConcurrencyError}. For a decision made on a
+   * state read while the key existed and not read again since (the aggregate cache's), so
+   * that none is stored after an erasure. Stores without personal-data keys (the in-memory
+   * ones) have no erasure to check.
+   */
+  whileKeyOf?: string;
 }
 
 export interface AppendResult {

@@ -12,15 +12,27 @@ export interface EncodedAppend {
   appended: () => void;
 }
 
+// An append whose data subject's key is gone (AppendRequest.whileKeyOf) is sent with the
+// expected version -1, which no stream is at: the function refuses it as a conflict. The key
+// is read by the statement that appends, so an erasure that committed before it is seen.
+const KEY_GONE = (subject: string) =>
+  `${subject} IS NOT NULL AND NOT EXISTS (SELECT FROM personal_data_keys k WHERE k.subject_id = ${subject} AND k.key IS NOT NULL)`;
+
 // Named statements are parsed and planned once per connection.
 const APPEND = {
   name: 'chronicle_append',
-  text: 'SELECT version, position, recorded_at, duplicate FROM chronicle_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+  text: `SELECT version, position, recorded_at, duplicate
+           FROM chronicle_append($1, $2, CASE WHEN ${KEY_GONE('$12::text')} THEN -1 ELSE $3::integer END,
+                                 $4, $5, $6, $7, $8, $9, $10, $11)`,
 };
 const APPEND_GROUP = {
   name: 'chronicle_append_group',
   text: `SELECT version, position, recorded_at, duplicate, conflict
-           FROM chronicle_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+           FROM chronicle_append_group($1, $2,
+                  ARRAY(SELECT CASE WHEN ${KEY_GONE('u.subject')} THEN -1 ELSE u.expected END
+                          FROM unnest($3::integer[], $13::text[]) WITH ORDINALITY AS u(expected, subject, n)
+                         ORDER BY u.n),
+                  $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 };
 
 /**
@@ -104,6 +116,7 @@ async function appendAlone(pool: Pool, append: EncodedAppend): Promise<AppendRes
     idempotency?.key ?? null,
     idempotency?.fingerprint ?? null,
     idempotency ? JSON.stringify(idempotency.result) : null,
+    request.whileKeyOf ?? null,
   ];
   try {
     const [row] = await query(pool, { ...APPEND, values });
@@ -130,6 +143,7 @@ function groupValues(group: EncodedAppend[]): unknown[] {
     events.map((e) => e.schemaVersion),
     group.flatMap((append) => append.data),
     events.map((e) => JSON.stringify(e.metadata)),
+    requests.map((r) => r.whileKeyOf ?? null),
   ];
 }
 
