@@ -180,6 +180,8 @@ describe('the aggregate cache (latest saved state, fast-forwarded on every load)
 
     expect(outcome).toMatchObject({ version: 3, result: { name: ERASED } });
     expect(await repository(0).get(id)).toMatchObject({ name: ERASED, payments: [1, 2] });
+    // Nothing cached after it either: the next command would only be refused again.
+    expect(cached.cache!.get(id)).toBeUndefined();
   });
 
   it('keeps the most recently used aggregates only', async () => {

@@ -70,6 +70,8 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   private readonly logger = new Logger(`AggregateRepository<${this.aggregateClass.streamType}>`);
   /** The version of the snapshot (0: none) each loaded aggregate started from. */
   private readonly snapshotBase = new WeakMap<A, number>();
+  /** Aggregates loaded without their subject's key (a forgotten subject): their state is not cached, nor after a save. */
+  private readonly keyless = new WeakSet<A>();
   /** Snapshot writes still running; see {@link snapshotsWritten}. */
   private readonly writing = new Set<Promise<void>>();
   /** Where the store can read snapshot and events in one round trip. */
@@ -121,7 +123,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
       state: snapshot.state,
     };
     const aggregate = this.rebuild(id, start, snapshot?.version ?? 0, events);
-    return latest && this.cacheable(keyFound) ? this.remembered(aggregate, true) : aggregate;
+    if (!this.cacheable(keyFound)) this.keyless.add(aggregate);
+    else if (latest) this.remembered(aggregate, true);
+    return aggregate;
   }
 
   /**
@@ -233,7 +237,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
     const fingerprint = command.context.idempotencyKey === undefined ? '' : fingerprintOf(command);
     let mayTrustCache = true;
-    for (let tries = 0; ; ) {
+    for (let tries = 0; ;) {
       const earlier = await this.earlierOutcome<R>(command, fingerprint);
       if (earlier) return earlier;
       let decided: Decided<A, R> | undefined;
@@ -303,7 +307,7 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     this.eventBus.publishAll(pending);
     this.snapshotIfDue(aggregate);
     // A duplicate's events are an earlier request's, not necessarily the ones applied here.
-    if (appended.duplicate) this.cache?.delete(aggregate.id);
+    if (appended.duplicate || this.keyless.has(aggregate)) this.cache?.delete(aggregate.id);
     else this.remembered(aggregate, true);
     return { id: aggregate.id, version: appended.version, position: appended.position, result };
   }
