@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { freePort } from './database.js';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 /** Compiled to dist-bench/bench/: the repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The node options of `npm run start:prod` (`node <options> dist/src/main.js`): every app here runs with them. */
+export const PRODUCTION_NODE_OPTIONS: string[] = (() => {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const [node, ...rest] = scripts['start:prod'].split(/\s+/);
+  if (node !== 'node') throw new Error(`start:prod does not start with node: ${scripts['start:prod']}`);
+  return rest.slice(0, -1);
+})();
 
 // GNU time (Debian package `time`), not the shell keyword: -v reports the child's peak RSS from the kernel.
 const GNU_TIME = '/usr/bin/time';
@@ -72,7 +80,7 @@ const running = new Set<number>();
 process.once('exit', () => running.forEach((pid) => signal(pid, 'SIGKILL')));
 
 /**
- * Starts `node <script>` (under `/usr/bin/time -v` when installed) with only `env` and
+ * Starts `node <start:prod's options> <script>` (under `/usr/bin/time -v` when installed) with only `env` and
  * PATH, on a free port (`PORT`), and waits until it answers HTTP. Its output goes to a
  * file, read back only to explain a failed start.
  */
@@ -84,7 +92,7 @@ export async function startApp(name: string, script: string, env: Record<string,
   const output = await open(outputFile, 'w');
   let wrapper: ChildProcess;
   try {
-    const node = [process.execPath, script];
+    const node = [process.execPath, ...PRODUCTION_NODE_OPTIONS, script];
     const [command, ...args] = underGnuTime ? [GNU_TIME, '-v', '-o', timeFile, ...node] : node;
     wrapper = spawn(command, args, {
       cwd: ROOT,

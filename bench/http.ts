@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchDatabase, FreshDatabase } from './database.js';
-import { ROOT, startApp, type RunningApp, type TimeReport } from './http-app.js';
+import { PRODUCTION_NODE_OPTIONS, ROOT, startApp, type RunningApp, type TimeReport } from './http-app.js';
 import { IN_PLACE_SCHEMA } from './in-place-app.js';
 import { readRss, sampleRss } from './memory-sampler.js';
 import { median, number, verdict, type Report } from './report.js';
@@ -300,12 +300,13 @@ export function httpSection(report: Report): string[] {
       `(${options.connections} keep-alive connections, in the benchmark process), apps interleaved, after an untimed ` +
       `${options.warmUpSeconds} s warm-up of each; every request \`POST /accounts/{id}/deposits\` ` +
       `\`{ "amount": 100..50000 }\` to a random one of ${number(options.accounts)} accounts`,
-    '- chronicle: the built app (`node dist/src/main.js`) as a child process on a fresh database of the same server, ' +
+    `- chronicle: the built app as \`npm run start:prod\` runs it (\`node ${PRODUCTION_NODE_OPTIONS.join(' ')} ` +
+      'dist/src/main.js`) as a child process on a fresh database of the same server, ' +
       'its default settings (pool of 20, followers and request logs on, auth off) but RATE_LIMIT_PER_MINUTE=0; ' +
       'its accounts opened through `POST /accounts` beforehand',
     '- in-place UPDATE: a plain Nest app (`bench/in-place-app.ts`) with the same DTOs and a global ' +
       '`ValidationPipe`, one TypeORM query builder `UPDATE accounts SET balance = balance + $1, version = version + 1 ' +
-      'WHERE id = $2 RETURNING balance, version` per request, a pool of 20',
+      'WHERE id = $2 RETURNING balance, version` per request, a pool of 20, run with the same node options',
     '- checked after the runs: each database holds at least as many deposits as were acknowledged and no more than were sent',
     '',
   ];
