@@ -17,7 +17,7 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 # As `npm run start:prod`. V8 lets the old space grow further between full GCs the higher the
-# heap limit, which it sets from the host's memory (4 GB on a 24 GB host), so a busy app filled
-# it with garbage up to ~200 MB. With a 1 GB limit it stays near 175 MB RSS instead of ~290 MB,
+# heap limit, which it sets from the host's memory (4 GB on a 24 GB host): a busy app held up to
+# 170 MB of heap, nearly all garbage. With a 1 GB limit it peaks near 185 MB RSS instead of ~290 MB,
 # at the same throughput (docs/PERFORMANCE.md, "Memory"); raise it if a process needs more heap.
 CMD ["node", "--max-old-space-size=1024", "dist/src/main.js"]

@@ -198,9 +198,9 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
         if (cached) {
           try {
             const result = decide(cached);
-            return cached.getUncommittedEvents().length > 0 ? { aggregate: cached, result, unread: true } : undefined;
+            if (cached.getUncommittedEvents().length > 0) return { aggregate: cached, result, unread: true };
           } catch {
-            return undefined;
+            // A refusal, like a decision to store nothing, has no append to check the state it was made on.
           }
         }
         const aggregate = await this.get(id);
@@ -226,28 +226,21 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
     return this.rebuild(id, start, cached.snapshotBase, events);
   }
 
-  /**
-   * @param attempt decides once; `mayTrustCache` on the first try only. Undefined: decided
-   *   on the cached state alone and not settled by it, so load and decide again.
-   */
+  /** @param attempt decides once; it may start from the cached state on the first try only. */
   private async execute<R extends Result>(
     command: Command,
-    attempt: (mayTrustCache: boolean) => Promise<Decided<A, R> | undefined>,
+    attempt: (mayTrustCache: boolean) => Promise<Decided<A, R>>,
   ): Promise<CommandOutcome<R>> {
     // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
     const fingerprint = command.context.idempotencyKey === undefined ? '' : fingerprintOf(command);
-    let mayTrustCache = true;
-    for (let tries = 0; ;) {
+    for (let tries = 0, first = true; ; first = false) {
       const earlier = await this.earlierOutcome<R>(command, fingerprint);
       if (earlier) return earlier;
       let decided: Decided<A, R> | undefined;
       try {
-        decided = await attempt(mayTrustCache);
-        mayTrustCache = false;
-        if (!decided) continue;
+        decided = await attempt(first);
         return await this.save(decided, command, fingerprint);
       } catch (error) {
-        mayTrustCache = false;
         if (error instanceof IdempotencyKeyTakenError) continue;
         if (!(error instanceof ConcurrencyError)) throw error;
         if (decided?.unread) continue;
