@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type { EventCodec } from '../serialization/event-codec.js';
 import type { StoredEvent } from '../store/event-store.js';
-import { EVENT_COLUMNS, toStoredEvent } from '../store/event-rows.js';
+import { arrayRows, EVENT_COLUMNS, toStoredEvent } from '../store/event-rows.js';
 import { transformed, type EventMigration } from './event-migration.js';
 import { assertCopyTarget, EVENTS, quote, replaceEventsTable, retiredEventsTable, rowCount } from './event-tables.js';
 import {
@@ -235,7 +235,7 @@ class MigrationRun {
   }
 
   private async read(client: PoolClient, after: number, end: number): Promise<StoredEvent[]> {
-    const { rows } = await client.query({ text: READ, values: [after, end, this.batchSize], rowMode: 'array' });
+    const { rows } = await client.query({ ...arrayRows({ text: READ }), values: [after, end, this.batchSize] });
     return rows.map(toStoredEvent);
   }
 

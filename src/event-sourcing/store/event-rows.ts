@@ -30,9 +30,7 @@ export type EventRow = unknown[];
  * object keyed by column name for every row cost about a fifth of loading a 10,000-event
  * stream (docs/PERFORMANCE.md, W3).
  */
-export const arrayRows = <T extends { name: string; text: string }>(
-  statement: T,
-): T & Pick<QueryArrayConfig, 'rowMode'> => ({
+export const arrayRows = <T extends { text: string }>(statement: T): T & Pick<QueryArrayConfig, 'rowMode'> => ({
   ...statement,
   rowMode: 'array',
 });
