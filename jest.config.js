@@ -14,8 +14,14 @@ export const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  // Sources import './x.js' (NodeNext resolution); in tests that is the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // Sources import './x.js' (NodeNext resolution); in tests that is the .ts file.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The machinery's entry points (package.json "imports") point at dist/ for node; tests run the sources.
+    '^#event-sourcing$': '<rootDir>/src/event-sourcing/index.ts',
+    '^#event-sourcing/(domain|http|testing)$': '<rootDir>/src/event-sourcing/$1/index.ts',
+    '^#event-sourcing/postgres$': '<rootDir>/src/event-sourcing/postgres.ts',
+  },
   setupFiles: ['<rootDir>/test/support/setup-file.ts'],
 };
 

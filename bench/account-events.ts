@@ -2,8 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AccountOpened } from '../src/contexts/accounts/domain/events/account-opened.event.js';
 import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
-import { EventRegistry } from '../src/event-sourcing/domain/event-registry.js';
-import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
+import { EventRegistry, type NewEvent } from '#event-sourcing';
 
 /** An account being seeded: how far its stream is and what its events add up to. */
 export interface SeedAccount {

@@ -2,16 +2,14 @@ import 'reflect-metadata';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  ACCOUNT_SUMMARIES,
-  AccountSummariesProjection,
-} from '../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
+import { ACCOUNT_SUMMARIES } from '../src/contexts/accounts/application/account-summaries/list-accounts.query.js';
+import { AccountSummariesProjection } from '../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
 import { AccountSummary } from '../src/contexts/accounts/infrastructure/account-summaries/account-summary.entity.js';
 import { StatementLine } from '../src/contexts/accounts/infrastructure/account-statements/statement-line.entity.js';
 import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
-import type { NewEvent, StoredEvent } from '../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import type { NewEvent, StoredEvent } from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import {
   FOLLOWER,
   handlersOf,

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { PersonalDataKeys } from '../src/event-sourcing/personal-data/personal-data-keys.js';
-import { PayloadEventCodec } from '../src/event-sourcing/serialization/event-codec.js';
-import { PayloadCodec } from '../src/event-sourcing/serialization/payload-codec.js';
+import { PersonalDataKeys, PayloadEventCodec, PayloadCodec } from '#event-sourcing';
 
 const BENCH_KEY = { id: 'bench', key: randomBytes(32) };
 

@@ -7,8 +7,8 @@ import { AppModule } from '../src/app.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { DepositMoney } from '../src/contexts/accounts/application/deposit-money/deposit-money.command.js';
 import { OpenAccount } from '../src/contexts/accounts/application/open-account/open-account.command.js';
-import type { CommandContext, CommandOutcome } from '../src/event-sourcing/application/command-context.js';
-import { number, verdict, type Report } from './report.js';
+import type { CommandContext, CommandOutcome } from '#event-sourcing';
+import { number, verdict, type CellRate } from './figures.js';
 import { chronicle, type Contender } from './workloads.js';
 
 export const COMMAND_PATH = 'chronicle command path';
@@ -93,9 +93,9 @@ export const commandPathRotation = CALLERS.map((writers) => ({
 }));
 
 /** Commands/s against W1's chronicle appends at the same concurrency, with the target. */
-export function commandPathSection(report: Report): string[] {
+export function commandPathSection(cells: CellRate[]): string[] {
   const rate = (kind: string, contender: string, writers: number) =>
-    report.cells.find((c) => c.kind === kind && c.contender === contender && c.writers === writers)?.eventsPerSecond;
+    cells.find((c) => c.kind === kind && c.contender === contender && c.writers === writers)?.eventsPerSecond;
   const rows = CALLERS.map((writers) => {
     const commands = rate('command', COMMAND_PATH, writers) ?? NaN;
     const appends = rate('append', chronicle.name, writers) ?? NaN;

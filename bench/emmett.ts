@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
-import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
+import type { NewEvent } from '#event-sourcing';
 import type { BenchDatabase } from './database.js';
 import { fillLog, writer, type Contender, type Database, type LogReader } from './workloads.js';
 
 export const EMMETT = 'emmett';
 export const EMMETT_NEW_STREAMS = 'emmett new streams';
 
-// Compiled to dist-bench/bench/: this is the source tree's bench/peers/, which `npm run bench` installs.
+// Compiled to dist/bench/: this is the source tree's bench/peers/, which `npm run bench` installs.
 const PEERS = new URL('../../bench/peers/', import.meta.url);
 
 /** An event as Emmett appends it; its metadata carries the message id. */

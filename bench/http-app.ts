@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-/** Compiled to dist-bench/bench/: the repository root. */
+/** Compiled to dist/bench/: the repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The node options of `npm run start:prod` (`node <options> dist/src/main.js`): every app here runs with them. */

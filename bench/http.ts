@@ -6,7 +6,7 @@ import type { BenchDatabase, FreshDatabase } from './database.js';
 import { PRODUCTION_NODE_OPTIONS, ROOT, startApp, type RunningApp, type TimeReport } from './http-app.js';
 import { IN_PLACE_SCHEMA } from './in-place-app.js';
 import { readRss, sampleRss } from './memory-sampler.js';
-import { median, number, verdict, type Report } from './report.js';
+import { median, number, verdict } from './figures.js';
 
 export const CHRONICLE_APP = 'chronicle';
 export const IN_PLACE_APP = 'in-place UPDATE';
@@ -274,8 +274,8 @@ export async function runHttp(
 }
 
 /** W7's table: requests/s, latency and failures, with the targets. */
-export function httpSection(report: Report): string[] {
-  const { options, cells, ratio } = report.http;
+export function httpSection(http: HttpResult): string[] {
+  const { options, cells, ratio } = http;
   const text = (cell: HttpCell) => {
     const chronicle = cell.app === CHRONICLE_APP;
     const rate = `${number(cell.requestsPerSecond)}${

@@ -3,15 +3,12 @@ import type { EventBus } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
-import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
-import { IdGenerator } from '../src/event-sourcing/application/clock.js';
-import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
-import { PostgresSnapshotStore } from '../src/event-sourcing/store/postgres-snapshot-store.js';
+import { AggregateRepository, IdGenerator, type NewEvent } from '#event-sourcing';
+import { PostgresEventStore, PostgresSnapshotStore } from '#event-sourcing/postgres';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { appCodec, appEventCodec } from './codecs.js';
 import { toEmmettEvent, type EmmettStore } from './emmett.js';
-import { median } from './report.js';
+import { median } from './figures.js';
 
 export const LOAD_RAW = 'raw SELECT';
 export const LOAD_CHRONICLE = 'chronicle';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { EVENT_COLUMNS } from '../src/event-sourcing/store/event-rows.js';
-import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
-import { median } from './report.js';
+import { PostgresEventStore } from '#event-sourcing/postgres';
+import { median } from './figures.js';
 import {
   chronicle,
   chronicleNewStreams,

@@ -2,7 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { ServerInfo } from './database.js';
-import { median, type Report } from './report.js';
+import { median } from './figures.js';
+import type { Report } from './report.js';
 
 export type LogKind = 'plain' | 'partitioned';
 export const LOG_KINDS: LogKind[] = ['plain', 'partitioned'];
@@ -176,7 +177,7 @@ export async function growthMarkdown(report: GrowthReport, path: string): Promis
   return format(text, { ...(await resolveConfig(path)), filepath: path });
 }
 
-// Compiled to dist-bench/bench/: this is the source tree's bench/results/.
+// Compiled to dist/bench/: this is the source tree's bench/results/.
 const RESULTS = new URL('../../bench/results/', import.meta.url);
 
 /** Overwrites bench/results/log-growth.json and .md (log-growth.quick.* for a --quick run, so a smoke run keeps the full figures). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
-import { createPartitionsAhead, enablePartitioning } from '../src/event-sourcing/partitioning/log-partitions.js';
+import { createPartitionsAhead, enablePartitioning } from '#event-sourcing/postgres';
 import { openBenchDatabase, type FreshDatabase } from './database.js';
 import {
   APPEND_WRITERS,

@@ -6,11 +6,11 @@ import { memoryOptions, runMemory } from './memory.js';
 /**
  * Only the memory workload, printed rather than saved: for work on memory, where the
  * whole benchmark (`npm run bench`) would take minutes to reach it. Built as `npm run bench`
- * builds, then `node --expose-gc dist-bench/bench/memory-run.js [--quick]`.
+ * builds, then `node --expose-gc dist/bench/memory-run.js [--quick]`.
  */
 const args = process.argv.slice(2);
 if (args.some((arg) => arg !== '--quick')) {
-  console.error('usage: node --expose-gc dist-bench/bench/memory-run.js [--quick]');
+  console.error('usage: node --expose-gc dist/bench/memory-run.js [--quick]');
   process.exit(2);
 }
 Logger.overrideLogger(['warn', 'error']);

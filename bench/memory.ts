@@ -4,18 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Account } from '../src/contexts/accounts/domain/account.aggregate.js';
-import { AggregateRepository } from '../src/event-sourcing/application/aggregate-repository.js';
-import { IdGenerator } from '../src/event-sourcing/application/clock.js';
-import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import { AggregateRepository, IdGenerator, type NewEvent } from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import { v7 as uuidv7 } from 'uuid';
 import { nextAccountEvent, toNewEvent } from './account-events.js';
 import { appEventCodec } from './codecs.js';
 import type { BenchDatabase, FreshDatabase } from './database.js';
 import { startApp, underGnuTime, type RunningApp, type TimeReport } from './http-app.js';
-import { APP_MAIN, CHRONICLE_APP } from './http.js';
+import { APP_MAIN, CHRONICLE_APP, type HttpResult } from './http.js';
 import { heapProbe, readRss, sampleRss, type HeapAfterGc } from './memory-sampler.js';
-import { number, verdict, type Report } from './report.js';
+import { number, verdict } from './figures.js';
 
 export const TARGETS = {
   idleBytes: 150 * 2 ** 20,
@@ -360,10 +358,10 @@ function readingRows(what: string, reading: ReadingResult): string[] {
 }
 
 /** Every memory target: the app idle and under W7 (from the W7 run), reading the log, loading a stream. */
-export function memorySection(report: Report): string[] {
-  const { paging, following, retention } = report.memory;
-  const app = report.http.memory.find((m) => m.app === CHRONICLE_APP)!;
-  const inPlace = report.http.memory.find((m) => m.app !== CHRONICLE_APP);
+export function memorySection(memory: MemoryResult, http: HttpResult): string[] {
+  const { paging, following, retention } = memory;
+  const app = http.memory.find((m) => m.app === CHRONICLE_APP)!;
+  const inPlace = http.memory.find((m) => m.app !== CHRONICLE_APP);
   const share = retention.retainedBytesPerLoad / retention.eventsHeapBytes;
   const gnu = (time?: TimeReport) => (time ? mb(time.maxRssBytes) : 'no /usr/bin/time');
   const rest = (reading: ReadingResult) => {

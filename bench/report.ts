@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { ServerInfo } from './database.js';
 import { emmettSuffix, emmettTargetLine } from './emmett-report.js';
+import { median, number } from './figures.js';
 import { RAW_SELECT, type Phases, type Run } from './workloads.js';
 // example:start
 import type { AccountLog } from './catch-up.js';
@@ -101,14 +102,8 @@ export function machineInfo(loadAtStart: number): Report['machine'] {
   };
 }
 
-// Compiled to dist-bench/bench/: this is the source tree's bench/results/.
+// Compiled to dist/bench/: this is the source tree's bench/results/.
 const RESULTS = new URL('../../bench/results/', import.meta.url);
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 /** Each cell's median, and its ratio to raw in the same workload at the same concurrency. */
 export function summarise(cells: Cell[]): Report['cells'] {
@@ -122,9 +117,6 @@ export function summarise(cells: Cell[]): Report['cells'] {
   });
 }
 
-export const number = (n: number) => Math.round(n).toLocaleString('en-US');
-/** A target's verdict, in capitals when missed so that it stands out in the table. */
-export const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function table(report: Report, kind: Kind, who: string): string[] {
@@ -322,9 +314,9 @@ export async function markdown(report: Report): Promise<string> {
     "- every load is checked outside the clock: the balance and version equal the raw rows' sum and count " +
       '(and what the seeder wrote); a mismatch stops the benchmark',
     '',
-    ...commandPathSection(report),
-    ...httpSection(report),
-    ...memorySection(report),
+    ...commandPathSection(report.cells),
+    ...httpSection(report.http),
+    ...memorySection(report.memory, report.http),
     // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

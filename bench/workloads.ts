@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
-import type { NewEvent } from '../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../src/event-sourcing/store/postgres-event-store.js';
+import type { NewEvent } from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import { appEventCodec } from './codecs.js';
 import { RAW_TABLE } from './database.js';
 

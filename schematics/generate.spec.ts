@@ -105,12 +105,12 @@ describe('npm run generate', () => {
         `${root}/application/create-purchase-order/create-purchase-order.handler.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.handler.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.query.ts`,
+        `${root}/application/purchase-order-summaries/list-purchase-orders.query.ts`,
         `${root}/domain/purchase-order.aggregate.spec.ts`,
         `${root}/domain/purchase-order.aggregate.ts`,
         `${root}/domain/purchase-order.errors.ts`,
         `${root}/domain/events/purchase-order-created.event.ts`,
         `${root}/infrastructure/purchase-order-summaries/list-purchase-orders.handler.ts`,
-        `${root}/infrastructure/purchase-order-summaries/list-purchase-orders.query.ts`,
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.ts`,
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summary.entity.ts`,
         `${root}/interface/purchase-orders.controller.ts`,
@@ -150,7 +150,7 @@ describe('npm run generate', () => {
       "operationId: 'getPurchaseOrder'",
       'refusals: [PURCHASE_ORDER_PROBLEMS.blankName]',
       'PURCHASE_ORDER_PROBLEMS.notFound',
-      "import { CommandResponse, commandResponse } from '../../../event-sourcing/http/command-response.js';",
+      "from '#event-sourcing/http';",
     ]) {
       expect(controller).toContain(operation);
     }

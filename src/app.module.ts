@@ -7,7 +7,7 @@ import type { AppConfig } from './config/app-config.js';
 import { contextModules } from './contexts/index.js';
 import { databaseOptions } from './database/database-options.js';
 import { openDataSource } from './database/open-data-source.js';
-import { EventSourcingModule } from './event-sourcing/event-sourcing.module.js';
+import { EventSourcingModule } from '#event-sourcing';
 import { ExplorerModule } from './explorer/explorer.module.js';
 import { HealthModule } from './health/health.module.js';
 import { createRootLogger } from './observability/logging/root-logger.js';

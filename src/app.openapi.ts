@@ -8,11 +8,15 @@ import {
   type ResponseObject,
 } from '@nestjs/swagger';
 import { missingToken } from './auth/jwt-auth.guard.js';
-import { REQUEST_HEADERS, RESPONSE_HEADERS } from './event-sourcing/http/api-headers.js';
-import { problemExample, problemResponse } from './event-sourcing/http/api-problem-responses.decorator.js';
-import { ProblemDetails } from './event-sourcing/http/problem-details.js';
-import { PROBLEMS } from './event-sourcing/http/problem-examples.js';
-import { CORRELATION_HEADER } from './event-sourcing/http/request-correlation.js';
+import {
+  REQUEST_HEADERS,
+  RESPONSE_HEADERS,
+  problemExample,
+  problemResponse,
+  ProblemDetails,
+  PROBLEMS,
+  CORRELATION_HEADER,
+} from '#event-sourcing/http';
 import { METRICS_TOKEN_SCHEME } from './observability/metrics/metrics.controller.js';
 import { UNLIMITED } from './security/rate-limit.js';
 

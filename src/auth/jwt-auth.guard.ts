@@ -1,7 +1,7 @@
 import { UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { setRequestActor } from '../event-sourcing/http/request-actor.js';
+import { setRequestActor } from '#event-sourcing/http';
 import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { missingRole, REQUIRED_ROLES } from './roles.decorator.js';

@@ -1,5 +1,5 @@
 import { applyDecorators, ForbiddenException, SetMetadata } from '@nestjs/common';
-import { ApiProblemResponses, problemExample } from '../event-sourcing/http/api-problem-responses.decorator.js';
+import { ApiProblemResponses, problemExample } from '#event-sourcing/http';
 
 export const REQUIRED_ROLES = 'chronicle:auth:roles';
 

@@ -3,8 +3,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { poolOf } from '../event-sourcing/event-sourcing.module.js';
 import {
+  poolOf,
   createPartitionsAhead,
   currentPartition,
   DEFAULT_PARTITION_SIZE,
@@ -12,7 +12,7 @@ import {
   enablePartitioning,
   listPartitions,
   type LogPartition,
-} from '../event-sourcing/partitioning/log-partitions.js';
+} from '#event-sourcing/postgres';
 import { runAppContextCommand } from './app-context-command.js';
 
 /**

@@ -1,6 +1,5 @@
 import { eventMigrations } from '../event-migrations.js';
-import type { EventMigration } from '../event-sourcing/migration/event-migration.js';
-import { reencode } from '../event-sourcing/migration/reencode.migration.js';
+import { type EventMigration, reencode } from '#event-sourcing';
 import { parseMigrateEventsArgs, UsageError } from './migrate-events.args.js';
 
 // A list of its own rather than the app's, which holds only reencode once the examples are gone.

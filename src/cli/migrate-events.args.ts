@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { EventMigration } from '../event-sourcing/migration/event-migration.js';
-import type { EventMigrationOptions } from '../event-sourcing/migration/run-event-migration.js';
+import type { EventMigration } from '#event-sourcing';
+import type { EventMigrationOptions } from '#event-sourcing/postgres';
 
 /** Bad arguments: the message says what, and how to call the command. */
 export class UsageError extends Error {}

@@ -3,9 +3,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { eventMigrations } from '../event-migrations.js';
-import { runEventMigration } from '../event-sourcing/migration/run-event-migration.js';
-import { EventCodec } from '../event-sourcing/serialization/event-codec.js';
-import type { StoredEvent } from '../event-sourcing/store/event-store.js';
+import { runEventMigration } from '#event-sourcing/postgres';
+import { EventCodec, type StoredEvent } from '#event-sourcing';
 import { runAppContextCommand } from './app-context-command.js';
 import { parseMigrateEventsArgs, UsageError } from './migrate-events.args.js';
 

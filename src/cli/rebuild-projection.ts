@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { runAppContextCommand } from './app-context-command.js';
-import { FollowersService } from '../event-sourcing/subscriptions/followers.service.js';
+import { FollowersService } from '#event-sourcing';
 
 /**
  * `npm run projections:rebuild -- <name>`: rebuilds one view from position 0 into fresh

@@ -1,4 +1,4 @@
-import { EventSourcedAggregate } from '../event-sourcing/domain/event-sourced-aggregate.js';
+import { EventSourcedAggregate } from '#event-sourcing/domain';
 import { aggregateState } from './aggregate-state.js';
 
 class Shelf extends EventSourcedAggregate {

@@ -1,4 +1,4 @@
-import { EventSourcedAggregate } from '../event-sourcing/domain/event-sourced-aggregate.js';
+import { EventSourcedAggregate } from '#event-sourcing/domain';
 
 class Bare extends EventSourcedAggregate {}
 

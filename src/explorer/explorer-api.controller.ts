@@ -1,9 +1,8 @@
 import { Controller, Get, NotFoundException, Param, Query, UnprocessableEntityException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Roles } from '../auth/roles.decorator.js';
-import { AggregateTypes } from '../event-sourcing/application/aggregate-types.js';
-import { EventPage, EventResponse } from '../event-sourcing/http/event.response.js';
-import { EventStore } from '../event-sourcing/store/event-store.js';
+import { AggregateTypes, EventStore } from '#event-sourcing';
+import { EventPage, EventResponse } from '#event-sourcing/http';
 import { aggregateState } from './aggregate-state.js';
 import { EXPLORER_PATH } from './explorer-assets.js';
 import {

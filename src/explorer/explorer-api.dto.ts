@@ -1,7 +1,5 @@
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import type { EventResponse } from '../event-sourcing/http/event.response.js';
-import { PageLimitQuery } from '../event-sourcing/http/page-limit.query.js';
-import { QueryInteger } from '../event-sourcing/http/query-integer.decorator.js';
+import { type EventResponse, PageLimitQuery, QueryInteger } from '#event-sourcing/http';
 import type { StreamSummary, StreamTypeCount } from './stream-catalog.js';
 
 const MAX_STREAM_ID = 1000;

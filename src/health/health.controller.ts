@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/public.decorator.js';
-import { ApiProblemResponses, problemExample } from '../event-sourcing/http/api-problem-responses.decorator.js';
-import { oldestTransactionSeconds } from '../event-sourcing/observability/transaction-horizon.js';
+import { ApiProblemResponses, problemExample } from '#event-sourcing/http';
+import { oldestTransactionSeconds } from '#event-sourcing/postgres';
 
 const databaseDown = () => new ServiceUnavailableException('The database does not answer');
 

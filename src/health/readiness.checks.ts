@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { FollowersService } from '../event-sourcing/subscriptions/followers.service.js';
+import { FollowersService } from '#event-sourcing';
 
 export const READY_MAX_FOLLOWER_LAG_SECONDS = Symbol('ReadyMaxFollowerLagSeconds');
 

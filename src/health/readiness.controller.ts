@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator.js';
-import { responseHeaders } from '../event-sourcing/http/api-headers.js';
+import { responseHeaders } from '#event-sourcing/http';
 import { ReadinessChecks } from './readiness.checks.js';
 import { NotReadyProblem, notReadyProblem, ReadinessResponse } from './readiness.responses.js';
 

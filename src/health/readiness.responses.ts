@@ -1,6 +1,6 @@
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
-import { ProblemDetails } from '../event-sourcing/http/problem-details.js';
+import { ProblemDetails } from '#event-sourcing/http';
 
 const CHECKS_SCHEMA: ApiPropertyOptions = {
   type: 'object',

@@ -8,9 +8,9 @@ import type { StoredMsg } from '@nats-io/jetstream';
 import { NatsConnector } from '../../src/broker/nats-connector.js';
 import { NATS_RELAY, NatsRelay } from '../../src/broker/relay/nats-relay.follower.js';
 import type { BrokerConfig } from '../../src/config/app-config.js';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
-import { EventResponse } from '../../src/event-sourcing/http/event.response.js';
-import type { EventStore, StoredEvent } from '../../src/event-sourcing/store/event-store.js';
+import { DomainEvent } from '#event-sourcing/domain';
+import { EventResponse } from '#event-sourcing/http';
+import type { EventStore, StoredEvent } from '#event-sourcing';
 import { freePort } from '../support/app-process.js';
 import {
   appendNoted,

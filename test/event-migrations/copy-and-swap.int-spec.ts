@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
-import {
-  runEventMigration,
-  type EventMigrationOptions,
-} from '../../src/event-sourcing/migration/run-event-migration.js';
-import { PlainEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
-import type { StoredEvent } from '../../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { type EventMigration, PlainEventCodec, type StoredEvent } from '#event-sourcing';
+import { runEventMigration, type EventMigrationOptions, PostgresEventStore } from '#event-sourcing/postgres';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { accountOpenedV2, restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
 

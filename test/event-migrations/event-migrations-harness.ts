@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
+import type { EventMigration } from '#event-sourcing';
 
 /**
  * The kind of rewrite a context ships, for the rows seedLog writes: AccountOpened of schema

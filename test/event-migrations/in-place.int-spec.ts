@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { EventMigration } from '../../src/event-sourcing/migration/event-migration.js';
-import { advanceCheckpoint, findCheckpoint } from '../../src/event-sourcing/migration/migration-checkpoint.js';
-import { reencode } from '../../src/event-sourcing/migration/reencode.migration.js';
 import {
-  runEventMigration,
-  type EventMigrationOptions,
-} from '../../src/event-sourcing/migration/run-event-migration.js';
-import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
-import { EventCodec, PayloadEventCodec, PlainEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
-import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
+  type EventMigration,
+  reencode,
+  PersonalDataKeys,
+  EventCodec,
+  PayloadEventCodec,
+  PlainEventCodec,
+  PayloadCodec,
+} from '#event-sourcing';
+import { advanceCheckpoint, findCheckpoint } from '../../src/event-sourcing/migration/migration-checkpoint.js';
+import { runEventMigration, type EventMigrationOptions } from '#event-sourcing/postgres';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { accountOpenedV2, restoreLog, rowsOf, saveLog, seedLog } from './event-migrations-harness.js';
 

@@ -1,12 +1,7 @@
 import { jest } from '@jest/globals';
-import { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
-import { IdGenerator } from '../../src/event-sourcing/application/clock.js';
-import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
-import { PayloadEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
-import { PayloadCodec } from '../../src/event-sourcing/serialization/payload-codec.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
-import { PostgresSnapshotStore } from '../../src/event-sourcing/store/postgres-snapshot-store.js';
+import { AggregateRepository, IdGenerator, PersonalDataKeys, PayloadEventCodec, PayloadCodec } from '#event-sourcing';
+import { ConcurrencyError } from '#event-sourcing/domain';
+import { PostgresEventStore, PostgresSnapshotStore } from '#event-sourcing/postgres';
 import { command, ERASED, eventBus, join, Member, Paid } from '../support/club-member.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import { IdempotencyKeyTakenError, type NewEvent } from '../../src/event-sourcing/store/event-store.js';
-import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { ConcurrencyError } from '#event-sourcing/domain';
+import { IdempotencyKeyTakenError, type NewEvent, PersonalDataKeys } from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import { newEvent } from '../support/event-store-contract.js';
 import { until } from '../support/until.js';
 import { createMigratedDatabase } from '../support/test-database.js';

@@ -1,12 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
-import { UnreadableEventError } from '../../src/event-sourcing/domain/errors.js';
-import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
-import { PayloadEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
-import { PayloadCodec, type PayloadCodecOptions } from '../../src/event-sourcing/serialization/payload-codec.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
-import { PostgresSnapshotStore } from '../../src/event-sourcing/store/postgres-snapshot-store.js';
+import { DomainEvent, UnreadableEventError } from '#event-sourcing/domain';
+import { PersonalDataKeys, PayloadEventCodec, PayloadCodec, type PayloadCodecOptions } from '#event-sourcing';
+import { PostgresEventStore, PostgresSnapshotStore } from '#event-sourcing/postgres';
 import { newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 

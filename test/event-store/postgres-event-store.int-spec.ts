@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import type { NewEvent } from '../../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { ConcurrencyError } from '#event-sourcing/domain';
+import type { NewEvent } from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import { eventStoreContract, newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { createPartitionedDatabase } from '../partitioning/partitioned-database.js';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { EventStore, type NewEvent } from '../../src/event-sourcing/store/event-store.js';
+import { EventStore, type NewEvent } from '#event-sourcing';
 import type { EventBody } from '../support/notification-log.js';
 import { expectProblem } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
-import { EventSourcedAggregate } from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
-import { EventSourcingModule } from '../../src/event-sourcing/event-sourcing.module.js';
+import { DomainEvent, EventSourcedAggregate } from '#event-sourcing/domain';
+import { EventSourcingModule } from '#event-sourcing';
 
 /** A reading in kWh; schema version 1 stored watt-hours, so stored v1 events are upcast on every read. */
 @DomainEvent('ExplorerTestMeterRead', { version: 2, upcasters: { 1: (v1) => ({ kwh: (v1.wh as number) / 1000 }) } })

@@ -1,10 +1,5 @@
 import { Inject } from '@nestjs/common';
-import {
-  Follower,
-  HandlesBatches,
-  type BatchEvent,
-  type FollowerBatchContext,
-} from '../../src/event-sourcing/subscriptions/follower.decorator.js';
+import { Follower, HandlesBatches, type BatchEvent, type FollowerBatchContext } from '#event-sourcing';
 import {
   INSTANCE,
   NOTED,

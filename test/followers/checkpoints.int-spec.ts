@@ -1,5 +1,5 @@
 import { Inject, type Provider } from '@nestjs/common';
-import { Follower, Handles, type FollowerContext } from '../../src/event-sourcing/subscriptions/follower.decorator.js';
+import { Follower, Handles, type FollowerContext } from '#event-sourcing';
 import {
   INSTANCE,
   Noted,

@@ -8,13 +8,19 @@ import type pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { databaseOptions } from '../../src/database/database-options.js';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
-import { EventSourcingModule } from '../../src/event-sourcing/event-sourcing.module.js';
-import { EventStore, type StoredEvent } from '../../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
-import { Follower, Handles, type FollowerContext } from '../../src/event-sourcing/subscriptions/follower.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
+import {
+  EventSourcingModule,
+  EventStore,
+  type StoredEvent,
+  Follower,
+  Handles,
+  type FollowerContext,
+  FollowersService,
+  type FollowerStatus,
+} from '#event-sourcing';
+import { PostgresEventStore } from '#event-sourcing/postgres';
 import type { FollowerError } from '../../src/event-sourcing/subscriptions/follower-loop.js';
-import { FollowersService, type FollowerStatus } from '../../src/event-sourcing/subscriptions/followers.service.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** The only event type of these tests; a unique name, apart from other test files' registrations. */

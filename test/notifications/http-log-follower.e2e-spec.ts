@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import type { EventResponse } from '../../src/event-sourcing/http/event.response.js';
 import {
+  type EventResponse,
   HttpLogFollower,
   PostgresCheckpoint,
   RemoteLogError,
   type FollowerCheckpoint,
   type LogPageHandler,
-} from '../../src/event-sourcing/subscriptions/http-log-follower.js';
+} from '#event-sourcing/http';
 import { newEvent } from '../support/event-store-contract.js';
 import { appendEvents, logThrough } from '../support/notification-log.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

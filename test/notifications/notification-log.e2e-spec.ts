@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { EventStore } from '../../src/event-sourcing/store/event-store.js';
+import { EventStore } from '#event-sourcing';
 import { newEvent } from '../support/event-store-contract.js';
 import { appendEvents, logThrough, type EventBody } from '../support/notification-log.js';
 import { expectProblem, problemType } from '../support/problems.js';

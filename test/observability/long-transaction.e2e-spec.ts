@@ -1,9 +1,9 @@
 import pg from 'pg';
 import request from 'supertest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACCOUNT_STATEMENTS } from '../../src/contexts/accounts/infrastructure/account-statements/account-statements.projection.js';
-import { ACCOUNT_SUMMARIES } from '../../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
-import type { FollowerStatus } from '../../src/event-sourcing/subscriptions/followers.service.js';
+import { ACCOUNT_STATEMENTS } from '../../src/contexts/accounts/application/account-statements/get-statement.query.js';
+import { ACCOUNT_SUMMARIES } from '../../src/contexts/accounts/application/account-summaries/list-accounts.query.js';
+import type { FollowerStatus } from '#event-sourcing';
 import { AccountsApi } from '../support/accounts-api.js';
 import { valueOf } from '../support/prometheus.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

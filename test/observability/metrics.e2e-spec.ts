@@ -1,6 +1,6 @@
 import request from 'supertest';
 // example:start
-import { ACCOUNT_SUMMARIES } from '../../src/contexts/accounts/infrastructure/account-summaries/account-summaries.projection.js';
+import { ACCOUNT_SUMMARIES } from '../../src/contexts/accounts/application/account-summaries/list-accounts.query.js';
 import { AccountsApi } from '../support/accounts-api.js';
 // example:end
 import { samples, valueOf } from '../support/prometheus.js';

@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { runEventMigration } from '../../src/event-sourcing/migration/run-event-migration.js';
-import { enablePartitioning } from '../../src/event-sourcing/partitioning/log-partitions.js';
-import { PlainEventCodec } from '../../src/event-sourcing/serialization/event-codec.js';
+import { runEventMigration, enablePartitioning } from '#event-sourcing/postgres';
+import { PlainEventCodec } from '#event-sourcing';
 import { accountOpenedV2, rowsOf, seedLog } from '../event-migrations/event-migrations-harness.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
+import { ConcurrencyError } from '#event-sourcing/domain';
 import {
   AlreadyPartitionedError,
   createPartitionsAhead,
@@ -9,9 +9,9 @@ import {
   enablePartitioning,
   listPartitions,
   NotPartitionedError,
-} from '../../src/event-sourcing/partitioning/log-partitions.js';
-import type { NewEvent } from '../../src/event-sourcing/store/event-store.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+  PostgresEventStore,
+} from '#event-sourcing/postgres';
+import type { NewEvent } from '#event-sourcing';
 import { newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { enablePartitioning, listPartitions } from '../../src/event-sourcing/partitioning/log-partitions.js';
-import { PartitionKeeper } from '../../src/event-sourcing/partitioning/partition-keeper.js';
-import { PostgresEventStore } from '../../src/event-sourcing/store/postgres-event-store.js';
+import { enablePartitioning, listPartitions, PartitionKeeper, PostgresEventStore } from '#event-sourcing/postgres';
 import { newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 

@@ -1,7 +1,4 @@
-import {
-  enablePartitioning,
-  type EnablePartitioningOptions,
-} from '../../src/event-sourcing/partitioning/log-partitions.js';
+import { enablePartitioning, type EnablePartitioningOptions } from '#event-sourcing/postgres';
 import { createMigratedDatabase } from '../support/test-database.js';
 
 /** A migrated test database whose log is partitioned (tiny partitions, so tests cross their bounds). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { PersonalDataKeys } from '../../src/event-sourcing/personal-data/personal-data-keys.js';
+import { PersonalDataKeys } from '#event-sourcing';
 import { createMigratedDatabase } from '../support/test-database.js';
 
 let database: Awaited<ReturnType<typeof createMigratedDatabase>>;

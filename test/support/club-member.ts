@@ -1,12 +1,7 @@
 import type { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import type { AggregateRepository } from '../../src/event-sourcing/application/aggregate-repository.js';
-import type { Command, CommandContext } from '../../src/event-sourcing/application/command-context.js';
-import { DomainEvent } from '../../src/event-sourcing/domain/domain-event.decorator.js';
-import {
-  EventSourcedAggregate,
-  type SnapshotSettings,
-} from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+import type { AggregateRepository, Command, CommandContext } from '#event-sourcing';
+import { DomainEvent, EventSourcedAggregate, type SnapshotSettings } from '#event-sourcing/domain';
 
 /** A test aggregate for loading paths: personal data in its first event and its snapshots, a list in its state. */
 export const ERASED = '(erased)';

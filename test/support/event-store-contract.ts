@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError } from '../../src/event-sourcing/domain/errors.js';
-import {
-  IdempotencyKeyTakenError,
-  type EventStore,
-  type NewEvent,
-  type StoredEvent,
-} from '../../src/event-sourcing/store/event-store.js';
+import { ConcurrencyError } from '#event-sourcing/domain';
+import { IdempotencyKeyTakenError, type EventStore, type NewEvent, type StoredEvent } from '#event-sourcing';
 import { until } from './until.js';
 
 export function newEvent(type = 'Happened', data: Record<string, unknown> = {}): NewEvent {

@@ -1,5 +1,5 @@
-import type { AggregateClass } from '../../src/event-sourcing/application/aggregate-repository.js';
-import type { EventSourcedAggregate } from '../../src/event-sourcing/domain/event-sourced-aggregate.js';
+import type { AggregateClass } from '#event-sourcing';
+import type { EventSourcedAggregate } from '#event-sourcing/domain';
 
 /**
  * Given past events, when a command method runs, then these new events (or this error):

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { EventStore, type AppendResult, type NewEvent } from '../../src/event-sourcing/store/event-store.js';
+import { EventStore, type AppendResult, type NewEvent } from '#event-sourcing';
 import type { TestApp } from './test-app.js';
 
 /** An event as the HTTP API serves it (API.md, "Event"). */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DiscoveryService } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
-import type { EventResponse } from '../../event-sourcing/http/event.response.js';
+import type { EventResponse } from '#event-sourcing/http';
 
 export interface InboxConsumerOptions {
   /**

@@ -11,9 +11,8 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
-import { KeyedMutex } from '../../event-sourcing/application/keyed-mutex.js';
-import type { EventResponse } from '../../event-sourcing/http/event.response.js';
-import { withLogContext } from '../../event-sourcing/observability/log-context.js';
+import { KeyedMutex, withLogContext } from '#event-sourcing';
+import type { EventResponse } from '#event-sourcing/http';
 import type { NatsConnector } from '../nats-connector.js';
 import type { InboxConsumerMetadata, InboxHandler } from './inbox-consumer.decorator.js';
 

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { StoredEvent } from '../../event-sourcing/store/event-store.js';
-import { Follower, HandlesBatches } from '../../event-sourcing/subscriptions/follower.decorator.js';
+import { type StoredEvent, Follower, HandlesBatches } from '#event-sourcing';
 import { NatsConnector } from '../nats-connector.js';
 import { relayMessage } from './relay-message.js';
 import { ensureRelayStream } from './relay-stream.js';

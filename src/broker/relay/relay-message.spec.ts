@@ -1,5 +1,5 @@
-import { DomainEvent } from '../../event-sourcing/domain/domain-event.decorator.js';
-import type { StoredEvent } from '../../event-sourcing/store/event-store.js';
+import { DomainEvent } from '#event-sourcing/domain';
+import type { StoredEvent } from '#event-sourcing';
 import { relayMessage, relaySubject } from './relay-message.js';
 
 @DomainEvent('RelaySpecPersonOnboarded', { personal: { name: '[gone]', email: null } })

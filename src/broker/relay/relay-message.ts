@@ -1,7 +1,6 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { EventRegistry } from '../../event-sourcing/domain/event-registry.js';
-import { EventResponse } from '../../event-sourcing/http/event.response.js';
-import type { StoredEvent } from '../../event-sourcing/store/event-store.js';
+import { EventRegistry, type StoredEvent } from '#event-sourcing';
+import { EventResponse } from '#event-sourcing/http';
 
 /** The headers of every relayed message: what a consumer routes and traces by without parsing the body. */
 export const RelayHeaders = {

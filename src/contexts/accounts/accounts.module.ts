@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { EventSourcingModule } from '../../event-sourcing/event-sourcing.module.js';
+import { EventSourcingModule } from '#event-sourcing';
 import { CloseAccountHandler } from './application/close-account/close-account.handler.js';
 import { DepositMoneyHandler } from './application/deposit-money/deposit-money.handler.js';
 import { ErasePersonalDataHandler } from './application/erase-personal-data/erase-personal-data.handler.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventSourcingModule } from '../../event-sourcing/event-sourcing.module.js';
+import { EventSourcingModule } from '#event-sourcing';
 import { CompleteTransferHandler } from './application/complete-transfer/complete-transfer.handler.js';
 import { FailTransferHandler } from './application/fail-transfer/fail-transfer.handler.js';
 import { GetTransferHandler } from './application/get-transfer/get-transfer.handler.js';

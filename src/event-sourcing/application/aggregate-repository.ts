@@ -18,7 +18,7 @@ import {
   type StoredEvent,
 } from '../store/event-store.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
-import type { LoadedStream, SnapshotKind, StreamLoader } from '../store/stream-loader.js';
+import type { LoadedStream, SnapshotKind, StreamLoader } from '../store/stream-loading.js';
 import { AggregateCache, type CachedAggregate } from './aggregate-cache.js';
 import type { IdGenerator } from './clock.js';
 import type { Command, CommandOutcome } from './command-context.js';

@@ -1,4 +1,4 @@
-import type { PersonalFields } from '../serialization/payload-codec.js';
+import type { PersonalFields } from './personal-fields.js';
 import { EventRegistry, type EventClass, type Upcasters } from './event-registry.js';
 
 export interface DomainEventOptions {

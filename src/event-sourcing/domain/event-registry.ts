@@ -1,4 +1,4 @@
-import type { PersonalFields } from '../serialization/payload-codec.js';
+import type { PersonalFields } from './personal-fields.js';
 import { UnreadableEventError } from './errors.js';
 
 // Event classes are rebuilt from stored data without running their constructors.

@@ -1,5 +1,5 @@
 import { AggregateRoot } from '@nestjs/cqrs';
-import type { PersonalFields } from '../serialization/payload-codec.js';
+import type { PersonalFields } from './personal-fields.js';
 import { EventRegistry } from './event-registry.js';
 
 /** A stored event as the aggregate sees it while rebuilding: the event object and when it was recorded. */

@@ -1,10 +1,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { PersonalDataKeys, SubjectKeys } from '../personal-data/personal-data-keys.js';
+import type { PersonalFields } from '../domain/personal-fields.js';
 import { open, seal } from './aes-gcm.js';
-
-/** Personal fields of a payload, each with the value it shows once its subject's data was erased. */
-export type PersonalFields = Readonly<Record<string, unknown>>;
 
 /** Data on its way into or out of a jsonb column, with what binds it to its place. */
 export interface Payload {

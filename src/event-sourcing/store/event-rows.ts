@@ -1,5 +1,5 @@
 import type { QueryArrayConfig } from 'pg';
-import type { StoredEvent } from './event-store.js';
+import type { StoredEvent } from './stored-event.js';
 
 /** The columns of an event as every read selects them, in the order of an {@link EventRow}. */
 export const EVENT_COLUMNS =

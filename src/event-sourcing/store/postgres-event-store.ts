@@ -15,7 +15,8 @@ import {
 } from './event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { PostgresStreamLoader, type SnapshotKind, type StreamLoader } from './stream-loader.js';
+import { PostgresStreamLoader } from './stream-loader.js';
+import type { SnapshotKind, StreamLoader } from './stream-loading.js';
 
 // Named statements are parsed and planned once per connection.
 const READ_STREAM = arrayRows({

@@ -1,6 +1,7 @@
 import type { Pool, QueryResultRow } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
-import type { PayloadCodec, PersonalFields } from '../serialization/payload-codec.js';
+import type { PersonalFields } from '../domain/personal-fields.js';
+import type { PayloadCodec } from '../serialization/payload-codec.js';
 import { SnapshotStore, type Snapshot, type SnapshotQuery } from './snapshot-store.js';
 
 const SAVE = {

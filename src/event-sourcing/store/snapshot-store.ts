@@ -1,4 +1,4 @@
-import type { PersonalFields } from '../serialization/payload-codec.js';
+import type { PersonalFields } from '../domain/personal-fields.js';
 
 /** An aggregate's state after one of its events, so loading need not replay the events before it. */
 export interface Snapshot {

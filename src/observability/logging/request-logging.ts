@@ -2,7 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { correlationIdOf } from '../../event-sourcing/http/request-correlation.js';
+import { correlationIdOf } from '#event-sourcing/http';
 
 // Probes come every few seconds and say nothing new; their failures still show as status codes in metrics.
 const QUIET = /^\/(health|metrics)(\/|\?|$)/;

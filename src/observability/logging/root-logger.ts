@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogConfig } from '../../config/app-config.js';
-import { logContext } from '../../event-sourcing/observability/log-context.js';
+import { logContext } from '#event-sourcing';
 
 /**
  * The app's one pino logger: JSON lines on stdout (or `destination`), or pino-pretty's

@@ -2,11 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { poolOf } from '../../event-sourcing/event-sourcing.module.js';
-import { oldestTransactionSeconds } from '../../event-sourcing/observability/transaction-horizon.js';
-import { WriteStats } from '../../event-sourcing/observability/write-stats.js';
-import { PartitionKeeper } from '../../event-sourcing/partitioning/partition-keeper.js';
-import { FollowersService } from '../../event-sourcing/subscriptions/followers.service.js';
+import { poolOf, oldestTransactionSeconds, PartitionKeeper } from '#event-sourcing/postgres';
+import { WriteStats, FollowersService } from '#event-sourcing';
 
 /** A counter whose value is read from a {@link WriteStats} map at scrape time. */
 function countedBy(registry: Registry, name: string, help: string, counts: () => Map<string, number>): void {

@@ -5,8 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { prometheusContentType } from 'prom-client';
 import { Public } from '../../auth/public.decorator.js';
 import type { ObservabilityConfig } from '../../config/app-config.js';
-import { ApiProblemResponses, problemExample } from '../../event-sourcing/http/api-problem-responses.decorator.js';
-import { PROBLEMS } from '../../event-sourcing/http/problem-examples.js';
+import { ApiProblemResponses, problemExample, PROBLEMS } from '#event-sourcing/http';
 import { AppMetrics } from './app-metrics.js';
 
 export const OBSERVABILITY_CONFIG = Symbol('ObservabilityConfig');

@@ -1,7 +1,4 @@
-import {
-  EventSourcedAggregate,
-  type SnapshotSettings,
-} from '../../../event-sourcing/domain/event-sourced-aggregate.js';
+import { EventSourcedAggregate, type SnapshotSettings } from '#event-sourcing/domain';
 import {
   AccountClosedError,
   BalanceLimitExceeded,

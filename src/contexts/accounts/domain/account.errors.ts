@@ -1,4 +1,4 @@
-import { DomainRuleViolation } from '../../../event-sourcing/domain/errors.js';
+import { DomainRuleViolation } from '#event-sourcing/domain';
 
 export class InsufficientFunds extends DomainRuleViolation {
   readonly code = 'insufficient_funds';

@@ -1,4 +1,4 @@
-import type { EventMigration } from '../../../event-sourcing/migration/event-migration.js';
+import type { EventMigration } from '#event-sourcing';
 import { accountOpenedUpcasters } from '../domain/events/account-opened.upcasters.js';
 
 /**

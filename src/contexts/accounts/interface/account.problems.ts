@@ -1,6 +1,5 @@
-import { AggregateNotFoundError } from '../../../event-sourcing/domain/errors.js';
-import { problemExample } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
-import { EXAMPLE_ID } from '../../../event-sourcing/http/api-examples.js';
+import { AggregateNotFoundError } from '#event-sourcing/domain';
+import { problemExample, EXAMPLE_ID } from '#event-sourcing/http';
 import { Account } from '../domain/account.aggregate.js';
 import {
   AccountClosedError,

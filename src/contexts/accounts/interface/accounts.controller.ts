@@ -4,28 +4,36 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import type { Response } from 'express';
 import { Roles } from '../../../auth/roles.decorator.js';
-import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
-import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
-import { ApiCommand } from '../../../event-sourcing/http/api-command.decorator.js';
-import { responseHeaders } from '../../../event-sourcing/http/api-headers.js';
-import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
-import { CommandResponse, commandResponse } from '../../../event-sourcing/http/command-response.js';
-import { ApiNoBody, NoBody } from '../../../event-sourcing/http/no-body.dto.js';
-import { EventPage, EventResponse } from '../../../event-sourcing/http/event.response.js';
-import { RequestValidationError } from '../../../event-sourcing/http/problem-details.js';
-import { PROBLEMS } from '../../../event-sourcing/http/problem-examples.js';
-import { beforeProjectionRead } from '../../../event-sourcing/http/projection-read.js';
-import { FollowersService } from '../../../event-sourcing/subscriptions/followers.service.js';
-import { ACCOUNT_STATEMENTS } from '../infrastructure/account-statements/account-statements.projection.js';
-import { GetStatement } from '../infrastructure/account-statements/get-statement.query.js';
-import type { StatementLine } from '../infrastructure/account-statements/statement-line.entity.js';
+import { type CommandContext, type CommandOutcome, FollowersService, type StoredEvent } from '#event-sourcing';
+import {
+  RequestCommandContext,
+  ApiCommand,
+  responseHeaders,
+  ApiProblemResponses,
+  CommandResponse,
+  commandResponse,
+  ApiNoBody,
+  NoBody,
+  EventPage,
+  EventResponse,
+  RequestValidationError,
+  PROBLEMS,
+  beforeProjectionRead,
+} from '#event-sourcing/http';
 import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
-import { ACCOUNT_SUMMARIES } from '../infrastructure/account-summaries/account-summaries.projection.js';
-import { ListAccounts, type AccountPage } from '../infrastructure/account-summaries/list-accounts.query.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
 import { ListAccountsQueryDto } from './dto/list-accounts.query.dto.js';
-import type { StoredEvent } from '../../../event-sourcing/store/event-store.js';
 import { CloseAccount } from '../application/close-account/close-account.command.js';
+import {
+  ACCOUNT_STATEMENTS,
+  GetStatement,
+  type StatementLineView,
+} from '../application/account-statements/get-statement.query.js';
+import {
+  ACCOUNT_SUMMARIES,
+  ListAccounts,
+  type AccountPage,
+} from '../application/account-summaries/list-accounts.query.js';
 import { DepositMoney } from '../application/deposit-money/deposit-money.command.js';
 import { ErasePersonalData } from '../application/erase-personal-data/erase-personal-data.command.js';
 import { GetAccountEvents } from '../application/get-account-events/get-account-events.query.js';
@@ -202,7 +210,7 @@ export class AccountsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<StatementResponse> {
     await beforeProjectionRead(this.followers, ACCOUNT_STATEMENTS, query, response);
-    const lines = await this.queries.execute<GetStatement, StatementLine[]>(
+    const lines = await this.queries.execute<GetStatement, StatementLineView[]>(
       new GetStatement(id, query.fromVersion, query.limit),
     );
     return { items: lines.map(StatementLineResponse.of) };

@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
-import { PROBLEMS } from '../../../event-sourcing/http/problem-examples.js';
-import { GetDailyTotals, type DailyTotals } from '../infrastructure/daily-totals/get-daily-totals.query.js';
+import { ApiProblemResponses, PROBLEMS } from '#event-sourcing/http';
+import { GetDailyTotals, type DailyTotals } from '../application/daily-totals/get-daily-totals.query.js';
 import { DailyTotalResponse, DailyTotalsResponse } from './dto/daily-totals.response.js';
 import { DailyTotalsQueryDto } from './dto/daily-totals.query.dto.js';
 

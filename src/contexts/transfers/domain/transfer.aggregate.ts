@@ -1,4 +1,4 @@
-import { EventSourcedAggregate } from '../../../event-sourcing/domain/event-sourced-aggregate.js';
+import { EventSourcedAggregate } from '#event-sourcing/domain';
 import { TransferCompleted } from './events/transfer-completed.event.js';
 import { TransferDebited } from './events/transfer-debited.event.js';
 import { TransferFailed } from './events/transfer-failed.event.js';

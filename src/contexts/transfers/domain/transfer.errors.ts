@@ -1,4 +1,4 @@
-import { DomainRuleViolation } from '../../../event-sourcing/domain/errors.js';
+import { DomainRuleViolation } from '#event-sourcing/domain';
 
 export class SameAccountTransfer extends DomainRuleViolation {
   readonly code = 'same_account';

@@ -2,13 +2,15 @@ import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { CommandContext, CommandOutcome } from '../../../event-sourcing/application/command-context.js';
-import { RequestCommandContext } from '../../../event-sourcing/http/command-context.decorator.js';
-import { ApiCommand } from '../../../event-sourcing/http/api-command.decorator.js';
-import { responseHeaders } from '../../../event-sourcing/http/api-headers.js';
-import { ApiProblemResponses } from '../../../event-sourcing/http/api-problem-responses.decorator.js';
-import { commandResponse } from '../../../event-sourcing/http/command-response.js';
-import { PROBLEMS } from '../../../event-sourcing/http/problem-examples.js';
+import type { CommandContext, CommandOutcome } from '#event-sourcing';
+import {
+  RequestCommandContext,
+  ApiCommand,
+  responseHeaders,
+  ApiProblemResponses,
+  commandResponse,
+  PROBLEMS,
+} from '#event-sourcing/http';
 import { GetTransfer } from '../application/get-transfer/get-transfer.query.js';
 import { RequestTransfer } from '../application/request-transfer/request-transfer.command.js';
 import type { Transfer, TransferStatus } from '../domain/transfer.aggregate.js';

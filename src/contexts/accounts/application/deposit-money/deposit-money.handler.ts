@@ -1,7 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
-import type { CommandOutcome } from '../../../../event-sourcing/application/command-context.js';
-import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { type AggregateRepository, type CommandOutcome, InjectAggregateRepository } from '#event-sourcing';
 import { Account } from '../../domain/account.aggregate.js';
 import { DepositMoney } from './deposit-money.command.js';
 

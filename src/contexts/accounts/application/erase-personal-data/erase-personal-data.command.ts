@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 
 /** Forget the account owner's personal data (crypto-shredding); balances and history stay. */
 export class ErasePersonalData implements Command {

@@ -1,8 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
-import type { CommandOutcome } from '../../../../event-sourcing/application/command-context.js';
-import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
-import { PersonalDataKeys } from '../../../../event-sourcing/personal-data/personal-data-keys.js';
+import {
+  type AggregateRepository,
+  type CommandOutcome,
+  InjectAggregateRepository,
+  PersonalDataKeys,
+} from '#event-sourcing';
 import { Account } from '../../domain/account.aggregate.js';
 import { ErasePersonalData } from './erase-personal-data.command.js';
 

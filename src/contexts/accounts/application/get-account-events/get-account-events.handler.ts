@@ -1,6 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { AggregateNotFoundError } from '../../../../event-sourcing/domain/errors.js';
-import { EventStore, type StoredEvent } from '../../../../event-sourcing/store/event-store.js';
+import { AggregateNotFoundError } from '#event-sourcing/domain';
+import { EventStore, type StoredEvent } from '#event-sourcing';
 import { Account } from '../../domain/account.aggregate.js';
 import { GetAccountEvents } from './get-account-events.query.js';
 

@@ -1,7 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
-import { AggregateNotFoundError } from '../../../../event-sourcing/domain/errors.js';
-import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { type AggregateRepository, InjectAggregateRepository } from '#event-sourcing';
+import { AggregateNotFoundError } from '#event-sourcing/domain';
 import { Account } from '../../domain/account.aggregate.js';
 import { GetAccount } from './get-account.query.js';
 

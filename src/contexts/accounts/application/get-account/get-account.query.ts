@@ -1,4 +1,4 @@
-import type { PointInTime } from '../../../../event-sourcing/application/aggregate-repository.js';
+import type { PointInTime } from '#event-sourcing';
 
 /** The account as it is now, or as it was at a version or an instant (time travel). */
 export class GetAccount {

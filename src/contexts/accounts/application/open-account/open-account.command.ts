@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 
 export class OpenAccount implements Command {
   constructor(

@@ -1,8 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
-import { IdGenerator } from '../../../../event-sourcing/application/clock.js';
-import type { CommandOutcome } from '../../../../event-sourcing/application/command-context.js';
-import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { type AggregateRepository, IdGenerator, type CommandOutcome, InjectAggregateRepository } from '#event-sourcing';
 import { Account } from '../../domain/account.aggregate.js';
 import { OpenAccount } from './open-account.command.js';
 

@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 
 /** Credits a transfer to the destination account (once per transfer id). */
 export class ReceiveTransfer implements Command {

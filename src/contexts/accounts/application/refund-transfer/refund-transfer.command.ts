@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 
 /** Gives back to the source account what a transfer paid out of it (once per transfer id). */
 export class RefundTransfer implements Command {

@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 
 /** Pays a transfer out of the source account (once per transfer id). */
 export class SendTransfer implements Command {

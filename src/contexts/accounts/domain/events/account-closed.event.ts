@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 @DomainEvent('AccountClosed', { version: 1 })
 export class AccountClosed {}

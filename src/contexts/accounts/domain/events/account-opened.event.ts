@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 import { accountOpenedUpcasters } from './account-opened.upcasters.js';
 
 /** What the owner's name reads as once the account's personal data was erased. */

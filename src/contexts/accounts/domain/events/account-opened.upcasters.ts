@@ -1,4 +1,4 @@
-import type { Upcasters } from '../../../../event-sourcing/domain/event-registry.js';
+import type { Upcasters } from '#event-sourcing/domain';
 
 /**
  * Older shapes of AccountOpened, brought up to the current one on every read.

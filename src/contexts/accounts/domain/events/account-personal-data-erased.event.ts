@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /**
  * The account's key for personal data was destroyed: its owner's name now reads as

@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** Money arrived on this account from a transfer. */
 @DomainEvent('TransferReceived', { version: 1 })

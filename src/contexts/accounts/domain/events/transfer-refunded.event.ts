@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** A transfer sent from this account could not be credited; its money came back. */
 @DomainEvent('TransferRefunded', { version: 1 })

@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** Money left this account for a transfer. */
 @DomainEvent('TransferSent', { version: 1 })

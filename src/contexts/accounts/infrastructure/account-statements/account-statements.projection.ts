@@ -1,17 +1,13 @@
-import {
-  Follower,
-  HandlesBatches,
-  type BatchEvent,
-  type FollowerBatchContext,
-} from '../../../../event-sourcing/subscriptions/follower.decorator.js';
+import { Follower, HandlesBatches, type BatchEvent, type FollowerBatchContext } from '#event-sourcing';
 import { MoneyDeposited } from '../../domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
 import { TransferReceived } from '../../domain/events/transfer-received.event.js';
 import { TransferRefunded } from '../../domain/events/transfer-refunded.event.js';
 import { TransferSent } from '../../domain/events/transfer-sent.event.js';
-import type { StatementLineKind } from './statement-line.entity.js';
-
-export const ACCOUNT_STATEMENTS = 'account-statements';
+import {
+  ACCOUNT_STATEMENTS,
+  type StatementLineKind,
+} from '../../application/account-statements/get-statement.query.js';
 
 type Movement = MoneyDeposited | MoneyWithdrawn | TransferSent | TransferReceived | TransferRefunded;
 

@@ -1,10 +1,10 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThanOrEqual } from 'typeorm';
-import { AggregateNotFoundError } from '../../../../event-sourcing/domain/errors.js';
+import { AggregateNotFoundError } from '#event-sourcing/domain';
 import { Account } from '../../domain/account.aggregate.js';
 import { AccountSummary } from '../account-summaries/account-summary.entity.js';
-import { GetStatement } from './get-statement.query.js';
+import { GetStatement } from '../../application/account-statements/get-statement.query.js';
 import { StatementLine } from './statement-line.entity.js';
 
 @QueryHandler(GetStatement)

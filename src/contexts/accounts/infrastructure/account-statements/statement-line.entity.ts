@@ -1,11 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { StatementLineKind, StatementLineView } from '../../application/account-statements/get-statement.query.js';
 import { bigintNumber } from '../bigint-number.transformer.js';
-
-export type StatementLineKind = 'deposit' | 'withdrawal' | 'transfer-out' | 'transfer-in' | 'refund';
 
 /** One money movement of one account, with the balance after it; kept by the account-statements projection. */
 @Entity('account_statement_lines')
-export class StatementLine {
+export class StatementLine implements StatementLineView {
   @PrimaryColumn('uuid', { name: 'account_id' }) accountId!: string;
   @PrimaryColumn('integer') version!: number;
   @Column('bigint', { transformer: bigintNumber }) position!: number;

@@ -1,10 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import {
-  Follower,
-  HandlesBatches,
-  type BatchEvent,
-  type FollowerBatchContext,
-} from '../../../../event-sourcing/subscriptions/follower.decorator.js';
+import { Follower, HandlesBatches, type BatchEvent, type FollowerBatchContext } from '#event-sourcing';
 import { AccountClosed } from '../../domain/events/account-closed.event.js';
 import { AccountOpened, ERASED_OWNER } from '../../domain/events/account-opened.event.js';
 import { AccountPersonalDataErased } from '../../domain/events/account-personal-data-erased.event.js';
@@ -13,8 +8,7 @@ import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
 import { TransferReceived } from '../../domain/events/transfer-received.event.js';
 import { TransferRefunded } from '../../domain/events/transfer-refunded.event.js';
 import { TransferSent } from '../../domain/events/transfer-sent.event.js';
-
-export const ACCOUNT_SUMMARIES = 'account-summaries';
+import { ACCOUNT_SUMMARIES } from '../../application/account-summaries/list-accounts.query.js';
 
 type AccountEvent =
   | AccountOpened

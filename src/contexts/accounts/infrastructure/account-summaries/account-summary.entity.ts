@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AccountSummaryView } from '../../application/account-summaries/list-accounts.query.js';
 import { bigintNumber } from '../bigint-number.transformer.js';
 
 /** One row per account, kept by the account-summaries projection. */
 @Entity('account_summaries')
-export class AccountSummary {
+export class AccountSummary implements AccountSummaryView {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') owner!: string;
   @Column('text') currency!: string;

@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThan } from 'typeorm';
 import { AccountSummary } from './account-summary.entity.js';
-import { ListAccounts, type AccountPage } from './list-accounts.query.js';
+import { ListAccounts, type AccountPage } from '../../application/account-summaries/list-accounts.query.js';
 
 @QueryHandler(ListAccounts)
 export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountPage> {

@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { PageLimitQuery } from '../../../../event-sourcing/http/page-limit.query.js';
-import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
+import { PageLimitQuery, QueryInteger } from '#event-sourcing/http';
 
 export class AccountEventsQueryDto extends PageLimitQuery {
   @ApiPropertyOptional({

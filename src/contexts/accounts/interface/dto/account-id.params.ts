@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
+import { EXAMPLE_ID } from '#event-sourcing/http';
 import { Transform } from 'class-transformer';
 import { IsUUID } from 'class-validator';
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
-import type { AccountSummary } from '../../infrastructure/account-summaries/account-summary.entity.js';
+import { EXAMPLE_ID } from '#event-sourcing/http';
+import type { AccountSummaryView } from '../../application/account-summaries/list-accounts.query.js';
 
 export class AccountSummaryResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
@@ -13,7 +13,7 @@ export class AccountSummaryResponse {
   @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.190Z' }) openedAt!: string;
   @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:02.310Z' }) updatedAt!: string;
 
-  static of(summary: AccountSummary): AccountSummaryResponse {
+  static of(summary: AccountSummaryView): AccountSummaryResponse {
     return { ...summary, openedAt: summary.openedAt.toISOString(), updatedAt: summary.updatedAt.toISOString() };
   }
 }

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXAMPLE_ID } from '../../../../event-sourcing/http/api-examples.js';
-import { CommandResponse } from '../../../../event-sourcing/http/command-response.js';
+import { EXAMPLE_ID, CommandResponse } from '#event-sourcing/http';
 import type { Account, AccountStatus } from '../../domain/account.aggregate.js';
 
 export class BalanceResponse extends CommandResponse {

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
+import { QueryInteger } from '#event-sourcing/http';
 import { IsISO8601, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 
 // ISO 8601 also has week dates (2026-W48-5) and ordinal dates (2026-331) that Date cannot read.

@@ -1,8 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { ProjectionReadQuery } from '../../../../event-sourcing/http/projection-read.js';
-import { QueryInteger } from '../../../../event-sourcing/http/query-integer.decorator.js';
-import { IsStorableText } from '../../../../event-sourcing/http/is-storable-text.decorator.js';
+import { ProjectionReadQuery, QueryInteger, IsStorableText } from '#event-sourcing/http';
 
 export class ListAccountsQueryDto extends ProjectionReadQuery {
   @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 1000 })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO4217CurrencyCode, IsInt, IsString, IsUppercase, Length, Max, Min, ValidateIf } from 'class-validator';
 import { MAX_AMOUNT } from './money-amount.dto.js';
-import { IsStorableText } from '../../../../event-sourcing/http/is-storable-text.decorator.js';
+import { IsStorableText } from '#event-sourcing/http';
 
 // Optional means absent, not null: @IsOptional() would let null through and store it.
 const IfPresent = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);

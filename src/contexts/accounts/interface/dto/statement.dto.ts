@@ -1,6 +1,6 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { ProjectionReadQuery } from '../../../../event-sourcing/http/projection-read.js';
-import type { StatementLine } from '../../infrastructure/account-statements/statement-line.entity.js';
+import { ProjectionReadQuery } from '#event-sourcing/http';
+import type { StatementLineView } from '../../application/account-statements/get-statement.query.js';
 import { AccountEventsQueryDto } from './account-events.query.dto.js';
 
 export class StatementQueryDto extends IntersectionType(AccountEventsQueryDto, ProjectionReadQuery) {}
@@ -24,7 +24,7 @@ export class StatementLineResponse {
   transferId!: string | null;
   @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:22.807Z' }) recordedAt!: string;
 
-  static of(line: StatementLine): StatementLineResponse {
+  static of(line: StatementLineView): StatementLineResponse {
     const { accountId: _, ...rest } = line;
     return { ...rest, recordedAt: line.recordedAt.toISOString() };
   }

@@ -1,8 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { DailyTotalView } from '../../application/daily-totals/get-daily-totals.query.js';
 
 /** Deposits and withdrawals of one UTC day in one currency, kept by the daily-totals inbox consumer. */
 @Entity('reporting_daily_totals')
-export class DailyTotal {
+export class DailyTotal implements DailyTotalView {
   /** `YYYY-MM-DD`: TypeORM hands a date column over as text. */
   @PrimaryColumn('date') day!: string;
   @PrimaryColumn('text') currency!: string;

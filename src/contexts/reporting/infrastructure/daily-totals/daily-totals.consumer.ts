@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { InboxConsumer, Receives, type InboxContext } from '../../../../broker/inbox/inbox-consumer.decorator.js';
-import type { EventResponse } from '../../../../event-sourcing/http/event.response.js';
+import type { EventResponse } from '#event-sourcing/http';
 
 export const DAILY_TOTALS = 'reporting-daily-totals';
 

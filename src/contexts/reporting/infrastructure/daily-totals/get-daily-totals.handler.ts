@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { And, DataSource, LessThanOrEqual, MoreThanOrEqual, type FindOperator } from 'typeorm';
 import { DailyTotal } from './daily-total.entity.js';
-import { GetDailyTotals, type DailyTotals } from './get-daily-totals.query.js';
+import { GetDailyTotals, type DailyTotals } from '../../application/daily-totals/get-daily-totals.query.js';
 
 @QueryHandler(GetDailyTotals)
 export class GetDailyTotalsHandler implements IQueryHandler<GetDailyTotals, DailyTotals> {

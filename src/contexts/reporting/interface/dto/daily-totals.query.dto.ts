@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO4217CurrencyCode, IsISO8601, IsOptional, IsUppercase, Matches } from 'class-validator';
-import { PageLimitQuery } from '../../../../event-sourcing/http/page-limit.query.js';
+import { PageLimitQuery } from '#event-sourcing/http';
 
 const DAY = '$property must be a day such as 2026-11-27';
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { DailyTotal } from '../../infrastructure/daily-totals/daily-total.entity.js';
+import type { DailyTotalView } from '../../application/daily-totals/get-daily-totals.query.js';
 
 export class DailyTotalResponse {
   @ApiProperty({ format: 'date', description: 'The day (UTC) the events were recorded', example: '2026-11-27' })
@@ -10,7 +10,7 @@ export class DailyTotalResponse {
   @ApiProperty({ type: 'integer', description: 'Withdrawals that day', example: 1 }) withdrawalCount!: number;
   @ApiProperty({ type: 'integer', description: 'Their sum, in minor units', example: 2500 }) withdrawalTotal!: number;
 
-  static of(total: DailyTotal): DailyTotalResponse {
+  static of(total: DailyTotalView): DailyTotalResponse {
     return {
       ...total,
       depositTotal: Number(total.depositTotal),

@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from '../../../../event-sourcing/application/command-context.js';
+import type { Command, CommandContext } from '#event-sourcing';
 import type { TransferFailureReason } from '../../domain/transfer.aggregate.js';
 
 export class FailTransfer implements Command {

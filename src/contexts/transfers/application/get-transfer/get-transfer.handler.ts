@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AggregateRepository } from '../../../../event-sourcing/application/aggregate-repository.js';
-import { InjectAggregateRepository } from '../../../../event-sourcing/event-sourcing.module.js';
+import { type AggregateRepository, InjectAggregateRepository } from '#event-sourcing';
 import { Transfer } from '../../domain/transfer.aggregate.js';
 import { GetTransfer } from './get-transfer.query.js';
 

@@ -1,12 +1,6 @@
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { CommandContext } from '../../../../event-sourcing/application/command-context.js';
-import { AggregateNotFoundError, DomainRuleViolation } from '../../../../event-sourcing/domain/errors.js';
-import type { StoredEvent } from '../../../../event-sourcing/store/event-store.js';
-import {
-  Follower,
-  Handles,
-  type FollowerContext,
-} from '../../../../event-sourcing/subscriptions/follower.decorator.js';
+import { type CommandContext, type StoredEvent, Follower, Handles, type FollowerContext } from '#event-sourcing';
+import { AggregateNotFoundError, DomainRuleViolation } from '#event-sourcing/domain';
 import {
   ACCOUNT_STREAM_TYPE,
   ReceiveTransfer,

@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** The destination account took the amount in: the transfer is done. */
 @DomainEvent('TransferCompleted', { version: 1 })

@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** The source account paid the amount out. */
 @DomainEvent('TransferDebited', { version: 1 })

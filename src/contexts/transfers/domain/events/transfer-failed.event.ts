@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** The transfer ended without moving money (anything paid out was refunded first). */
 @DomainEvent('TransferFailed', { version: 1 })

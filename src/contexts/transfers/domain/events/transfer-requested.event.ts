@@ -1,4 +1,4 @@
-import { DomainEvent } from '../../../../event-sourcing/domain/domain-event.decorator.js';
+import { DomainEvent } from '#event-sourcing/domain';
 
 /** Someone asked to move money between two accounts; nothing has moved yet. */
 @DomainEvent('TransferRequested', { version: 1 })

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CommandResponse } from '../../../../event-sourcing/http/command-response.js';
+import { CommandResponse } from '#event-sourcing/http';
 import type { Transfer, TransferStatus } from '../../domain/transfer.aggregate.js';
 
 const STATUSES: TransferStatus[] = ['requested', 'debited', 'completed', 'failed'];

@@ -1,0 +1,59 @@
+/**
+ * `#event-sourcing/http`: what a bounded context's `interface/` layer uses to expose its
+ * commands and queries over HTTP the way every route of the template does: problem details,
+ * command headers (`Idempotency-Key`, `If-Match`, `ETag`, `Location`), OpenAPI decorators,
+ * read-your-writes on views, and the app-wide pipes and filters `app.setup.ts` installs.
+ */
+
+/** Documents a command route: its status, body, refusals and command headers. */
+export { ApiCommand, type CommandRoute } from './api-command.decorator.js';
+/** The id used in every OpenAPI example. */
+export { EXAMPLE_ID } from './api-examples.js';
+/** OpenAPI descriptions of the response and request headers the template uses. */
+export { REQUEST_HEADERS, RESPONSE_HEADERS, responseHeaders } from './api-headers.js';
+/** Documents problem responses of a route; an example problem; the OpenAPI response object of a set of them. */
+export {
+  ApiProblemResponses,
+  problemExample,
+  problemResponse,
+  type ProblemExample,
+} from './api-problem-responses.decorator.js';
+/** The route parameter decorator that turns a request's command headers into a `CommandContext`. */
+export { RequestCommandContext } from './command-context.decorator.js';
+/** The body of a command's answer, and the helper that sets its status, `ETag` and `Location`. */
+export { CommandResponse, commandResponse } from './command-response.js';
+/** An event as the API shows it, and a page of them. */
+export { EventPage, EventResponse } from './event.response.js';
+/** Text a PostgreSQL text column can store (no NUL, valid UTF-16). */
+export { IsStorableText } from './is-storable-text.decorator.js';
+/** A command route that takes no body. */
+export { ApiNoBody, NoBody } from './no-body.dto.js';
+/** `?limit=` of a paged route. */
+export { PageLimitQuery } from './page-limit.query.js';
+/** RFC 9457 problem details, and the error a controller throws for a request it refuses as invalid. */
+export { FieldError, ProblemDetails, RequestValidationError } from './problem-details.js';
+/** Turns every error into a problem+json answer. */
+export { ProblemDetailsFilter } from './problem-details.filter.js';
+/** The problems every route may answer, as OpenAPI examples. */
+export { PROBLEMS } from './problem-examples.js';
+/** `?minPosition=` read-your-writes on a view: the query, and the wait before reading. */
+export { ProjectionReadQuery, beforeProjectionRead } from './projection-read.js';
+/** A whole-number query parameter. */
+export { QueryInteger } from './query-integer.decorator.js';
+/** Records the authenticated subject of a request, for the commands it sends. */
+export { setRequestActor } from './request-actor.js';
+/** The correlation id of a request: its header, how it is read, and the middleware that echoes it. */
+export { CORRELATION_HEADER, correlationIdOf, echoCorrelationId } from './request-correlation.js';
+/** The app's validation pipe: whitelisted DTOs, bounded nesting. */
+export { RequestValidationPipe } from './request-validation.pipe.js';
+/** Follows another service's notification log over HTTP, with a checkpoint of its own. */
+export {
+  CheckpointMovedError,
+  HttpLogFollower,
+  PostgresCheckpoint,
+  RemoteLogError,
+  type FollowerCheckpoint,
+  type HttpLogFollowerOptions,
+  type LogPage,
+  type LogPageHandler,
+} from '../subscriptions/http-log-follower.js';

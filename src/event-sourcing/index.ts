@@ -1,0 +1,65 @@
+/**
+ * `#event-sourcing`: the machinery a bounded context's application and infrastructure layers
+ * use: the Nest module and its repositories, commands, the event store contract, followers
+ * and event migrations. The domain layer uses `#event-sourcing/domain`, controllers
+ * `#event-sourcing/http`, PostgreSQL-specific tools `#event-sourcing/postgres`, and specs
+ * `#event-sourcing/testing`. Nothing outside `src/event-sourcing/` imports past these entry points.
+ */
+
+/** The Nest module (`forRoot` once, `forFeature(...aggregateClasses)` per context) and the repository injector. */
+export { EventSourcingModule, InjectAggregateRepository } from './event-sourcing.module.js';
+/** The options of `EventSourcingModule.forRoot`. */
+export type { EventSourcingOptions } from './event-sourcing.options.js';
+/** Loads and saves one aggregate type; commands go through `create` and `update`. */
+export { AggregateRepository } from './application/aggregate-repository.js';
+/** An aggregate class as a repository needs it; a point in a stream's history for time travel. */
+export type { AggregateClass, PointInTime } from './application/aggregate-repository.js';
+/** Every registered aggregate class, by stream type. */
+export { AggregateTypes } from './application/aggregate-types.js';
+/** The clock and the id generator: injected, so specs can pin time and ids. */
+export { Clock, IdGenerator } from './application/clock.js';
+/** What every command carries (idempotency key, If-Match, correlation) and what it answers. */
+export type { Command, CommandContext, CommandOutcome } from './application/command-context.js';
+/** Runs work one at a time per key. */
+export { KeyedMutex } from './application/keyed-mutex.js';
+/** The registry of event types: stable names, schema versions, upcasters. */
+export { EventRegistry } from './domain/event-registry.js';
+/** The event store contract: append with an expected version, read a stream, read the log. */
+export { EventStore, IdempotencyKeyTakenError } from './store/event-store.js';
+/** An event on its way in, as stored, and what an append is asked and answers. */
+export type {
+  AppendRequest,
+  AppendResult,
+  EventMetadata,
+  IdempotencyRecord,
+  NewEvent,
+  ReadStreamOptions,
+  StoredEvent,
+} from './store/event-store.js';
+/** Followers: a class that reads the log from its checkpoint, and the decorators of its handlers. */
+export { Follower, Handles, HandlesBatches } from './subscriptions/follower.decorator.js';
+/** What a follower's handlers are given. */
+export type {
+  BatchEvent,
+  FollowerBatchContext,
+  FollowerContext,
+  FollowerOptions,
+} from './subscriptions/follower.decorator.js';
+/** Every follower of this process: status, checkpoints, rebuilds. */
+export { FollowersService } from './subscriptions/followers.service.js';
+/** A follower's position, lag and health as `FollowersService.status()` reports them. */
+export type { FollowerStatus } from './subscriptions/followers.service.js';
+/** A change to stored events, run by `npm run events:migrate`. */
+export type { EventMigration } from './migration/event-migration.js';
+/** The event migration that re-encodes every payload (after a change of compression or keys). */
+export { reencode } from './migration/reencode.migration.js';
+/** A key per data subject: erasing it forgets the subject's personal fields (crypto-shredding). */
+export { PersonalDataKeys } from './personal-data/personal-data-keys.js';
+/** Encodes event data on its way into and out of the store. */
+export { EventCodec, PayloadEventCodec, PlainEventCodec } from './serialization/event-codec.js';
+/** Compresses and encrypts payloads, personal fields with their subject's key. */
+export { PayloadCodec, type PayloadCodecOptions } from './serialization/payload-codec.js';
+/** Log fields that follow the work done for one request or event (correlation id, follower). */
+export { logContext, withLogContext } from './observability/log-context.js';
+/** Counters of the write path (appends, retries, groups) for the metrics endpoint. */
+export { WriteStats } from './observability/write-stats.js';

@@ -1,0 +1,34 @@
+import type { Snapshot, SnapshotQuery } from './snapshot-store.js';
+import type { StoredEvent } from './stored-event.js';
+
+/** Which part of a stream to load: up to a version, or up to an instant (to the millisecond, as in `readStream`). */
+export interface StreamRange {
+  toVersion?: number;
+  recordedAtOrBefore?: Date;
+}
+
+/** A stream as a repository rebuilds an aggregate from it. */
+export interface LoadedStream {
+  /** The newest usable snapshot in the range, if one was asked for and there is one. */
+  snapshot?: Snapshot;
+  /** The events after the snapshot (all of them without one) in the range, in version order. */
+  events: StoredEvent[];
+  /** Whether the stream's personal-data key was read with it (none: never needed, or its subject forgotten). */
+  keyFound?: boolean;
+}
+
+/** Which snapshots a load may start from; the range limits them as it limits the events. */
+export type SnapshotKind = Pick<SnapshotQuery, 'streamType' | 'schemaVersion' | 'personal'>;
+
+/**
+ * Reads a stream's newest usable snapshot and the events after it in one round trip,
+ * where an event store can ({@link EventStore.streamLoader}): the rules are those of
+ * `SnapshotStore.findLatest` followed by `EventStore.readStream` from the version after it.
+ */
+export interface StreamLoader {
+  /**
+   * @param knownVersion the version of a state the caller already holds (latest-state loads
+   *   only): then no snapshot is read, only the events after it
+   */
+  load(streamId: string, range?: StreamRange, knownVersion?: number): Promise<LoadedStream>;
+}
