@@ -12,7 +12,7 @@ export interface TestDatabase {
 
 function adminUrl(): string {
   const url = process.env.CHRONICLE_TEST_ADMIN_URL;
-  if (!url) throw new Error('No test database server: jest must run with test/support/global-setup.ts');
+  if (!url) throw new Error('No test database server: jest must run with test/support/global-setup.mjs');
   return url;
 }
 

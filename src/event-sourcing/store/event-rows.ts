@@ -27,8 +27,8 @@ export type EventRow = unknown[];
 
 /**
  * A statement whose rows come back as arrays. Long reads are read this way: building an
- * object keyed by column name for every row cost about a fifth of loading a 10,000-event
- * stream (docs/PERFORMANCE.md, W3).
+ * object keyed by column name for every row was a large share of a long stream's load
+ * (docs/PERFORMANCE.md, W3).
  */
 export const arrayRows = <T extends { text: string }>(statement: T): T & Pick<QueryArrayConfig, 'rowMode'> => ({
   ...statement,

@@ -47,10 +47,10 @@ export const GROUPS_IN_FLIGHT = 2;
 // neither is held much longer than for one append.
 const MAX_GROUP_APPENDS = 64;
 const MAX_GROUP_EVENTS = 1_000;
-// 100-event appends at 8 writers: 0.77x raw sent in groups, 0.93x each alone (a group
-// saves about one single-event append's work per append, small next to 100 events'; held
-// to two groups in flight, they use fewer backends). Single events gain; 50 lies between,
-// not measured finer.
+// Large appends go alone: a group saves about one single-event append's work per append,
+// small next to many events' own, and held to two groups in flight they would use fewer
+// backends. The benchmark's 100-event appends did better alone, single events in groups;
+// 50 lies between, not measured finer (docs/PERFORMANCE.md, "Appending").
 const LARGE_APPEND_EVENTS = 50;
 
 // The groups of each pool: what they share is the pool's connections and the server's
