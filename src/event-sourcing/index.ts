@@ -12,8 +12,10 @@ export { EventSourcingModule, InjectAggregateRepository } from './event-sourcing
 export type { EventSourcingOptions } from './event-sourcing.options.js';
 /** Loads and saves one aggregate type; commands go through `create` and `update`. */
 export { AggregateRepository } from './application/aggregate-repository.js';
-/** An aggregate class as a repository needs it; a point in a stream's history for time travel. */
-export type { AggregateClass, PointInTime } from './application/aggregate-repository.js';
+/** An aggregate class as a repository needs it. */
+export type { AggregateClass } from './application/aggregate-class.js';
+/** A point in a stream's history for time travel: a version or an instant. */
+export type { PointInTime } from './application/aggregate-loader.js';
 /** Every registered aggregate class, by stream type. */
 export { AggregateTypes } from './application/aggregate-types.js';
 /** The clock and the id generator: injected, so specs can pin time and ids. */
@@ -36,6 +38,10 @@ export type {
   ReadStreamOptions,
   StoredEvent,
 } from './store/event-store.js';
+/** Where snapshots are kept (a cache of aggregate state): save one, find the newest usable one. */
+export { SnapshotStore } from './store/snapshot-store.js';
+/** A snapshot as stored, and which one `SnapshotStore.findLatest` may answer with. */
+export type { Snapshot, SnapshotQuery } from './store/snapshot-store.js';
 /** Followers: a class that reads the log from its checkpoint, and the decorators of its handlers. */
 export { Follower, Handles, HandlesBatches } from './subscriptions/follower.decorator.js';
 /** What a follower's handlers are given. */

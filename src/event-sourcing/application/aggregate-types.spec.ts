@@ -1,7 +1,8 @@
 import type { EventBus } from '@nestjs/cqrs';
 import { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
-import { AggregateRepository, type AggregateClass } from './aggregate-repository.js';
+import type { AggregateClass } from './aggregate-class.js';
+import { AggregateRepository } from './aggregate-repository.js';
 import { AggregateTypes } from './aggregate-types.js';
 import { IdGenerator } from './clock.js';
 

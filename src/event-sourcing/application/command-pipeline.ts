@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import type { EventBus } from '@nestjs/cqrs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
+import { EventRegistry } from '../domain/event-registry.js';
+import type { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import type { WriteStats } from '../observability/write-stats.js';
+import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
+import type { AggregateClass } from './aggregate-class.js';
+import type { AggregateLoader } from './aggregate-loader.js';
+import type { IdGenerator } from './clock.js';
+import type { Command, CommandOutcome } from './command-context.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { SnapshotPolicy } from './snapshot-policy.js';
+
+type Result = Record<string, unknown>;
+
+/** A command's decision: the aggregate with the events it applied, and whether it started from a cached state read from nothing. */
+interface Decided<A, R> {
+  aggregate: A;
+  result: R;
+  unread: boolean;
+}
+
+/**
+ * What every command of one aggregate type goes through: its idempotency key, `If-Match`,
+ * one command per aggregate at a time in this process, bounded retries with back-off on
+ * concurrency conflicts, the events' metadata, the append, and after commit the
+ * `EventBus` and the {@link SnapshotPolicy}.
+ */
+export class CommandPipeline<A extends EventSourcedAggregate> {
+  private readonly mutex = new KeyedMutex();
+  private readonly streamType = this.aggregateClass.streamType;
+
+  /** @param retries how many times a command is tried again on fresh state after a conflict */
+  constructor(
+    private readonly aggregateClass: AggregateClass<A>,
+    private readonly loader: AggregateLoader<A>,
+    private readonly snapshots: SnapshotPolicy<A>,
+    private readonly store: EventStore,
+    private readonly eventBus: EventBus,
+    private readonly ids: IdGenerator,
+    private readonly retries: number,
+    private readonly stats: WriteStats,
+  ) {}
+
+  /** Runs a command that starts a new aggregate; `start` applies its first events. */
+  create<R extends Result>(command: Command, start: () => { aggregate: A; result: R }): Promise<CommandOutcome<R>> {
+    return this.execute(command, async () => ({ ...start(), unread: false }));
+  }
+
+  /**
+   * Runs a command against an existing aggregate: load, `decide` (which applies events
+   * or throws a domain error), append with the loaded version as the expected one.
+   *
+   * With the aggregate cached, the first try decides on the cached state without reading
+   * anything, and its append proves that state was the latest: the expected version, and
+   * for a type with personal fields the subject's key ({@link AppendRequest.whileKeyOf}).
+   * When that fails (another instance wrote the stream, the subject was forgotten), or the
+   * decision stores nothing or throws, which no append checks, the command loads and
+   * decides again, and that is not counted as a retry.
+   */
+  update<R extends Result>(command: Command, id: string, decide: (aggregate: A) => R): Promise<CommandOutcome<R>> {
+    const pinned = command.context.expectedVersion;
+    return this.mutex.run(id, () =>
+      this.execute(command, async (mayTrustCache) => {
+        const cached = mayTrustCache ? this.loader.fromCache(id, pinned) : undefined;
+        if (cached) {
+          try {
+            const result = decide(cached);
+            if (cached.getUncommittedEvents().length > 0) return { aggregate: cached, result, unread: true };
+          } catch {
+            // A refusal, like a decision to store nothing, has no append to check the state it was made on.
+          }
+        }
+        const aggregate = await this.loader.get(id);
+        if (pinned !== undefined && pinned !== aggregate.version) {
+          throw new ConcurrencyError(id, pinned, aggregate.version);
+        }
+        return { aggregate, result: decide(aggregate), unread: false };
+      }),
+    );
+  }
+
+  /** @param attempt decides once; it may start from the cached state on the first try only. */
+  private async execute<R extends Result>(
+    command: Command,
+    attempt: (mayTrustCache: boolean) => Promise<Decided<A, R>>,
+  ): Promise<CommandOutcome<R>> {
+    // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
+    const fingerprint = command.context.idempotencyKey === undefined ? '' : fingerprintOf(command);
+    for (let tries = 0, first = true; ; first = false) {
+      const earlier = await this.earlierOutcome<R>(command, fingerprint);
+      if (earlier) return earlier;
+      let decided: Decided<A, R> | undefined;
+      try {
+        decided = await attempt(first);
+        return await this.save(decided, command, fingerprint);
+      } catch (error) {
+        if (error instanceof IdempotencyKeyTakenError) continue;
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (decided?.unread) continue;
+        this.stats.count(this.stats.conflicts, this.streamType);
+        if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
+        this.stats.count(this.stats.retries, this.streamType);
+        // Another instance wrote first: back off a little so the writers spread out.
+        await sleep(Math.random() * Math.min(50, 2 ** tries));
+        tries++;
+      }
+    }
+  }
+
+  private async earlierOutcome<R extends Result>(
+    command: Command,
+    fingerprint: string,
+  ): Promise<CommandOutcome<R> | undefined> {
+    const key = command.context.idempotencyKey;
+    if (key === undefined) return undefined;
+    const record = await this.store.findIdempotencyRecord(key);
+    if (!record) return undefined;
+    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    return outcomeOf<R>(record);
+  }
+
+  private async save<R extends Result>(
+    { aggregate, result, unread }: Decided<A, R>,
+    command: Command,
+    fingerprint: string,
+  ): Promise<CommandOutcome<R>> {
+    const pending = [...aggregate.getUncommittedEvents()];
+    const { context } = command;
+    if (pending.length === 0) {
+      const [last] = await this.store.readStream(aggregate.id, { fromVersion: aggregate.version });
+      return { id: aggregate.id, version: aggregate.version, position: last.position, result };
+    }
+    const appended = await this.store.append({
+      streamId: aggregate.id,
+      streamType: this.streamType,
+      expectedVersion: aggregate.persistedVersion,
+      events: pending.map((event) => ({
+        id: this.ids.next(),
+        ...EventRegistry.toRecord(event),
+        metadata: {
+          correlationId: context.correlationId,
+          causationId: context.commandId,
+          ...(context.idempotencyKey === undefined ? {} : { idempotencyKey: context.idempotencyKey }),
+          ...(context.actorId === undefined ? {} : { actorId: context.actorId }),
+        },
+      })),
+      idempotency:
+        context.idempotencyKey === undefined ? undefined : { key: context.idempotencyKey, fingerprint, result },
+      whileKeyOf: unread && this.aggregateClass.snapshots?.personal ? aggregate.id : undefined,
+    });
+    if (!appended.duplicate) this.stats.count(this.stats.appended, this.streamType, pending.length);
+    aggregate.markSaved(appended.version, appended.recordedAt);
+    this.eventBus.publishAll(pending);
+    this.snapshots.saved(aggregate, appended.duplicate);
+    return { id: aggregate.id, version: appended.version, position: appended.position, result };
+  }
+}
+
+function outcomeOf<R extends Result>(record: IdempotencyRecord): CommandOutcome<R> {
+  return { id: record.streamId, version: record.version, position: record.position, result: record.result as R };
+}
+
+/** Same command name and fields (apart from the context): the same request. */
+function fingerprintOf(command: Command): string {
+  const { context: _context, ...fields } = command as Command & Record<string, unknown>;
+  return createHash('sha256')
+    .update(JSON.stringify([command.constructor.name, fields]))
+    .digest('base64url');
+}
