@@ -9,7 +9,7 @@ import { StatementLine } from '../src/contexts/accounts/infrastructure/account-s
 import { MoneyDeposited } from '../src/contexts/accounts/domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../src/contexts/accounts/domain/events/money-withdrawn.event.js';
 import type { NewEvent, StoredEvent } from '#event-sourcing';
-import { PostgresEventStore } from '#event-sourcing/postgres';
+import { PostgresCheckpointStore, PostgresEventStore } from '#event-sourcing/postgres';
 import {
   FOLLOWER,
   handlersOf,
@@ -242,7 +242,14 @@ export async function rebuildSummaries(db: FreshDatabase, log: AccountLog, batch
   let run: Run;
   try {
     run = await timed(async () => {
-      const result = await rebuildView(metadata, handlers, store, db.dataSource, batchSize);
+      const result = await rebuildView(
+        metadata,
+        handlers,
+        store,
+        db.dataSource,
+        new PostgresCheckpointStore(db.dataSource),
+        batchSize,
+      );
       expectEqual('the number of events the rebuild processed', result.events, log.events);
       return result.events;
     });

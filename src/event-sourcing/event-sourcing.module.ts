@@ -21,7 +21,9 @@ import { EventStore } from './store/event-store.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
 import { SnapshotStore } from './store/snapshot-store.js';
+import { CheckpointStore } from './subscriptions/checkpoint-store.js';
 import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.service.js';
+import { PostgresCheckpointStore } from './subscriptions/postgres-checkpoint-store.js';
 import {
   DEFAULT_AGGREGATE_CACHE_SIZE,
   EVENT_SOURCING_OPTIONS,
@@ -97,6 +99,11 @@ export class EventSourcingModule {
               ...DEFAULT_KEEPER_SETTINGS,
               ahead: options.partitionsAhead ?? DEFAULT_KEEPER_SETTINGS.ahead,
             }),
+          inject: [getDataSourceToken()],
+        },
+        {
+          provide: CheckpointStore,
+          useFactory: (dataSource: DataSource) => new PostgresCheckpointStore(dataSource),
           inject: [getDataSourceToken()],
         },
         FollowersService,

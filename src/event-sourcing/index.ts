@@ -51,6 +51,12 @@ export type {
   FollowerContext,
   FollowerOptions,
 } from './subscriptions/follower.decorator.js';
+/** Where each follower stands in the log, moved only by compare-and-set; the refusal of a stale move. */
+export { CheckpointMovedError, CheckpointStore } from './subscriptions/checkpoint-store.js';
+/** A follower's checkpoint, with the log after it. */
+export type { Checkpoint, CheckpointStatus } from './subscriptions/checkpoint-store.js';
+/** The event a follower's handler failed at, as its checkpoint records it. */
+export type { FollowerError } from './subscriptions/follower-retry.js';
 /** Every follower of this process: status, checkpoints, rebuilds. */
 export { FollowersService } from './subscriptions/followers.service.js';
 /** A follower's position, lag and health as `FollowersService.status()` reports them. */

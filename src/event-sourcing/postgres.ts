@@ -8,6 +8,8 @@
 export { PostgresEventStore, type PostgresEventStoreOptions } from './store/postgres-event-store.js';
 /** Snapshots on PostgreSQL. */
 export { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
+/** The followers' checkpoints on PostgreSQL (the `followers` table), in the transactions of a TypeORM DataSource. */
+export { PostgresCheckpointStore } from './subscriptions/postgres-checkpoint-store.js';
 /** The pg pool under TypeORM's DataSource, which the store shares. */
 export { poolOf } from './event-sourcing.module.js';
 /** Runs an event migration in place or by copy-and-swap, resumable; its options and report. */

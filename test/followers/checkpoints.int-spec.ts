@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, type Provider } from '@nestjs/common';
 import { Follower, Handles, type FollowerContext } from '#event-sourcing';
 import {
@@ -25,6 +26,7 @@ const EARLY = 'test-follower-early';
 const LATE = 'test-follower-late';
 const WATCHER = 'test-follower-watcher';
 const EFFECTS = 'test-follower-effects';
+const COUNTED = 'test-follower-counted';
 
 const EarlyView = seenView(EARLY);
 
@@ -48,6 +50,16 @@ class EffectsFollower {
     }
     const [{ position }] = await manager.query('SELECT position FROM followers WHERE name = $1', [EFFECTS]);
     await recordSeen(manager, EFFECTS, envelope, this.instance, Number(position));
+  }
+}
+
+/** Non-transactional: counts the events handed to it, and stores nothing. */
+const counted = { calls: 0 };
+@Follower(COUNTED, { transactional: false })
+class CountedFollower {
+  @Handles(Noted)
+  noted(): void {
+    counted.calls++;
   }
 }
 
@@ -179,5 +191,26 @@ describe('a non-transactional follower', () => {
     expect(rows.map((row) => Number(row.checkpoint_then))).toEqual([0, ...log.slice(0, -1)]);
     expect(rows.map((row) => row.handled_by)).toEqual(log.map((p) => (p <= stoppedAt ? 'first' : 'second')));
     expect(await storedFollower(db.pool, EFFECTS)).toEqual({ position: log.at(-1), lastError: null });
+  });
+});
+
+describe('a follower whose checkpoint is gone', () => {
+  it('handles nothing until the checkpoint is back, then goes on from it', async () => {
+    counted.calls = 0;
+    await appendMany(db.store, 1, 4);
+    await start([CountedFollower]);
+    const handled = await waitForHead(db.pool, COUNTED);
+    expect(counted.calls).toBe(4);
+
+    await db.pool.query('DELETE FROM followers WHERE name = $1', [COUNTED]);
+    await appendMany(db.store, 5, 4);
+    // Some polls (every 100 ms) and retries: none may start again from position 0.
+    await sleep(600);
+    expect(counted.calls).toBe(4);
+    expect(await storedFollower(db.pool, COUNTED)).toBeUndefined();
+
+    await db.pool.query('INSERT INTO followers (name, position) VALUES ($1, $2)', [COUNTED, handled]);
+    await waitForHead(db.pool, COUNTED);
+    expect(counted.calls).toBe(8);
   });
 });

@@ -17,10 +17,10 @@ import {
   Handles,
   type FollowerContext,
   FollowersService,
+  type FollowerError,
   type FollowerStatus,
 } from '#event-sourcing';
 import { PostgresEventStore } from '#event-sourcing/postgres';
-import type { FollowerError } from '../../src/event-sourcing/subscriptions/follower-loop.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** The only event type of these tests; a unique name, apart from other test files' registrations. */

@@ -5,11 +5,12 @@ import type { DataSource } from 'typeorm';
 import {
   type EventResponse,
   HttpLogFollower,
-  PostgresCheckpoint,
   RemoteLogError,
+  StoredCheckpoint,
   type FollowerCheckpoint,
   type LogPageHandler,
 } from '#event-sourcing/http';
+import { PostgresCheckpointStore } from '#event-sourcing/postgres';
 import { newEvent } from '../support/event-store-contract.js';
 import { appendEvents, logThrough } from '../support/notification-log.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -59,7 +60,7 @@ const storedCheckpoint = async (): Promise<number> => {
 
 /** Runs a follower until stopped; `pages` records every page it handled. */
 function start(pages: EventResponse[][]): { stop(): Promise<void> } {
-  const checkpoint = new PostgresCheckpoint(view.dataSource, FOLLOWER);
+  const checkpoint = new StoredCheckpoint(new PostgresCheckpointStore(view.dataSource), FOLLOWER);
   const follower = new HttpLogFollower({ baseUrl, name: FOLLOWER, batchSize: 3, pollMs: 50 });
   // The view and the checkpoint move in one transaction: a plain INSERT fails on a duplicate.
   const handle: LogPageHandler = (events, page) =>

@@ -48,12 +48,12 @@ export { CORRELATION_HEADER, correlationIdOf, echoCorrelationId } from './reques
 export { RequestValidationPipe } from './request-validation.pipe.js';
 /** Follows another service's notification log over HTTP, with a checkpoint of its own. */
 export {
-  CheckpointMovedError,
   HttpLogFollower,
-  PostgresCheckpoint,
   RemoteLogError,
   type FollowerCheckpoint,
   type HttpLogFollowerOptions,
   type LogPage,
   type LogPageHandler,
 } from '../subscriptions/http-log-follower.js';
+/** An `HttpLogFollower`'s checkpoint in a `CheckpointStore`, saved with the handler's writes by `saveIn`. */
+export { StoredCheckpoint } from '../subscriptions/stored-checkpoint.js';

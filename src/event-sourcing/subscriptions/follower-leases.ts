@@ -28,6 +28,13 @@ export function leaseConnectionConfig(base: pg.ClientConfig, timeoutSeconds: num
   return { ...config, options: base.options ? `${base.options} ${tcp}` : tcp };
 }
 
+/** This process no longer holds the follower's lease: another may be running it, so it must do no more. */
+export class LeaseLostError extends Error {
+  constructor(readonly follower: string) {
+    super(`Follower ${follower}: this process lost its lease`);
+  }
+}
+
 /**
  * Which followers this process runs. A lease is a session-level advisory lock on one
  * dedicated connection: held as long as the connection lives, and released by
@@ -81,6 +88,11 @@ export class FollowerLeases {
 
   isHeld(name: string): boolean {
     return this.held.has(name);
+  }
+
+  /** @throws LeaseLostError unless this process holds `name`'s lease. */
+  assertHeld(name: string): void {
+    if (!this.held.has(name)) throw new LeaseLostError(name);
   }
 
   async release(name: string): Promise<void> {

@@ -103,16 +103,6 @@ export function HandlesBatches(...eventClasses: EventClass[]): MethodDecorator {
   return (target, method) => Reflect.defineMetadata(HANDLES_BATCHES, { method, types }, target);
 }
 
-/** Hands one event to its handler, if the follower has one for its type. */
-export async function dispatch(
-  handlers: Map<string, FollowerHandler>,
-  envelope: StoredEvent,
-  manager: EntityManager,
-): Promise<void> {
-  const handler = handlers.get(envelope.type);
-  if (handler) await handler(EventRegistry.fromRecord(envelope, envelope.position), { envelope, manager });
-}
-
 /** The follower's {@link Handles} and {@link HandlesBatches} methods, bound to it. */
 export function handlersOf(follower: object): FollowerHandlers {
   const prototype = Object.getPrototypeOf(follower) as object;

@@ -11,9 +11,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore } from '../store/event-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { FOLLOWER, handlersOf, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
 import { FollowerLeases } from './follower-leases.js';
-import { FollowerLoop, type FollowerError, type FollowerSettings } from './follower-loop.js';
+import { FollowerLoop, type FollowerSettings } from './follower-loop.js';
+import type { FollowerError } from './follower-retry.js';
 import { LogWakeup } from './log-wakeup.js';
 import { rebuildView, type RebuildResult } from './view-rebuild.js';
 
@@ -59,6 +61,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
     private readonly wakeup: LogWakeup,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(FOLLOWER_SETTINGS) private readonly config: FollowersConfig,
@@ -77,18 +80,23 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       followers.map(({ instance, metadata }) => [metadata.name, { metadata, handlers: handlersOf(instance) }]),
     );
     // A new follower starts at position 0, so a view added later is filled from history.
-    await this.dataSource.query('INSERT INTO followers (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
-      names,
-    ]);
+    await this.checkpoints.create(names);
     if (!this.config.enabled || followers.length === 0) return;
 
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
     this.leases = new FollowerLeases(pool.options as pg.ClientConfig, this.config.leaseTimeoutSeconds, () =>
       this.wakeup.wake(),
     );
+    const runtime = {
+      store: this.store,
+      checkpoints: this.checkpoints,
+      dataSource: this.dataSource,
+      leases: this.leases,
+      wakeup: this.wakeup,
+      settings: this.config,
+    };
     this.loops = [...this.followers.values()].map(
-      ({ metadata, handlers }) =>
-        new FollowerLoop(metadata, handlers, this.store, this.dataSource, this.leases!, this.wakeup, this.config),
+      ({ metadata, handlers }) => new FollowerLoop(metadata, handlers, runtime),
     );
     for (const loop of this.loops) loop.start();
     this.logger.log(`following the log: ${names.join(', ')}`);
@@ -102,37 +110,20 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
 
   /** Every follower's checkpoint and lag, from the database: the same answer on every instance. */
   async statuses(): Promise<FollowerStatus[]> {
-    const rows: {
-      name: string;
-      position: string;
-      head: string;
-      oldest_unprocessed: Date | null;
-      held_back: boolean | null;
-      last_error: FollowerError | null;
-      updated_at: Date;
-    }[] = await this.dataSource.query(`
-      SELECT f.name, f.position, f.last_error, f.updated_at,
-             (SELECT coalesce(max(position), 0) FROM events) AS head,
-             next.recorded_at AS oldest_unprocessed,
-             next.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AS held_back
-        FROM followers f
-        LEFT JOIN LATERAL (
-          SELECT e.recorded_at, e.transaction_id FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1
-        ) next ON true
-       ORDER BY f.name`);
-    return rows.map((row) => {
-      const lagPositions = Math.max(0, Number(row.head) - Number(row.position));
+    return (await this.checkpoints.statuses()).map((checkpoint) => {
+      const lagPositions = Math.max(0, checkpoint.head - checkpoint.position);
+      const { nextRecordedAt, lastError } = checkpoint;
       return {
-        name: row.name,
-        checkpoint: Number(row.position),
+        name: checkpoint.name,
+        checkpoint: checkpoint.position,
         lagPositions,
-        lagSeconds: row.oldest_unprocessed ? Math.max(0, (Date.now() - row.oldest_unprocessed.getTime()) / 1000) : 0,
-        status: row.last_error ? 'failing' : lagPositions === 0 ? 'live' : 'catching-up',
-        heldBack: row.held_back === true,
-        runningHere: this.leases?.isHeld(row.name) ?? false,
-        rebuildingHere: this.rebuilds.has(row.name),
-        lastError: row.last_error,
-        updatedAt: row.updated_at.toISOString(),
+        lagSeconds: nextRecordedAt ? Math.max(0, (Date.now() - nextRecordedAt.getTime()) / 1000) : 0,
+        status: lastError ? 'failing' : lagPositions === 0 ? 'live' : 'catching-up',
+        heldBack: checkpoint.heldBack,
+        runningHere: this.leases?.isHeld(checkpoint.name) ?? false,
+        rebuildingHere: this.rebuilds.has(checkpoint.name),
+        lastError,
+        updatedAt: checkpoint.updatedAt.toISOString(),
       };
     });
   }
@@ -151,6 +142,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       follower.handlers,
       this.store,
       this.dataSource,
+      this.checkpoints,
       this.config.batchSize,
     ).finally(() => this.rebuilds.delete(name));
     this.rebuilds.set(name, rebuild);
@@ -169,10 +161,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
 
   /** The checkpoint of one follower: how far its view is up to date. */
   async checkpoint(name: string): Promise<number> {
-    const rows: { position: string }[] = await this.dataSource.query('SELECT position FROM followers WHERE name = $1', [
-      name,
-    ]);
-    return rows.length === 0 ? 0 : Number(rows[0].position);
+    return (await this.checkpoints.position(name)) ?? 0;
   }
 }
 

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource, EntityManager } from 'typeorm';
 import type { EventResponse } from '../http/event.response.js';
 
 /** Where a follower stands in the remote log: the position of the last event it has handled. */
@@ -24,7 +23,7 @@ export interface LogPage {
  * - Resolve with nothing: the follower then calls `checkpoint.save(page.next)`. If the
  *   process dies in between, the page is handed over again: the handler must be idempotent.
  * - Resolve with a position: the handler has stored that checkpoint itself, in the same
- *   transaction as its effects (exactly once), e.g. with {@link PostgresCheckpoint.saveIn};
+ *   transaction as its effects (exactly once), e.g. with `StoredCheckpoint.saveIn`;
  *   the follower does not call `save` and carries on after that position. It is normally
  *   `page.next`; a smaller one (not below `page.after`) hands the rest of the page over again.
  */
@@ -217,57 +216,4 @@ function checkedPage(body: unknown, after: number, limit: number, url: URL): Not
   }
   if (page.next !== previous) throw fail(`next is ${page.next}, the last position ${previous}`);
   return page as NotificationPage;
-}
-
-/**
- * A {@link FollowerCheckpoint} in the `followers` table (migrations/1795680000001-followers.ts)
- * of the follower's own database. Each save moves the row from the position this object
- * last loaded or saved, so a second process running the same follower fails with
- * {@link CheckpointMovedError} rather than applying a page twice, provided that the
- * handler writes its view in the transaction that saves (`saveIn`).
- */
-export class PostgresCheckpoint implements FollowerCheckpoint {
-  private position?: number;
-
-  constructor(
-    private readonly dataSource: DataSource,
-    readonly name: string,
-  ) {}
-
-  async load(): Promise<number> {
-    await this.dataSource.query('INSERT INTO followers (name) VALUES ($1) ON CONFLICT DO NOTHING', [this.name]);
-    const rows: { position: string }[] = await this.dataSource.query('SELECT position FROM followers WHERE name = $1', [
-      this.name,
-    ]);
-    this.position = Number(rows[0].position);
-    return this.position;
-  }
-
-  async save(position: number): Promise<void> {
-    await this.saveIn(this.dataSource.manager, position);
-  }
-
-  /**
-   * Moves the checkpoint inside the caller's transaction: commit it with the view's
-   * changes, and return `position` from the page handler. Should that transaction roll
-   * back, `load()` again before the next save (a new `follow()` does).
-   */
-  async saveIn(manager: EntityManager, position: number): Promise<void> {
-    if (this.position === undefined) throw new Error(`Checkpoint ${this.name}: load() before saving`);
-    const [, updated] = await manager.query(
-      'UPDATE followers SET position = $3, updated_at = now(), last_error = NULL WHERE name = $1 AND position = $2',
-      [this.name, this.position, position],
-    );
-    if (updated !== 1) throw new CheckpointMovedError(this.name, this.position);
-    this.position = position;
-  }
-}
-
-export class CheckpointMovedError extends Error {
-  constructor(
-    readonly follower: string,
-    readonly expected: number,
-  ) {
-    super(`Follower ${follower}: another process moved the checkpoint from ${expected}`);
-  }
 }

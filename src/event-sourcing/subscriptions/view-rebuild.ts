@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
-import { dispatch, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type { FollowerHandlers, FollowerMetadata } from './follower.decorator.js';
+import { dispatch } from './follower-dispatch.js';
 
 export interface RebuildResult {
   events: number;
@@ -23,7 +25,7 @@ const INDEXES = `
  * transaction that also sets the follower's checkpoint to where the rebuild got.
  *
  * The live follower may go on meanwhile: the swap locks the old tables (so its batch in
- * flight finishes first) and its checkpoint row, so it continues from the rebuilt
+ * flight finishes first) and holds its checkpoint, so it continues from the rebuilt
  * position on the new tables.
  */
 export async function rebuildView(
@@ -31,6 +33,7 @@ export async function rebuildView(
   handlers: FollowerHandlers,
   store: EventStore,
   dataSource: DataSource,
+  checkpoints: CheckpointStore,
   batchSize: number,
 ): Promise<RebuildResult> {
   const logger = new Logger(`Rebuild ${follower.name}`);
@@ -75,7 +78,7 @@ export async function rebuildView(
 
   await dataSource.transaction(async (manager) => {
     for (const table of tables) await manager.query(`LOCK TABLE public.${table} IN ACCESS EXCLUSIVE MODE`);
-    await manager.query('SELECT 1 FROM followers WHERE name = $1 FOR UPDATE', [follower.name]);
+    await checkpoints.hold(follower.name, manager);
     // The last page read, then what was appended since, behind the locks.
     while (page.length > 0) {
       await apply(page, manager);
@@ -95,10 +98,7 @@ export async function rebuildView(
       }
     }
     await manager.query(`DROP SCHEMA ${schema}`);
-    await manager.query('UPDATE followers SET position = $2, last_error = NULL, updated_at = now() WHERE name = $1', [
-      follower.name,
-      position,
-    ]);
+    await checkpoints.reset(follower.name, position, manager);
   });
   const seconds = (Date.now() - started) / 1000;
   logger.log(`done: ${events} events in ${seconds.toFixed(1)} s, switched over at position ${position}`);

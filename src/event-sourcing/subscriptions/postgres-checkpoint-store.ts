@@ -1,0 +1,86 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { CheckpointMovedError, CheckpointStore, type CheckpointStatus } from './checkpoint-store.js';
+import type { FollowerError } from './follower-retry.js';
+
+// The next event after each checkpoint is read without the log's visibility filter: a
+// stored event a follower cannot read yet is one it is held back from.
+const STATUSES = `
+  SELECT f.name, f.position, f.last_error, f.updated_at,
+         (SELECT coalesce(max(position), 0) FROM events) AS head,
+         next.recorded_at AS next_recorded_at,
+         next.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AS held_back
+    FROM followers f
+    LEFT JOIN LATERAL (
+      SELECT e.recorded_at, e.transaction_id FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1
+    ) next ON true
+   ORDER BY f.name`;
+
+interface StatusRow {
+  name: string;
+  position: string;
+  last_error: FollowerError | null;
+  updated_at: Date;
+  head: string;
+  next_recorded_at: Date | null;
+  held_back: boolean | null;
+}
+
+/**
+ * The checkpoints in the `followers` table (migrations/1795680000001-followers.ts), one
+ * row per follower. A transaction is a TypeORM `EntityManager`, the one the follower's
+ * handlers write through; the store's other statements run on the DataSource's pool.
+ */
+export class PostgresCheckpointStore extends CheckpointStore<EntityManager> {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async create(names: readonly string[]): Promise<void> {
+    await this.dataSource.query('INSERT INTO followers (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
+      names,
+    ]);
+  }
+
+  async position(name: string): Promise<number | undefined> {
+    const rows: { position: string }[] = await this.dataSource.query('SELECT position FROM followers WHERE name = $1', [
+      name,
+    ]);
+    return rows.length === 0 ? undefined : Number(rows[0].position);
+  }
+
+  async move(name: string, from: number, to: number, transaction = this.dataSource.manager): Promise<void> {
+    const [, updated] = await transaction.query(
+      'UPDATE followers SET position = $3, updated_at = now(), last_error = NULL WHERE name = $1 AND position = $2',
+      [name, from, to],
+    );
+    if (updated !== 1) throw new CheckpointMovedError(name, from);
+  }
+
+  async hold(name: string, transaction: EntityManager): Promise<void> {
+    await transaction.query('SELECT 1 FROM followers WHERE name = $1 FOR UPDATE', [name]);
+  }
+
+  async reset(name: string, position: number, transaction = this.dataSource.manager): Promise<void> {
+    await transaction.query(
+      'UPDATE followers SET position = $2, last_error = NULL, updated_at = now() WHERE name = $1',
+      [name, position],
+    );
+  }
+
+  async recordFailure(name: string, failure: FollowerError): Promise<void> {
+    await this.dataSource.query('UPDATE followers SET last_error = $2 WHERE name = $1', [name, failure]);
+  }
+
+  async statuses(): Promise<CheckpointStatus[]> {
+    const rows: StatusRow[] = await this.dataSource.query(STATUSES);
+    return rows.map((row) => ({
+      name: row.name,
+      position: Number(row.position),
+      lastError: row.last_error,
+      updatedAt: row.updated_at,
+      head: Number(row.head),
+      nextRecordedAt: row.next_recorded_at,
+      heldBack: row.held_back === true,
+    }));
+  }
+}
