@@ -40,7 +40,7 @@ module.exports = {
         'A domain layer holds rules and events only: no framework, database, crypto, clock or id generator ' +
         '(time and ids come in with the command).',
       severity: 'error',
-      from: { path: '^src/contexts/[^/]+/domain/' },
+      from: { path: '^src/(contexts/[^/]+|event-sourcing)/domain/' },
       to: {
         path: [
           '^node_modules/(@nestjs|typeorm|pg|pg-[^/]+|uuid|class-validator|class-transformer)/',
@@ -53,8 +53,15 @@ module.exports = {
       name: 'context-domain-sees-machinery-domain-only',
       comment: "A context's domain/ uses #event-sourcing/domain and nothing else of the machinery.",
       severity: 'error',
-      from: { path: '^src/contexts/[^/]+/domain/' },
+      from: { path: '^src/contexts/[^/]+/domain/', pathNot: '[.]spec[.]ts$' },
       to: { path: '^src/event-sourcing/', pathNot: '^src/event-sourcing/domain/index[.]ts$' },
+    },
+    {
+      name: 'context-domain-specs-see-domain-and-testing',
+      comment: "A context's domain specs use #event-sourcing/domain and the checks of #event-sourcing/testing.",
+      severity: 'error',
+      from: { path: '^src/contexts/[^/]+/domain/.+[.]spec[.]ts$' },
+      to: { path: '^src/event-sourcing/', pathNot: '^src/event-sourcing/(domain|testing)/index[.]ts$' },
     },
     {
       name: 'domain-points-inward',

@@ -138,8 +138,16 @@ describe('npm run generate', () => {
       `import { ${className} } from './${timestamp}-purchase-order-summaries.js';`,
     );
     expect(after.get('migrations/index.ts')).toMatch(new RegExp(`  ${className},\\n\\];`));
-    expect(after.get(`${root}/domain/purchase-order.aggregate.ts`)).toContain(
+    const aggregate = after.get(`${root}/domain/purchase-order.aggregate.ts`);
+    expect(aggregate).toContain(
       "export class PurchaseOrder extends EventSourcedAggregate {\n  static readonly streamType = 'PurchaseOrder';",
+    );
+    expect(aggregate).toContain('  static readonly events = [PurchaseOrderCreated];\n');
+    expect(aggregate).toContain(
+      '  @Applies(PurchaseOrderCreated)\n  onPurchaseOrderCreated(event: PurchaseOrderCreated): void {\n',
+    );
+    expect(after.get(`${root}/domain/purchase-order.aggregate.spec.ts`)).toContain(
+      'assertSnapshotRoundTrip(\n      given(PurchaseOrder, ...fullHistory)',
     );
     const controller = after.get(`${root}/interface/purchase-orders.controller.ts`);
     expect(controller).toContain("@Controller('purchase-orders')");
@@ -171,21 +179,26 @@ describe('npm run generate', () => {
     }
   });
 
-  it('adds an event: its class and the aggregate handler that records it', async () => {
+  it('adds an event: its class, listed in the aggregate with the applier that records it, and in the snapshot test', async () => {
     const result = await run(dir, 'event', 'purchase-orders', 'order-approved');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(reported(result.stdout)).toEqual([
       'CREATE src/contexts/purchase-orders/domain/events/order-approved.event.ts',
+      'UPDATE src/contexts/purchase-orders/domain/purchase-order.aggregate.spec.ts',
       'UPDATE src/contexts/purchase-orders/domain/purchase-order.aggregate.ts',
     ]);
     const event = await read(dir, 'src/contexts/purchase-orders/domain/events/order-approved.event.ts');
     expect(event).toContain("@DomainEvent('OrderApproved', { version: 1 })\nexport class OrderApproved {}");
     const aggregate = await read(dir, 'src/contexts/purchase-orders/domain/purchase-order.aggregate.ts');
     expect(aggregate).toContain("import { OrderApproved } from './events/order-approved.event.js';");
+    expect(aggregate).toContain('  static readonly events = [PurchaseOrderCreated, OrderApproved];\n');
     expect(aggregate).toContain('  orderApproved = false;\n');
     expect(aggregate).toContain(
-      '  onOrderApproved(_event: OrderApproved): void {\n    this.orderApproved = true;\n  }\n}\n',
+      '  @Applies(OrderApproved)\n  onOrderApproved(_event: OrderApproved): void {\n    this.orderApproved = true;\n  }\n}\n',
     );
+    const spec = await read(dir, 'src/contexts/purchase-orders/domain/purchase-order.aggregate.spec.ts');
+    expect(spec).toContain("import { OrderApproved } from './events/order-approved.event.js';");
+    expect(spec).toContain("const fullHistory = [new PurchaseOrderCreated('First'), new OrderApproved()];");
   });
 
   it('adds a command applying an existing event: handler registered, aggregate method, route, DTO, tests', async () => {

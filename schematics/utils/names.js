@@ -23,14 +23,13 @@ const TAKEN_BY_THE_APP = new Set(
 );
 
 /**
- * What an aggregate already is through its base classes (EventSourcedAggregate and
- * @nestjs/cqrs's AggregateRoot): a command method or an event's state of that name would override it.
+ * What an aggregate already is through its base class (EventSourcedAggregate) and the statics
+ * the machinery reads: a command method or an event's state of that name would override it.
  */
 export const AGGREGATE_BASE_MEMBERS = new Set(
   (
-    'apply autoCommit commit createdAt getEventName getUncommittedEvents id loadFromHistory markSaved ' +
-    'persistedVersion publish publishAll replay restore restoreSnapshot setEventsUncommitted snapshots ' +
-    'streamType takeSnapshot toSnapshot uncommit updatedAt version'
+    'apply createdAt events getUncommittedEvents id markSaved persistedVersion replay restore restoreSnapshot ' +
+    'snapshots streamType takeSnapshot toSnapshot updatedAt version'
   ).split(' '),
 );
 

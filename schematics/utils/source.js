@@ -68,6 +68,14 @@ export const arrayOfConstant = (name) => (node) =>
   ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name) && node.parent.name.text === name;
 
 /**
+ * Picks the array of a class property `<name> = [...]`, such as an aggregate's `static events`.
+ * @param {string} name
+ * @returns {(node: ts.ArrayLiteralExpression) => boolean}
+ */
+export const arrayOfProperty = (name) => (node) =>
+  ts.isPropertyDeclaration(node.parent) && ts.isIdentifier(node.parent.name) && node.parent.name.text === name;
+
+/**
  * Picks the array passed to `<receiver>.<method>([...])`, e.g. `TypeOrmModule.forFeature([...])`.
  * @param {string} receiver
  * @param {string} method

@@ -8,6 +8,7 @@ import type { AggregateClass } from './application/aggregate-class.js';
 import { AggregateRepository } from './application/aggregate-repository.js';
 import { AggregateTypes } from './application/aggregate-types.js';
 import { Clock, IdGenerator } from './application/clock.js';
+import { assertAggregateClass } from './domain/aggregate-checks.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
@@ -141,6 +142,7 @@ export class EventSourcingModule {
         stats: WriteStats,
         types: AggregateTypes,
       ) => {
+        assertAggregateClass(aggregateClass);
         const repository = new AggregateRepository(
           aggregateClass,
           store,

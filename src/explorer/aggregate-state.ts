@@ -1,26 +1,12 @@
-import { EventSourcedAggregate } from '#event-sourcing/domain';
-
-class Bare extends EventSourcedAggregate {}
-
-// What the base classes keep on every aggregate (id, versions, timestamps): bookkeeping the
-// explorer shows apart. Taken from a saved bare aggregate, so that fields set only on save count too.
-const BASE_FIELDS: ReadonlySet<string> = (() => {
-  const bare = new Bare('');
-  bare.markSaved(1, new Date(0));
-  return new Set(Object.keys(bare));
-})();
+import { stateOf, type EventSourcedAggregate } from '#event-sourcing/domain';
 
 /**
  * An aggregate's state as JSON: its own fields (TypeScript-private ones too: what its
- * `on<Event>` handlers set), without the base classes' bookkeeping. Maps become objects
- * and Sets arrays, which JSON would otherwise turn into `{}`.
+ * appliers set), without the base class's bookkeeping. Maps become objects and Sets arrays,
+ * which JSON would otherwise turn into `{}`.
  */
 export function aggregateState(aggregate: EventSourcedAggregate): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(aggregate)
-      .filter(([field]) => !BASE_FIELDS.has(field))
-      .map(([field, value]) => [field, toJson(value)]),
-  );
+  return Object.fromEntries(Object.entries(stateOf(aggregate)).map(([field, value]) => [field, toJson(value)]));
 }
 
 function toJson(value: unknown): unknown {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DomainEvent, EventSourcedAggregate } from '#event-sourcing/domain';
+import { Applies, DomainEvent, EventSourcedAggregate } from '#event-sourcing/domain';
 import { EventSourcingModule } from '#event-sourcing';
 
 /** A reading in kWh; schema version 1 stored watt-hours, so stored v1 events are upcast on every read. */
@@ -11,11 +11,13 @@ export class MeterRead {
 /** A test-only aggregate, so that the explorer's tests need no example context. */
 export class Meter extends EventSourcedAggregate {
   static readonly streamType = 'ExplorerTestMeter';
+  static readonly events = [MeterRead];
 
   total = 0;
   private readonly readings: number[] = [];
 
-  onExplorerTestMeterRead(event: MeterRead): void {
+  @Applies(MeterRead)
+  onMeterRead(event: MeterRead): void {
     this.total += event.kwh;
     this.readings.push(event.kwh);
   }

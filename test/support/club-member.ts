@@ -1,7 +1,7 @@
 import type { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type { AggregateRepository, Command, CommandContext } from '#event-sourcing';
-import { DomainEvent, EventSourcedAggregate, type SnapshotSettings } from '#event-sourcing/domain';
+import { Applies, DomainEvent, EventSourcedAggregate, type SnapshotSettings } from '#event-sourcing/domain';
 
 /** A test aggregate for loading paths: personal data in its first event and its snapshots, a list in its state. */
 export const ERASED = '(erased)';
@@ -19,6 +19,7 @@ export class Paid {
 /** A member whose name is personal data; its payments go in a list, so a state shared between loads would show. */
 export class Member extends EventSourcedAggregate {
   static readonly streamType = 'TestClubMember';
+  static readonly events = [Joined, Paid];
   static readonly snapshots: SnapshotSettings = { version: 1, every: 5, personal: { name: ERASED } };
   name = '';
   payments: number[] = [];
@@ -28,19 +29,22 @@ export class Member extends EventSourcedAggregate {
     return this.payments.reduce((sum, amount) => sum + amount, 0);
   }
 
-  onTestClubJoined(event: Joined): void {
+  @Applies(Joined)
+  onJoined(event: Joined): void {
     this.name = event.name;
   }
 
-  onTestClubPaid(event: Paid): void {
+  @Applies(Paid)
+  onPaid(event: Paid): void {
     this.payments.push(event.amount);
   }
 
+  // A snapshot written by hand, the exception: its restore keeps the list it is given, as a
+  // restore may, so every load must be handed a state of its own.
   protected override toSnapshot(): Record<string, unknown> {
     return { name: this.name, payments: [...this.payments] };
   }
 
-  // Keeps the list it is given, as a restore may: every load must be handed a state of its own.
   protected override restore(state: Record<string, unknown>): void {
     this.restored = true;
     this.name = state.name as string;

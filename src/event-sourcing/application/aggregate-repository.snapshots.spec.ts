@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { EventBus } from '@nestjs/cqrs';
+import { Applies } from '../domain/applies.decorator.js';
 import { DomainEvent } from '../domain/domain-event.decorator.js';
 import { EventSourcedAggregate, type SnapshotSettings } from '../domain/event-sourced-aggregate.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
@@ -40,6 +41,7 @@ class Tally extends EventSourcedAggregate {
     return [...this.tags].sort();
   }
 
+  @Applies(Added)
   onTestTallyAdded(event: Added): void {
     this.total += event.by;
     this.tags.add(event.tag);

@@ -1,4 +1,5 @@
 import type { EventBus } from '@nestjs/cqrs';
+import { Applies } from '../domain/applies.decorator.js';
 import { DomainEvent } from '../domain/domain-event.decorator.js';
 import { ConcurrencyError, IdempotencyKeyReusedError, UnreadableEventError } from '../domain/errors.js';
 import { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
@@ -28,6 +29,7 @@ class Counter extends EventSourcedAggregate {
     this.apply(new Incremented(by));
   }
 
+  @Applies(Incremented)
   onTestCounterIncremented(event: Incremented): void {
     this.total += event.by;
   }

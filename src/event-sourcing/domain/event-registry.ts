@@ -3,7 +3,7 @@ import { UnreadableEventError } from './errors.js';
 
 // Event classes are rebuilt from stored data without running their constructors.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EventClass = abstract new (...args: any[]) => object;
+export type EventClass<E extends object = object> = abstract new (...args: any[]) => E;
 
 /** Turns the data of one schema version of an event into the data of the next version. */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
@@ -78,6 +78,11 @@ export const EventRegistry = {
   /** The type stored under `type`, its current name or one of its aliases. */
   lookup(type: string): EventTypeInfo | undefined {
     return byType.get(type) ?? byAlias.get(type);
+  },
+
+  /** Whether the class has a {@link DomainEvent} decorator. */
+  isRegistered(eventClass: EventClass): boolean {
+    return byClass.has(eventClass);
   },
 
   infoOfClass(eventClass: EventClass): EventTypeInfo {

@@ -1,3 +1,4 @@
+import { assertSnapshotRoundTrip } from '#event-sourcing/testing';
 import { given } from '../../../../test/support/given-when-then.js';
 import { TransferCompleted } from './events/transfer-completed.event.js';
 import { TransferDebited } from './events/transfer-debited.event.js';
@@ -10,6 +11,8 @@ const requested = new TransferRequested('a', 'b', 40);
 const debited = new TransferDebited();
 const completed = new TransferCompleted();
 const failed = (reason: string) => new TransferFailed(reason);
+/** A history that changes every field of the state, so that the snapshot test checks each one. */
+const fullHistory = [requested, debited, failed('account_closed')];
 
 describe('Transfer', () => {
   it('is requested between two accounts, for an amount', () => {
@@ -111,5 +114,13 @@ describe('Transfer', () => {
       .then();
     expect(b).toEqual(a);
     expect(a).toMatchObject({ status: 'failed', reason: 'account_closed', amount: 40, version: 3 });
+  });
+
+  it('keeps every field through a snapshot', () => {
+    assertSnapshotRoundTrip(
+      given(Transfer, ...fullHistory)
+        .when(() => undefined)
+        .then(),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { EventSourcedAggregate } from '#event-sourcing/domain';
+import { Applies, EventSourcedAggregate } from '#event-sourcing/domain';
 import { TransferCompleted } from './events/transfer-completed.event.js';
 import { TransferDebited } from './events/transfer-debited.event.js';
 import { TransferFailed } from './events/transfer-failed.event.js';
@@ -20,6 +20,7 @@ export type TransferFailureReason = string;
  */
 export class Transfer extends EventSourcedAggregate {
   static readonly streamType = 'Transfer';
+  static readonly events = [TransferRequested, TransferDebited, TransferCompleted, TransferFailed];
 
   fromAccountId = '';
   toAccountId = '';
@@ -55,20 +56,24 @@ export class Transfer extends EventSourcedAggregate {
     this.apply(new TransferFailed(reason));
   }
 
+  @Applies(TransferRequested)
   onTransferRequested(event: TransferRequested): void {
     this.fromAccountId = event.fromAccountId;
     this.toAccountId = event.toAccountId;
     this.amount = event.amount;
   }
 
+  @Applies(TransferDebited)
   onTransferDebited(): void {
     this.status = 'debited';
   }
 
+  @Applies(TransferCompleted)
   onTransferCompleted(): void {
     this.status = 'completed';
   }
 
+  @Applies(TransferFailed)
   onTransferFailed(event: TransferFailed): void {
     this.status = 'failed';
     this.reason = event.reason;
