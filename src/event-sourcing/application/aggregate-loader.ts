@@ -62,7 +62,9 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
       updatedAt: snapshot.recordedAt,
       state: snapshot.state,
     };
-    const aggregate = this.rebuild(id, start, snapshot?.version ?? 0, events);
+    const aggregate = start
+      ? await this.rebuildFromSnapshot(id, start, events, at)
+      : this.rebuild(id, undefined, 0, events);
     if (!this.cacheable(keyFound)) this.snapshots.readWithoutKey(aggregate);
     else if (latest) this.snapshots.remember(aggregate);
     return aggregate;
@@ -113,6 +115,26 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
       })),
     );
     return aggregate;
+  }
+
+  /**
+   * A snapshot is a shortcut: one that cannot be restored (a state of an older shape stored
+   * under the same snapshot version) is passed over, and every event replayed instead.
+   */
+  private async rebuildFromSnapshot(
+    id: string,
+    start: AggregateSnapshot,
+    events: StoredEvent[],
+    at: PointInTime,
+  ): Promise<A> {
+    try {
+      return this.rebuild(id, start, start.version, events);
+    } catch (error) {
+      if (error instanceof UnreadableEventError) throw error;
+      this.snapshotUnreadable(id, error);
+      const all = await this.store.readStream(id, { toVersion: at.version, recordedAtOrBefore: at.asOf });
+      return this.rebuild(id, undefined, 0, all);
+    }
   }
 
   /** Snapshot, events and the stream's personal-data key in one round trip. */

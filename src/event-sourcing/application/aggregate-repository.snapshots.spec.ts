@@ -252,4 +252,18 @@ describe('AggregateRepository with snapshots', () => {
     await stream(repository, 7);
     expect(stateOf(await repository.get('t-1'))).toEqual(stateOf(await plain().get('t-1')));
   });
+
+  it('replays every event when a stored snapshot cannot be restored (an older shape whose version was not raised)', async () => {
+    await stream(repositoryOn(snapshots), 7);
+    const [stored] = snapshots.all('t-1');
+    // What a snapshot of an earlier shape of the state looks like: `tags` was not there yet.
+    await snapshots.save({ ...stored, state: { total: stored.state.total } });
+    const repository = repositoryOn(snapshots);
+
+    expect(stateOf(await repository.get('t-1'))).toEqual(stateOf(await plain().get('t-1')));
+    expect(Logger.prototype.error).toHaveBeenCalledWith(
+      expect.stringContaining('Reading a snapshot of t-1 failed'),
+      expect.anything(),
+    );
+  });
 });
