@@ -45,8 +45,8 @@ function lineOf(event: Movement): { kind: StatementLineKind; amount: number; tra
  *
  * A batch at a time, in one statement: the batch's transaction holds back every reader of
  * the log until it commits (docs/ARCHITECTURE.md, "The log"), so it must not last a round
- * trip per event. Under 300 deposits/s, a statement and a query per event made batches of
- * 500 events that held the other followers up for seconds (docs/PERFORMANCE.md, "Commands and HTTP").
+ * trip per event: under a steady load, a statement and a query per event made batches that
+ * held the other followers up for seconds (docs/PERFORMANCE.md, "Commands and HTTP").
  */
 @Follower(ACCOUNT_STATEMENTS, { tables: ['account_statement_lines'] })
 export class AccountStatementsProjection {
