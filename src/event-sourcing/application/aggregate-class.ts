@@ -1,9 +1,12 @@
+import type { EventClass } from '../domain/event-registry.js';
 import type { EventSourcedAggregate, SnapshotSettings } from '../domain/event-sourced-aggregate.js';
 
 /** An aggregate class: constructed with its id, stored under a stable stream type. */
 export interface AggregateClass<A extends EventSourcedAggregate> {
   new (id: string): A;
   readonly streamType: string;
-  /** Present when the type takes snapshots (it then implements `toSnapshot` and `restore`). */
+  /** Every event class of its stream, each with an `@Applies` method (checked at start). */
+  readonly events?: readonly EventClass[];
+  /** Present when the type takes snapshots: of its own fields, unless it writes `toSnapshot` and `restore`. */
   readonly snapshots?: SnapshotSettings;
 }
