@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import { EVENTS, quote } from '../migration/event-tables.js';
+import { followersBefore } from '../subscriptions/postgres-checkpoint-store.js';
 import { inTransaction, type LogPartition } from './partition-catalog.js';
 import { lockPartitionedLog, PARTITION_LOCK_TIMEOUT } from './partitions-ahead.js';
 
@@ -29,13 +30,10 @@ export async function detachPartition(client: ClientBase, name: string): Promise
         );
       }
       // A follower still inside (or before) the range would skip the rest of it without notice.
-      const behind = await client.query('SELECT name, position FROM followers WHERE position < $1 - 1 ORDER BY name', [
-        partition.to,
-      ]);
-      if (behind.rows.length > 0) {
-        const names = behind.rows.map((f) => `${f.name} (at ${f.position})`).join(', ');
+      const behind = await followersBefore(client, partition.to - 1);
+      if (behind.length > 0) {
         throw new DetachRefusedError(
-          `${name} holds events followers have not processed yet: ${names}. Detach it once they are past ${partition.to - 1}`,
+          `${name} holds events followers have not processed yet: ${behind.join(', ')}. Detach it once they are past ${partition.to - 1}`,
         );
       }
       await client.query(`ALTER TABLE ${EVENTS} DETACH PARTITION ${quote(name)}`);

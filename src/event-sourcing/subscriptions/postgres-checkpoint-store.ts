@@ -1,3 +1,4 @@
+import type { ClientBase } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { CheckpointMovedError, CheckpointStore, type CheckpointStatus } from './checkpoint-store.js';
 import type { FollowerError } from './follower-retry.js';
@@ -83,4 +84,17 @@ export class PostgresCheckpointStore extends CheckpointStore<EntityManager> {
       heldBack: row.held_back === true,
     }));
   }
+}
+
+/**
+ * The followers whose checkpoint is before `position`, as "name (at position)": read on the
+ * caller's own pg client, inside its transaction, by the partition tool, which must refuse
+ * to detach events a follower has yet to read (and runs without TypeORM).
+ */
+export async function followersBefore(client: Pick<ClientBase, 'query'>, position: number): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; position: string }>(
+    'SELECT name, position FROM followers WHERE position < $1 ORDER BY name',
+    [position],
+  );
+  return rows.map((f) => `${f.name} (at ${f.position})`);
 }
