@@ -58,6 +58,11 @@ describe('ApiCommand', () => {
     });
     expect(response.headers.etag).toBe('"1"');
     expect(response.headers.location).toBe('/lamps/lamp-1');
+    // In the order they were always sent.
+    expect(Object.keys(response.headers).filter((name) => ['location', 'etag'].includes(name))).toEqual([
+      'location',
+      'etag',
+    ]);
   });
 
   it("places the new aggregate under the route's path, its parameters filled in", async () => {

@@ -25,8 +25,9 @@ export class CommandResponseInterceptor implements NestInterceptor<
     return next.handle().pipe(
       map(({ id, version, position, result }) => {
         const response = http.getResponse<Response>();
-        response.setHeader('ETag', `"${version}"`);
+        // Location before ETag: the order in which routes always sent them.
         if (this.locates) response.location(locationOf(http.getRequest<Request>(), id));
+        response.setHeader('ETag', `"${version}"`);
         return { id, version, position, ...result };
       }),
     );
