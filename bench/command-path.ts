@@ -7,7 +7,7 @@ import { AppModule } from '../src/app.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { DepositMoney } from '../src/contexts/accounts/application/deposit-money/deposit-money.command.js';
 import { OpenAccount } from '../src/contexts/accounts/application/open-account/open-account.command.js';
-import type { CommandContext, CommandOutcome } from '#event-sourcing';
+import type { CommandContext } from '#event-sourcing';
 import { number, verdict, type CellRate } from './figures.js';
 import { chronicle, type Contender } from './workloads.js';
 
@@ -65,9 +65,7 @@ export const commandPath: Contender = {
     const commands = (await appOn(pool)).get(CommandBus);
     const own: string[] = [];
     for (let n = 0; n < ACCOUNTS_PER_CALLER; n++) {
-      const opened = await commands.execute<OpenAccount, CommandOutcome<Record<string, never>>>(
-        new OpenAccount(`Caller account ${n}`, 'EUR', 0, context()),
-      );
+      const opened = await commands.execute(new OpenAccount(`Caller account ${n}`, 'EUR', 0, context()));
       own.push(opened.id);
     }
     return {

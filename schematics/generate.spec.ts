@@ -103,6 +103,7 @@ describe('npm run generate', () => {
         `${root}/purchase-orders.module.ts`,
         `${root}/application/create-purchase-order/create-purchase-order.command.ts`,
         `${root}/application/create-purchase-order/create-purchase-order.handler.ts`,
+        `${root}/application/create-purchase-order/create-purchase-order.spec.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.handler.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.query.ts`,
         `${root}/application/purchase-order-summaries/list-purchase-orders.query.ts`,
@@ -162,6 +163,12 @@ describe('npm run generate', () => {
     ]) {
       expect(controller).toContain(operation);
     }
+    // The command route returns the command's outcome, typed and uncast; ApiCommand makes the answer.
+    expect(controller).toContain(
+      '  create(@Body() body: CreatePurchaseOrderDto, @RequestCommandContext() context: CommandContext) {\n' +
+        '    return this.commands.execute(new CreatePurchaseOrder(body.name, context));\n' +
+        '  }\n',
+    );
     expect(after.get(`${root}/interface/dto/purchase-order.responses.ts`)).not.toContain('class CommandResponse');
     expect(after.get(`${root}/interface/purchase-order.problems.ts`)).toContain(
       "notFound: problemExample(\n    'No purchase order has this id',",
@@ -201,34 +208,50 @@ describe('npm run generate', () => {
     expect(spec).toContain("const fullHistory = [new PurchaseOrderCreated('First'), new OrderApproved()];");
   });
 
-  it('adds a command applying an existing event: handler registered, aggregate method, route, DTO, tests', async () => {
+  it('adds a command applying an existing event: a command deciding itself, aggregate method, route, DTO, tests', async () => {
     const result = await run(dir, 'command', 'purchase-orders', 'approve-order', '--event', 'order-approved');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const root = 'src/contexts/purchase-orders';
+    // No handler and no module change: the machinery's handler runs every AggregateCommand.
     expect(reported(result.stdout)).toEqual([
       `CREATE ${root}/application/approve-order/approve-order.command.ts`,
-      `CREATE ${root}/application/approve-order/approve-order.handler.ts`,
       `CREATE ${root}/application/approve-order/approve-order.spec.ts`,
       `CREATE ${root}/interface/dto/approve-order.dto.ts`,
       'CREATE test/purchase-orders/approve-order.e2e-spec.ts',
       `UPDATE ${root}/domain/purchase-order.aggregate.ts`,
       `UPDATE ${root}/interface/purchase-orders.controller.ts`,
-      `UPDATE ${root}/purchase-orders.module.ts`,
     ]);
     expect(await read(dir, `${root}/domain/purchase-order.aggregate.ts`)).toContain(
       '  approveOrder(): void {\n    this.apply(new OrderApproved());\n  }\n',
     );
-    const module = await read(dir, `${root}/purchase-orders.module.ts`);
-    expect(module).toContain(
-      "import { ApproveOrderHandler } from './application/approve-order/approve-order.handler.js';",
-    );
-    expect(module).toMatch(/providers: \[[^\]]*ApproveOrderHandler,?\s*\]/);
+    const command = await read(dir, `${root}/application/approve-order/approve-order.command.ts`);
+    expect(command).toContain('export class ApproveOrder extends AggregateCommand<PurchaseOrder> {');
+    expect(command).toContain('super(PurchaseOrder, purchaseOrderId);');
+    expect(command).toContain('    purchaseOrder.approveOrder();\n    return {};\n');
+    const spec = await read(dir, `${root}/application/approve-order/approve-order.spec.ts`);
+    for (const step of [
+      'const purchaseOrders = commandSpec(PurchaseOrder);',
+      '.then([new OrderApproved()], {})',
+      '.thenRepeatAnswersTheSame()',
+      '.thenConflicts(1)',
+    ]) {
+      expect(spec).toContain(step);
+    }
     const controller = await read(dir, `${root}/interface/purchase-orders.controller.ts`);
     expect(controller).toContain("@Post(':id/approve-order')");
-    expect(controller).toContain('new ApproveOrder(id, context)');
     expect(controller).toContain(
       "  @ApiOperation({ operationId: 'approveOrder', summary: 'Approve order' })\n" +
         '  @ApiCommand({ status: 200, type: CommandResponse, notFound: PURCHASE_ORDER_PROBLEMS.notFound })\n',
+    );
+    // The route returns the command's outcome and never touches the response: ApiCommand answers from it.
+    expect(controller).toContain(
+      '  approveOrder(\n' +
+        '    @Param() { id }: PurchaseOrderIdParams,\n' +
+        '    @Body() _body: ApproveOrderDto,\n' +
+        '    @RequestCommandContext() context: CommandContext,\n' +
+        '  ) {\n' +
+        '    return this.commands.execute(new ApproveOrder(id, context));\n' +
+        '  }\n',
     );
     // Symbols the controller imported already are not imported twice.
     expect(controller.match(/\bPost\b[^(]/g)).toHaveLength(1);

@@ -9,7 +9,6 @@ import {
   SchematicsException,
   url,
 } from '@angular-devkit/schematics';
-import { MetadataManager } from '@nestjs/schematics';
 import ts from 'typescript';
 import { formatFiles } from '../utils/format.js';
 import { assertName, summaryOf } from '../utils/names.js';
@@ -17,8 +16,9 @@ import { addClassMembers, addImport, findClass } from '../utils/source.js';
 import { assertAggregateMemberFree, assertOperationIdFree, generatedLayout, updateText } from '../utils/workspace.js';
 
 /**
- * A command on the context's aggregate: command and handler (registered in the module), a
- * method of the aggregate that applies the event, a route with its DTO, and tests.
+ * A command on the context's aggregate: a command that decides itself (no handler, nothing
+ * to register), a method of the aggregate that applies the event, a route with its DTO, its
+ * command spec and an end-to-end test.
  * @param {{ context: string, name: string, event?: string }} options
  * @returns {import('@angular-devkit/schematics').Rule}
  */
@@ -54,15 +54,9 @@ export function command(options) {
     const names = { ...options, event: options.event, aggregate: layout.aggregate };
     return chain([
       events.includes(options.event) ? noop() : schematic('event', { context: options.context, name: options.event }),
-      mergeWith(apply(url('./files'), [applyTemplates({ ...strings, ...names })])),
+      mergeWith(apply(url('./files'), [applyTemplates({ ...strings, ...names, summaryOf })])),
       (host) => updateText(host, layout.aggregateFile, (text) => addMethod(text, names)),
       (host) => updateText(host, layout.controller, (text) => addRoute(text, names)),
-      (host) =>
-        updateText(host, layout.module, (text) => {
-          const handler = `${strings.classify(options.name)}Handler`;
-          const imported = addImport(text, handler, `./application/${options.name}/${options.name}.handler.js`);
-          return new MetadataManager(imported).insert('providers', handler) ?? imported;
-        }),
       formatFiles(),
     ]);
   };
@@ -104,7 +98,8 @@ function addMethod(text, { name, event }) {
 
 /**
  * The route, documented as the other command routes are: its operation, and through
- * ApiCommand its headers, answer and problems, the context's not-found among them.
+ * ApiCommand its headers, answer and problems, the context's not-found among them. It
+ * returns the command's outcome; ApiCommand turns that into the answer and its ETag.
  * @param {string} text
  * @param {{ name: string, aggregate: string }} names
  */
@@ -114,14 +109,12 @@ function addRoute(text, { name, aggregate }) {
   const problems = `${strings.underscore(aggregate).toUpperCase()}_PROBLEMS`;
   /** @type {[string, string, { typeOnly?: boolean }?][]} */
   const imports = [
-    ...['Body', 'Param', 'Post', 'Res'].map((symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/common'])),
+    ...['Body', 'Param', 'Post'].map((symbol) => /** @type {[string, string]} */ ([symbol, '@nestjs/common'])),
     ['ApiOperation', '@nestjs/swagger'],
-    ['Response', 'express', { typeOnly: true }],
     ['CommandContext', '#event-sourcing', { typeOnly: true }],
     ['ApiCommand', '#event-sourcing/http'],
     ['RequestCommandContext', '#event-sourcing/http'],
     ['CommandResponse', '#event-sourcing/http'],
-    ['commandResponse', '#event-sourcing/http'],
     [commandClass, `../application/${name}/${name}.command.js`],
     [problems, `./${aggregate}.problems.js`],
     [idParams, `./dto/${aggregate}-id.params.js`],
@@ -132,13 +125,12 @@ function addRoute(text, { name, aggregate }) {
     methods: `@Post(':id/${name}')
   @ApiOperation({ operationId: '${strings.camelize(name)}', summary: '${summaryOf(name)}' })
   @ApiCommand({ status: 200, type: CommandResponse, notFound: ${problems}.notFound })
-  async ${strings.camelize(name)}(
+  ${strings.camelize(name)}(
     @Param() { id }: ${idParams},
     @Body() _body: ${commandClass}Dto,
     @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandResponse> {
-    return commandResponse(response, await this.commands.execute(new ${commandClass}(id, context)));
+  ) {
+    return this.commands.execute(new ${commandClass}(id, context));
   }`,
   });
 }

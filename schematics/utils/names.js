@@ -36,7 +36,8 @@ export const AGGREGATE_BASE_MEMBERS = new Set(
 /** Classes the templates import; a generated class of the same name would shadow one of them. */
 const IMPORTED_CLASSES = new Set(
   (
-    'AggregateNotFoundError AggregateRepository Command CommandBus CommandContext CommandOutcome CommandResponse ' +
+    'AggregateCommand AggregateNotFoundError AggregateRepository Command CommandBus CommandContext CommandOutcome ' +
+    'CommandResponse ' +
     'DataSource DomainEvent DomainRuleViolation EntityManager EventSourcedAggregate EventSourcingModule ' +
     'FollowerContext FollowersService IdGenerator Module MoreThan ProjectionReadQuery QueryBus ' +
     'RequestValidationError Response TypeOrmModule'

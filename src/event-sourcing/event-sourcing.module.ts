@@ -8,6 +8,7 @@ import type { AggregateClass } from './application/aggregate-class.js';
 import { AggregateRepository } from './application/aggregate-repository.js';
 import { AggregateTypes } from './application/aggregate-types.js';
 import { Clock, IdGenerator } from './application/clock.js';
+import { AggregateCommandHandler } from './application/command-on-aggregate.handler.js';
 import { assertAggregateClass } from './domain/aggregate-checks.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
@@ -45,7 +46,8 @@ export const InjectAggregateRepository = (aggregateClass: AggregateClass<EventSo
 
 /**
  * The event-sourcing machinery: the PostgreSQL event store on the app's TypeORM
- * connection pool, the notification log endpoint, and repositories per aggregate type.
+ * connection pool, the notification log endpoint, repositories per aggregate type, and the
+ * one handler of every `AggregateCommand`.
  */
 @Module({})
 export class EventSourcingModule {
@@ -112,6 +114,7 @@ export class EventSourcingModule {
         IdGenerator,
         WriteStats,
         AggregateTypes,
+        AggregateCommandHandler,
       ],
       exports: [
         AggregateTypes,

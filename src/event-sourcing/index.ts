@@ -20,8 +20,15 @@ export type { PointInTime } from './application/aggregate-loader.js';
 export { AggregateTypes } from './application/aggregate-types.js';
 /** The clock and the id generator: injected, so specs can pin time and ids. */
 export { Clock, IdGenerator } from './application/clock.js';
-/** What every command carries (idempotency key, If-Match, correlation) and what it answers. */
-export type { Command, CommandContext, CommandOutcome } from './application/command-context.js';
+/** The base class of commands, typed by their result; what every command carries (idempotency key, If-Match, correlation) and answers. */
+export {
+  Command,
+  type CommandContext,
+  type CommandOutcome,
+  type CommandResult,
+} from './application/command-context.js';
+/** A command that decides on one existing aggregate by itself: no handler class, no registration. */
+export { AggregateCommand } from './application/command-on-aggregate.js';
 /** Runs work one at a time per key. */
 export { KeyedMutex } from './application/keyed-mutex.js';
 /** The registry of event types: stable names, schema versions, upcasters. */

@@ -1,6 +1,6 @@
 import type { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import type { AggregateRepository, Command, CommandContext } from '#event-sourcing';
+import type { AggregateRepository, Command, CommandContext, CommandResult } from '#event-sourcing';
 import { Applies, DomainEvent, EventSourcedAggregate, type SnapshotSettings } from '#event-sourcing/domain';
 
 /** A test aggregate for loading paths: personal data in its first event and its snapshots, a list in its state. */
@@ -53,7 +53,8 @@ export class Member extends EventSourcedAggregate {
 }
 
 const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };
-export const command = { context } as Command;
+// Results of every shape: each test decides what its commands answer.
+export const command = { context } as Command<CommandResult>;
 export const eventBus = { publishAll: () => undefined } as unknown as EventBus;
 
 /** A new member, through the repository. */

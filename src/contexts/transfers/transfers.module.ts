@@ -1,9 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventSourcingModule } from '#event-sourcing';
-import { CompleteTransferHandler } from './application/complete-transfer/complete-transfer.handler.js';
-import { FailTransferHandler } from './application/fail-transfer/fail-transfer.handler.js';
 import { GetTransferHandler } from './application/get-transfer/get-transfer.handler.js';
-import { MarkTransferDebitedHandler } from './application/mark-transfer-debited/mark-transfer-debited.handler.js';
 import { RequestTransferHandler } from './application/request-transfer/request-transfer.handler.js';
 import { TransferProcessManager } from './application/transfer-process/transfer.process-manager.js';
 import { Transfer } from './domain/transfer.aggregate.js';
@@ -13,13 +10,6 @@ import { TransfersController } from './interface/transfers.controller.js';
 @Module({
   imports: [EventSourcingModule.forFeature([Transfer])],
   controllers: [TransfersController],
-  providers: [
-    RequestTransferHandler,
-    MarkTransferDebitedHandler,
-    CompleteTransferHandler,
-    FailTransferHandler,
-    GetTransferHandler,
-    TransferProcessManager,
-  ],
+  providers: [RequestTransferHandler, GetTransferHandler, TransferProcessManager],
 })
 export class TransfersModule {}

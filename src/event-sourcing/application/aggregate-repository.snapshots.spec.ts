@@ -9,7 +9,7 @@ import { InMemorySnapshotStore } from '../store/in-memory-snapshot-store.js';
 import type { Snapshot, SnapshotQuery } from '../store/snapshot-store.js';
 import { AggregateRepository } from './aggregate-repository.js';
 import { IdGenerator } from './clock.js';
-import type { Command, CommandContext } from './command-context.js';
+import { Command, type CommandContext, type CommandResult } from './command-context.js';
 
 @DomainEvent('TestTallyAdded')
 class Added {
@@ -58,11 +58,14 @@ class Tally extends EventSourcedAggregate {
   }
 }
 
-class Add implements Command {
+// Results of every shape: each test decides what its commands answer.
+class Add extends Command<CommandResult> {
   constructor(
     readonly by: number,
     readonly context: CommandContext,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 const context: CommandContext = { commandId: 'command-1', correlationId: 'correlation-1' };

@@ -8,7 +8,7 @@ import type { AppendRequest } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { AggregateRepository } from './aggregate-repository.js';
 import { IdGenerator } from './clock.js';
-import type { Command, CommandContext } from './command-context.js';
+import { Command, type CommandContext, type CommandResult } from './command-context.js';
 
 @DomainEvent('TestCounterIncremented')
 class Incremented {
@@ -35,11 +35,14 @@ class Counter extends EventSourcedAggregate {
   }
 }
 
-class Increment implements Command {
+// Results of every shape: each test decides what its commands answer.
+class Increment extends Command<CommandResult> {
   constructor(
     readonly by: number,
     readonly context: CommandContext,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 let store: InMemoryEventStore;

@@ -6,11 +6,9 @@ import { AggregateCache } from './aggregate-cache.js';
 import type { AggregateClass } from './aggregate-class.js';
 import { AggregateLoader, type PointInTime } from './aggregate-loader.js';
 import type { IdGenerator } from './clock.js';
-import type { Command, CommandOutcome } from './command-context.js';
+import type { Command, CommandOutcome, CommandResult } from './command-context.js';
 import { CommandPipeline } from './command-pipeline.js';
 import { SnapshotPolicy, snapshotKindOf, type RepositorySnapshots } from './snapshot-policy.js';
-
-type Result = Record<string, unknown>;
 
 /**
  * Loads and saves one aggregate type. Commands go through {@link create} and
@@ -72,7 +70,10 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
   }
 
   /** Runs a command that starts a new aggregate; `start` applies its first events. */
-  create<R extends Result>(command: Command, start: () => { aggregate: A; result: R }): Promise<CommandOutcome<R>> {
+  create<R extends CommandResult>(
+    command: Command<R>,
+    start: () => { aggregate: A; result: R },
+  ): Promise<CommandOutcome<R>> {
     return this.commands.create(command, start);
   }
 
@@ -81,7 +82,11 @@ export class AggregateRepository<A extends EventSourcedAggregate> {
    * (which applies events or throws a domain error), append with the loaded version as the
    * expected one; see {@link CommandPipeline.update}.
    */
-  update<R extends Result>(command: Command, id: string, decide: (aggregate: A) => R): Promise<CommandOutcome<R>> {
+  update<R extends CommandResult>(
+    command: Command<R>,
+    id: string,
+    decide: (aggregate: A) => R,
+  ): Promise<CommandOutcome<R>> {
     return this.commands.update(command, id, decide);
   }
 

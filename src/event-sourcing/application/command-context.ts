@@ -1,3 +1,5 @@
+import { Command as CqrsCommand } from '@nestjs/cqrs';
+
 /** Who asked for a command and how: becomes the metadata of the events it appends. */
 export interface CommandContext {
   /** Unique per command; the causation id of the events it appends. */
@@ -12,15 +14,22 @@ export interface CommandContext {
   actorId?: string;
 }
 
-/** A command that can be repeated safely: its fields (other than `context`) tell repeats apart. */
-export interface Command {
-  readonly context: CommandContext;
-}
+/** What a command answers besides where its aggregate stands: plain JSON, stored with its idempotency key. */
+export type CommandResult = Record<string, unknown>;
 
 /** What every successful command answers: where the aggregate stands now, plus its own result. */
-export interface CommandOutcome<R extends Record<string, unknown>> {
+export interface CommandOutcome<R extends CommandResult = Record<string, never>> {
   id: string;
   version: number;
   position: number;
   result: R;
+}
+
+/**
+ * A command that can be repeated safely: its fields (other than `context`) tell repeats
+ * apart. `R` is its own result, so `CommandBus.execute(command)` resolves to a
+ * `CommandOutcome<R>` without a cast, and a handler that answers otherwise does not compile.
+ */
+export abstract class Command<R extends CommandResult = Record<string, never>> extends CqrsCommand<CommandOutcome<R>> {
+  abstract readonly context: CommandContext;
 }

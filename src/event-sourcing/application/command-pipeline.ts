@@ -9,11 +9,9 @@ import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } fro
 import type { AggregateClass } from './aggregate-class.js';
 import type { AggregateLoader } from './aggregate-loader.js';
 import type { IdGenerator } from './clock.js';
-import type { Command, CommandOutcome } from './command-context.js';
+import type { Command, CommandOutcome, CommandResult } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { SnapshotPolicy } from './snapshot-policy.js';
-
-type Result = Record<string, unknown>;
 
 /** A command's decision: the aggregate with the events it applied, and whether it started from a cached state read from nothing. */
 interface Decided<A, R> {
@@ -45,7 +43,10 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
   ) {}
 
   /** Runs a command that starts a new aggregate; `start` applies its first events. */
-  create<R extends Result>(command: Command, start: () => { aggregate: A; result: R }): Promise<CommandOutcome<R>> {
+  create<R extends CommandResult>(
+    command: Command<R>,
+    start: () => { aggregate: A; result: R },
+  ): Promise<CommandOutcome<R>> {
     return this.execute(command, async () => ({ ...start(), unread: false }));
   }
 
@@ -60,7 +61,11 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
    * decision stores nothing or throws, which no append checks, the command loads and
    * decides again, and that is not counted as a retry.
    */
-  update<R extends Result>(command: Command, id: string, decide: (aggregate: A) => R): Promise<CommandOutcome<R>> {
+  update<R extends CommandResult>(
+    command: Command<R>,
+    id: string,
+    decide: (aggregate: A) => R,
+  ): Promise<CommandOutcome<R>> {
     const pinned = command.context.expectedVersion;
     return this.mutex.run(id, () =>
       this.execute(command, async (mayTrustCache) => {
@@ -83,8 +88,8 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
   }
 
   /** @param attempt decides once; it may start from the cached state on the first try only. */
-  private async execute<R extends Result>(
-    command: Command,
+  private async execute<R extends CommandResult>(
+    command: Command<R>,
     attempt: (mayTrustCache: boolean) => Promise<Decided<A, R>>,
   ): Promise<CommandOutcome<R>> {
     // Only an idempotency key is ever compared with a fingerprint: without one, skip the hash.
@@ -110,8 +115,8 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     }
   }
 
-  private async earlierOutcome<R extends Result>(
-    command: Command,
+  private async earlierOutcome<R extends CommandResult>(
+    command: Command<R>,
     fingerprint: string,
   ): Promise<CommandOutcome<R> | undefined> {
     const key = command.context.idempotencyKey;
@@ -122,9 +127,9 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     return outcomeOf<R>(record);
   }
 
-  private async save<R extends Result>(
+  private async save<R extends CommandResult>(
     { aggregate, result, unread }: Decided<A, R>,
-    command: Command,
+    command: Command<R>,
     fingerprint: string,
   ): Promise<CommandOutcome<R>> {
     const pending = [...aggregate.getUncommittedEvents()];
@@ -159,13 +164,13 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
   }
 }
 
-function outcomeOf<R extends Result>(record: IdempotencyRecord): CommandOutcome<R> {
+function outcomeOf<R extends CommandResult>(record: IdempotencyRecord): CommandOutcome<R> {
   return { id: record.streamId, version: record.version, position: record.position, result: record.result as R };
 }
 
 /** Same command name and fields (apart from the context): the same request. */
-function fingerprintOf(command: Command): string {
-  const { context: _context, ...fields } = command as Command & Record<string, unknown>;
+function fingerprintOf(command: Command<CommandResult>): string {
+  const { context: _context, ...fields } = command as Command<CommandResult> & Record<string, unknown>;
   return createHash('sha256')
     .update(JSON.stringify([command.constructor.name, fields]))
     .digest('base64url');

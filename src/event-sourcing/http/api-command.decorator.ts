@@ -1,7 +1,9 @@
-import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
+import { applyDecorators, HttpCode, UseInterceptors, type Type } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import type { CommandOutcome, CommandResult } from '../application/command-context.js';
 import { REQUEST_HEADERS, responseHeaders } from './api-headers.js';
 import { ApiProblemResponses, type ProblemExample } from './api-problem-responses.decorator.js';
+import { CommandResponseInterceptor } from './command-response.interceptor.js';
 import { PROBLEMS } from './problem-examples.js';
 
 export interface CommandRoute {
@@ -20,15 +22,30 @@ export interface CommandRoute {
   refusals?: ProblemExample[];
 }
 
+/** Decorates a route method that returns a command's outcome (`commandBus.execute(...)`), and no other. */
+export type CommandRouteDecorator = <T extends (...args: never[]) => Promise<CommandOutcome<CommandResult>>>(
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<T>,
+) => void;
+
 /**
- * A command route: its status, and in the OpenAPI document its headers (Idempotency-Key,
- * If-Match), its answer with the new version as ETag, and every problem a command may
- * answer with besides the route's own.
+ * A command route: its status; its answer, made from the outcome the route returns (the
+ * body, the new version as `ETag`, and `Location` for a new aggregate); and in the OpenAPI
+ * document its headers (Idempotency-Key, If-Match), that answer, and every problem a
+ * command may answer with besides the route's own.
  */
-export function ApiCommand({ status, type, description, notFound, refusals = [] }: CommandRoute): MethodDecorator {
+export function ApiCommand({
+  status,
+  type,
+  description,
+  notFound,
+  refusals = [],
+}: CommandRoute): CommandRouteDecorator {
   const existing = notFound !== undefined;
   return applyDecorators(
     HttpCode(status),
+    UseInterceptors(new CommandResponseInterceptor(!existing)),
     ApiHeader(REQUEST_HEADERS['Idempotency-Key']),
     ...(existing ? [ApiHeader(REQUEST_HEADERS['If-Match'])] : []),
     ApiResponse({

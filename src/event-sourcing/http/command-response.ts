@@ -1,11 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Response } from 'express';
-import type { CommandOutcome } from '../application/command-context.js';
 import { EXAMPLE_ID } from './api-examples.js';
 
 /**
  * The body every command answers with, as the OpenAPI document shows it: a command that
- * answers with more extends it (`class BalanceResponse extends CommandResponse`).
+ * answers with more extends it (`class BalanceResponse extends CommandResponse`). The
+ * interceptor `@ApiCommand` applies makes it from the command's outcome.
  */
 export class CommandResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id!: string;
@@ -21,13 +20,4 @@ export class CommandResponse {
     description: 'Log position of the last event appended: pass it as minPosition to a list to see the effect',
   })
   position!: number;
-}
-
-/** The body every command answers with, and the aggregate's version as a strong ETag. */
-export function commandResponse<R extends Record<string, unknown>>(
-  response: Response,
-  outcome: CommandOutcome<R>,
-): CommandResponse & R {
-  response.setHeader('ETag', `"${outcome.version}"`);
-  return { id: outcome.id, version: outcome.version, position: outcome.position, ...outcome.result };
 }

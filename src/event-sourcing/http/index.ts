@@ -5,8 +5,8 @@
  * read-your-writes on views, and the app-wide pipes and filters `app.setup.ts` installs.
  */
 
-/** Documents a command route: its status, body, refusals and command headers. */
-export { ApiCommand, type CommandRoute } from './api-command.decorator.js';
+/** A command route: its status, its answer made from the command's outcome, and its OpenAPI description. */
+export { ApiCommand, type CommandRoute, type CommandRouteDecorator } from './api-command.decorator.js';
 /** The id used in every OpenAPI example. */
 export { EXAMPLE_ID } from './api-examples.js';
 /** OpenAPI descriptions of the response and request headers the template uses. */
@@ -20,8 +20,8 @@ export {
 } from './api-problem-responses.decorator.js';
 /** The route parameter decorator that turns a request's command headers into a `CommandContext`. */
 export { RequestCommandContext } from './command-context.decorator.js';
-/** The body of a command's answer, and the helper that sets its status, `ETag` and `Location`. */
-export { CommandResponse, commandResponse } from './command-response.js';
+/** The body of a command's answer, as the OpenAPI document shows it. */
+export { CommandResponse } from './command-response.js';
 /** An event as the API shows it, and a page of them. */
 export { EventPage, EventResponse } from './event.response.js';
 /** Text a PostgreSQL text column can store (no NUL, valid UTF-16). */

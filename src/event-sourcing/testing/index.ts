@@ -20,3 +20,5 @@ export { assertAggregateClass } from '../domain/aggregate-checks.js';
  * field: a field missing from a hand-written snapshot fails the spec that calls it.
  */
 export { assertSnapshotRoundTrip } from './snapshot-round-trip.js';
+/** Given/when/then specs of a command and its handler, in memory: events, outcome, refusals, idempotency, If-Match. */
+export { commandSpec, type CommandFactory, type SpecContext, type SpecHandler } from './command-spec.js';

@@ -4,14 +4,13 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import type { Response } from 'express';
 import { Roles } from '../../../auth/roles.decorator.js';
-import { type CommandContext, type CommandOutcome, FollowersService, type StoredEvent } from '#event-sourcing';
+import { type CommandContext, FollowersService, type StoredEvent } from '#event-sourcing';
 import {
   RequestCommandContext,
   ApiCommand,
   responseHeaders,
   ApiProblemResponses,
   CommandResponse,
-  commandResponse,
   ApiNoBody,
   NoBody,
   EventPage,
@@ -48,8 +47,6 @@ import { AccountResponse, BalanceResponse } from './dto/account.responses.js';
 import { GetAccountQueryDto } from './dto/get-account.query.dto.js';
 import { MoneyAmountDto } from './dto/money-amount.dto.js';
 import { OpenAccountDto } from './dto/open-account.dto.js';
-
-type Balance = CommandOutcome<{ balance: number }>;
 
 @ApiTags('accounts')
 @ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
@@ -91,16 +88,8 @@ export class AccountsController {
   @Post()
   @ApiOperation({ operationId: 'openAccount', summary: 'Open an account' })
   @ApiCommand({ status: 201, type: CommandResponse, description: 'Opened, at version 1' })
-  async open(
-    @Body() body: OpenAccountDto,
-    @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandResponse> {
-    const outcome = await this.commands.execute(
-      new OpenAccount(body.owner, body.currency, body.overdraftLimit, context),
-    );
-    response.location(`/accounts/${outcome.id}`);
-    return commandResponse(response, outcome);
+  open(@Body() body: OpenAccountDto, @RequestCommandContext() context: CommandContext) {
+    return this.commands.execute(new OpenAccount(body.owner, body.currency, body.overdraftLimit, context));
   }
 
   @Post(':id/deposits')
@@ -111,16 +100,12 @@ export class AccountsController {
     notFound: ACCOUNT_PROBLEMS.notFound,
     refusals: [ACCOUNT_PROBLEMS.closed, ACCOUNT_PROBLEMS.balanceLimitExceeded],
   })
-  async deposit(
+  deposit(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
     @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<BalanceResponse> {
-    return commandResponse(
-      response,
-      (await this.commands.execute(new DepositMoney(id, body.amount, context))) as Balance,
-    );
+  ) {
+    return this.commands.execute(new DepositMoney(id, body.amount, context));
   }
 
   @Post(':id/withdrawals')
@@ -131,16 +116,12 @@ export class AccountsController {
     notFound: ACCOUNT_PROBLEMS.notFound,
     refusals: [ACCOUNT_PROBLEMS.insufficientFunds, ACCOUNT_PROBLEMS.closed],
   })
-  async withdraw(
+  withdraw(
     @Param() { id }: AccountIdParams,
     @Body() body: MoneyAmountDto,
     @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<BalanceResponse> {
-    return commandResponse(
-      response,
-      (await this.commands.execute(new WithdrawMoney(id, body.amount, context))) as Balance,
-    );
+  ) {
+    return this.commands.execute(new WithdrawMoney(id, body.amount, context));
   }
 
   @Post(':id/close')
@@ -152,13 +133,8 @@ export class AccountsController {
     refusals: [ACCOUNT_PROBLEMS.balanceNotZero, ACCOUNT_PROBLEMS.closed],
   })
   @ApiNoBody()
-  async close(
-    @Param() { id }: AccountIdParams,
-    @Body() _body: NoBody,
-    @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandResponse> {
-    return commandResponse(response, await this.commands.execute(new CloseAccount(id, context)));
+  close(@Param() { id }: AccountIdParams, @Body() _body: NoBody, @RequestCommandContext() context: CommandContext) {
+    return this.commands.execute(new CloseAccount(id, context));
   }
 
   @Delete(':id/personal-data')
@@ -171,13 +147,12 @@ export class AccountsController {
     description:
       'Destroys the account\'s key for personal data: the owner\'s name reads as "[erased]" in its events, snapshots and views from now on; balances and history stay. Repeating it changes nothing.',
   })
-  async erasePersonalData(
+  erasePersonalData(
     @Param() { id }: AccountIdParams,
     @Body() _body: NoBody,
     @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandResponse> {
-    return commandResponse(response, await this.commands.execute(new ErasePersonalData(id, context)));
+  ) {
+    return this.commands.execute(new ErasePersonalData(id, context));
   }
 
   @Get(':id')

@@ -2,18 +2,17 @@ import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { CommandContext, CommandOutcome } from '#event-sourcing';
+import type { CommandContext } from '#event-sourcing';
 import {
   RequestCommandContext,
   ApiCommand,
   responseHeaders,
   ApiProblemResponses,
-  commandResponse,
   PROBLEMS,
 } from '#event-sourcing/http';
 import { GetTransfer } from '../application/get-transfer/get-transfer.query.js';
 import { RequestTransfer } from '../application/request-transfer/request-transfer.command.js';
-import type { Transfer, TransferStatus } from '../domain/transfer.aggregate.js';
+import type { Transfer } from '../domain/transfer.aggregate.js';
 import { RequestTransferDto } from './dto/request-transfer.dto.js';
 import { TransferIdParams } from './dto/transfer-id.params.js';
 import { TransferAcceptedResponse, TransferResponse } from './dto/transfer.responses.js';
@@ -42,16 +41,8 @@ export class TransfersController {
     description: 'Requested; follow Location for its outcome',
     refusals: [TRANSFER_PROBLEMS.sameAccount],
   })
-  async request(
-    @Body() body: RequestTransferDto,
-    @RequestCommandContext() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<TransferAcceptedResponse> {
-    const outcome = await this.commands.execute<RequestTransfer, CommandOutcome<{ status: TransferStatus }>>(
-      new RequestTransfer(body.fromAccountId, body.toAccountId, body.amount, context),
-    );
-    response.location(`/transfers/${outcome.id}`);
-    return commandResponse(response, outcome);
+  request(@Body() body: RequestTransferDto, @RequestCommandContext() context: CommandContext) {
+    return this.commands.execute(new RequestTransfer(body.fromAccountId, body.toAccountId, body.amount, context));
   }
 
   @Get(':id')

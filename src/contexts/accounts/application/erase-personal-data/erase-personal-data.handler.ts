@@ -20,7 +20,7 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
    * next. A crash before the event is recorded leaves views to catch up on a repeat of
    * the request, which is safe: both steps are idempotent.
    */
-  async execute(command: ErasePersonalData): Promise<CommandOutcome<Record<string, never>>> {
+  async execute(command: ErasePersonalData): Promise<CommandOutcome> {
     await this.accounts.get(command.accountId);
     await this.keys.erase(command.accountId);
     return this.accounts.update(command, command.accountId, (account) => {

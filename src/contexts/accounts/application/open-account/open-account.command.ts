@@ -1,10 +1,13 @@
-import type { Command, CommandContext } from '#event-sourcing';
+import { Command, type CommandContext } from '#event-sourcing';
 
-export class OpenAccount implements Command {
+/** Opens an account under a new id (its handler takes one from the id generator). */
+export class OpenAccount extends Command {
   constructor(
     readonly owner: string,
     readonly currency: string,
     readonly overdraftLimit: number,
     readonly context: CommandContext,
-  ) {}
+  ) {
+    super();
+  }
 }

@@ -10,7 +10,7 @@ export class OpenAccountHandler implements ICommandHandler<OpenAccount> {
     private readonly ids: IdGenerator,
   ) {}
 
-  execute(command: OpenAccount): Promise<CommandOutcome<Record<string, never>>> {
+  execute(command: OpenAccount): Promise<CommandOutcome> {
     return this.accounts.create(command, () => ({
       aggregate: Account.open(this.ids.next(), command.owner, command.currency, command.overdraftLimit),
       result: {},

@@ -1,8 +1,17 @@
-import type { Command, CommandContext } from '#event-sourcing';
+import { AggregateCommand, type CommandContext } from '#event-sourcing';
+import { Transfer } from '../../domain/transfer.aggregate.js';
 
-export class CompleteTransfer implements Command {
+/** Marks a transfer completed once the destination took the money in. */
+export class CompleteTransfer extends AggregateCommand<Transfer> {
   constructor(
     readonly transferId: string,
     readonly context: CommandContext,
-  ) {}
+  ) {
+    super(Transfer, transferId);
+  }
+
+  decide(transfer: Transfer): Record<string, never> {
+    transfer.complete();
+    return {};
+  }
 }

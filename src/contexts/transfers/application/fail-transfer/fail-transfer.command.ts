@@ -1,10 +1,18 @@
-import type { Command, CommandContext } from '#event-sourcing';
-import type { TransferFailureReason } from '../../domain/transfer.aggregate.js';
+import { AggregateCommand, type CommandContext } from '#event-sourcing';
+import { Transfer, type TransferFailureReason } from '../../domain/transfer.aggregate.js';
 
-export class FailTransfer implements Command {
+/** Marks a transfer failed, with the reason a step was refused. */
+export class FailTransfer extends AggregateCommand<Transfer> {
   constructor(
     readonly transferId: string,
     readonly reason: TransferFailureReason,
     readonly context: CommandContext,
-  ) {}
+  ) {
+    super(Transfer, transferId);
+  }
+
+  decide(transfer: Transfer): Record<string, never> {
+    transfer.fail(this.reason);
+    return {};
+  }
 }
