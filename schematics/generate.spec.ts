@@ -112,6 +112,7 @@ describe('npm run generate', () => {
         `${root}/domain/purchase-order.errors.ts`,
         `${root}/domain/events/purchase-order-created.event.ts`,
         `${root}/infrastructure/purchase-order-summaries/list-purchase-orders.handler.ts`,
+        `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.spec.ts`,
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.ts`,
         `${root}/infrastructure/purchase-order-summaries/purchase-order-summary.entity.ts`,
         `${root}/interface/purchase-orders.controller.ts`,
@@ -147,8 +148,16 @@ describe('npm run generate', () => {
     expect(aggregate).toContain(
       '  @Applies(PurchaseOrderCreated)\n  onPurchaseOrderCreated(event: PurchaseOrderCreated): void {\n',
     );
-    expect(after.get(`${root}/domain/purchase-order.aggregate.spec.ts`)).toContain(
-      'assertSnapshotRoundTrip(\n      given(PurchaseOrder, ...fullHistory)',
+    const aggregateSpec = after.get(`${root}/domain/purchase-order.aggregate.spec.ts`);
+    expect(aggregateSpec).toContain("import { assertSnapshotRoundTrip, given } from '#event-sourcing/testing';");
+    expect(aggregateSpec).toContain('assertSnapshotRoundTrip(given(PurchaseOrder, ...fullHistory).aggregate);');
+    // The summaries projection's spec runs its SQL on PGlite, on the tables the migrations make.
+    const projectionSpec = after.get(
+      `${root}/infrastructure/purchase-order-summaries/purchase-order-summaries.projection.spec.ts`,
+    );
+    expect(projectionSpec).toContain("import { migrations } from '../../../../../migrations/index.js';");
+    expect(projectionSpec).toContain(
+      'new ProjectionSpec(new PurchaseOrderSummariesProjection(), {\n  migrations,\n  entities: [PurchaseOrderSummary],\n});',
     );
     const controller = after.get(`${root}/interface/purchase-orders.controller.ts`);
     expect(controller).toContain("@Controller('purchase-orders')");
@@ -277,6 +286,7 @@ describe('npm run generate', () => {
       [
         migration,
         'CREATE src/contexts/purchase-orders/infrastructure/order-history/order-history.entity.ts',
+        'CREATE src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.spec.ts',
         'CREATE src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.ts',
         'CREATE test/purchase-orders/order-history.e2e-spec.ts',
         'UPDATE migrations/index.ts',
@@ -291,6 +301,11 @@ describe('npm run generate', () => {
     expect(
       await read(dir, 'src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.ts'),
     ).toContain("@Follower(ORDER_HISTORY, { tables: ['order_history'] })");
+    expect(
+      await read(dir, 'src/contexts/purchase-orders/infrastructure/order-history/order-history.projection.spec.ts'),
+    ).toContain(
+      ".thenRows(OrderHistory, [{ purchaseOrderId: ID, version: 1, type: 'PurchaseOrderCreated', recordedAt }])",
+    );
   });
 
   it('writes nothing with --dry-run', async () => {

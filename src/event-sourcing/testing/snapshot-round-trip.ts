@@ -1,7 +1,6 @@
-import { inspect, isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { EventSourcedAggregate, stateOf } from '../domain/event-sourced-aggregate.js';
-
-const show = (value: unknown) => inspect(value, { depth: 4, breakLength: Infinity });
+import { show } from './show.js';
 
 /**
  * Snapshots a saved aggregate (one built from events), restores a new one of its class from

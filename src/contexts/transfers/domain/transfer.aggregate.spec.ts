@@ -1,5 +1,4 @@
-import { assertSnapshotRoundTrip } from '#event-sourcing/testing';
-import { given } from '../../../../test/support/given-when-then.js';
+import { assertSnapshotRoundTrip, given } from '#event-sourcing/testing';
 import { TransferCompleted } from './events/transfer-completed.event.js';
 import { TransferDebited } from './events/transfer-debited.event.js';
 import { TransferFailed } from './events/transfer-failed.event.js';
@@ -16,54 +15,54 @@ const fullHistory = [requested, debited, failed('account_closed')];
 
 describe('Transfer', () => {
   it('is requested between two accounts, for an amount', () => {
-    const transfer = given(Transfer)
+    given(Transfer)
       .when(() => Transfer.request('t-1', 'a', 'b', 40))
-      .then(requested);
-    expect(transfer).toMatchObject({
-      id: 't-1',
-      fromAccountId: 'a',
-      toAccountId: 'b',
-      amount: 40,
-      status: 'requested',
-      version: 1,
-    });
-    expect(transfer.reason).toBeUndefined();
+      .then(requested)
+      .withState({
+        id: 't-1',
+        fromAccountId: 'a',
+        toAccountId: 'b',
+        amount: 40,
+        status: 'requested',
+        reason: undefined,
+        version: 1,
+      });
   });
 
   it('refuses a transfer to the same account', () => {
     given(Transfer)
       .when(() => Transfer.request('t-1', 'a', 'a', 40))
-      .thenThrows(SameAccountTransfer);
+      .thenThrows(SameAccountTransfer, { code: 'same_account' });
   });
 
   it('refuses amounts that are not positive whole numbers', () => {
     for (const amount of [0, -5, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
       given(Transfer)
         .when(() => Transfer.request('t-1', 'a', 'b', amount))
-        .thenThrows(InvalidTransferAmount);
+        .thenThrows(InvalidTransferAmount, { code: 'invalid_amount' });
     }
   });
 
   it('moves from requested to debited to completed', () => {
-    const debitedTransfer = given(Transfer, requested)
+    given(Transfer, requested)
       .when((t) => t.markDebited())
-      .then(debited);
-    expect(debitedTransfer.status).toBe('debited');
-    const done = given(Transfer, requested, debited)
+      .then(debited)
+      .withState({ status: 'debited' });
+    given(Transfer, requested, debited)
       .when((t) => t.complete())
-      .then(completed);
-    expect(done).toMatchObject({ status: 'completed', version: 3 });
+      .then(completed)
+      .withState({ status: 'completed', version: 3 });
   });
 
   it('fails with a reason before the debit, or after it (once refunded)', () => {
-    const early = given(Transfer, requested)
+    given(Transfer, requested)
       .when((t) => t.fail('insufficient_funds'))
-      .then(failed('insufficient_funds'));
-    expect(early).toMatchObject({ status: 'failed', reason: 'insufficient_funds' });
-    const late = given(Transfer, requested, debited)
+      .then(failed('insufficient_funds'))
+      .withState({ status: 'failed', reason: 'insufficient_funds' });
+    given(Transfer, requested, debited)
       .when((t) => t.fail('account_closed'))
-      .then(failed('account_closed'));
-    expect(late).toMatchObject({ status: 'failed', reason: 'account_closed', version: 3 });
+      .then(failed('account_closed'))
+      .withState({ status: 'failed', reason: 'account_closed', version: 3 });
   });
 
   it('takes each step once: a repeated step changes nothing', () => {
@@ -85,42 +84,29 @@ describe('Transfer', () => {
         (t: Transfer) => t.complete(),
         (t: Transfer) => t.fail('account_closed'),
       ]) {
-        const transfer = given(Transfer, requested, ...ended)
+        given(Transfer, requested, ...ended)
           .when(step)
-          .then();
-        expect(transfer.version).toBe(1 + ended.length);
+          .then()
+          .withState({ version: 1 + ended.length });
       }
     }
-    expect(
-      given(Transfer, requested, failed('insufficient_funds'))
-        .when(() => undefined)
-        .then().reason,
-    ).toBe('insufficient_funds');
+    expect(given(Transfer, requested, failed('insufficient_funds')).aggregate.reason).toBe('insufficient_funds');
   });
 
   it('does not complete a transfer whose amount was never paid out', () => {
     given(Transfer, requested)
       .when((t) => t.complete())
-      .thenThrows(TransferNotDebited);
+      .thenThrows(TransferNotDebited, { code: 'transfer_not_debited' });
   });
 
   it('rebuilds the same state from the same history', () => {
     const history = [requested, debited, failed('account_closed')];
-    const a = given(Transfer, ...history)
-      .when(() => undefined)
-      .then();
-    const b = given(Transfer, ...history)
-      .when(() => undefined)
-      .then();
-    expect(b).toEqual(a);
+    const a = given(Transfer, ...history).aggregate;
+    expect(given(Transfer, ...history).aggregate).toEqual(a);
     expect(a).toMatchObject({ status: 'failed', reason: 'account_closed', amount: 40, version: 3 });
   });
 
   it('keeps every field through a snapshot', () => {
-    assertSnapshotRoundTrip(
-      given(Transfer, ...fullHistory)
-        .when(() => undefined)
-        .then(),
-    );
+    assertSnapshotRoundTrip(given(Transfer, ...fullHistory).aggregate);
   });
 });
