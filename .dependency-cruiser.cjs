@@ -97,6 +97,14 @@ module.exports = {
       },
     },
     {
+      name: 'testing-stays-in-specs',
+      comment:
+        '#event-sourcing/testing (in-memory twins, PGlite, assertions) is for specs: the app itself never loads it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['[.]spec[.]ts$', '^src/event-sourcing/testing/'] },
+      to: { path: '^src/event-sourcing/testing/' },
+    },
+    {
       name: 'machinery-knows-no-context',
       comment: 'The machinery has no domain knowledge.',
       severity: 'error',
