@@ -1,9 +1,9 @@
-import { applyDecorators, HttpCode, UseInterceptors, type Type } from '@nestjs/common';
+import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
 import type { CommandOutcome, CommandResult } from '../application/command-context.js';
 import { REQUEST_HEADERS, responseHeaders } from './api-headers.js';
 import { ApiProblemResponses, type ProblemExample } from './api-problem-responses.decorator.js';
-import { CommandResponseInterceptor } from './command-response.interceptor.js';
+import { AnswersWithOutcome } from './command-answer.js';
 import { PROBLEMS } from './problem-examples.js';
 
 export interface CommandRoute {
@@ -44,8 +44,9 @@ export function ApiCommand({
 }: CommandRoute): CommandRouteDecorator {
   const existing = notFound !== undefined;
   return applyDecorators(
+    // First, so that the decorators after it describe the route method it puts in place.
+    AnswersWithOutcome(!existing),
     HttpCode(status),
-    UseInterceptors(new CommandResponseInterceptor(!existing)),
     ApiHeader(REQUEST_HEADERS['Idempotency-Key']),
     ...(existing ? [ApiHeader(REQUEST_HEADERS['If-Match'])] : []),
     ApiResponse({
