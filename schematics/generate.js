@@ -19,7 +19,7 @@ const help = `usage: npm run generate -- <generator> <arguments> [--dry-run]
   ${GENERATORS.context.usage.padEnd(42)}a new bounded context in src/contexts/<name>
   ${GENERATORS.command.usage.padEnd(42)}a command applying that event (generated if new)
   ${GENERATORS.event.usage.padEnd(42)}a domain event and the aggregate's handler for it
-  ${GENERATORS.projection.usage.padEnd(42)}a view: projection, table entity and migration
+  ${GENERATORS.projection.usage.padEnd(42)}a view: projection, its spec, table entity and migration
 Names are kebab-case: lower-case ASCII words joined by hyphens.`;
 
 /**
