@@ -39,7 +39,7 @@ const IMPORTED_CLASSES = new Set(
     'AggregateCommand AggregateNotFoundError AggregateRepository Command CommandBus CommandContext CommandOutcome ' +
     'CommandResponse ' +
     'DataSource DomainEvent DomainRuleViolation EntityManager EventSourcedAggregate EventSourcingModule ' +
-    'FollowerContext FollowersService IdGenerator Module MoreThan ProjectionReadQuery QueryBus ' +
+    'FollowerContext FollowersService IdGenerator Module MoreThan ProjectionReadQuery QueryBus ReadsView AnswersWithVersion ' +
     'RequestValidationError Response TypeOrmModule'
   ).split(' '),
 );

@@ -36,8 +36,10 @@ export { FieldError, ProblemDetails, RequestValidationError } from './problem-de
 export { ProblemDetailsFilter } from './problem-details.filter.js';
 /** The problems every route may answer, as OpenAPI examples. */
 export { PROBLEMS } from './problem-examples.js';
-/** `?minPosition=` read-your-writes on a view: the query, and the wait before reading. */
-export { ProjectionReadQuery, beforeProjectionRead } from './projection-read.js';
+/** `?minPosition=` read-your-writes on a view: the query, and the route decorator that waits and tells the view's position. */
+export { ProjectionReadQuery, ReadsView } from './projection-read.js';
+/** A read of an aggregate: the answer's version as its `ETag`. */
+export { AnswersWithVersion } from './route-answer.js';
 /** A whole-number query parameter. */
 export { QueryInteger } from './query-integer.decorator.js';
 /** Records the authenticated subject of a request, for the commands it sends. */

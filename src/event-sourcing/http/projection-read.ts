@@ -1,8 +1,10 @@
+import { createParamDecorator, Injectable, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import type { Response } from 'express';
-import type { FollowersService } from '../subscriptions/followers.service.js';
+import type { Request } from 'express';
+import { FollowersService } from '../subscriptions/followers.service.js';
 import { QueryInteger } from './query-integer.decorator.js';
+import { answerWith } from './route-answer.js';
 
 const MAX_WAIT_MS = 5_000;
 
@@ -22,16 +24,39 @@ export class ProjectionReadQuery {
   minPosition?: number;
 }
 
+/** How a view read waits: for the view to pass the position its request asked for, then tells how far it is. */
+type ViewWait = () => Promise<number>;
+
 /**
- * Before a read from a view: waits for `minPosition` if asked, then tells the client how
- * far the view is in `X-Projection-Position` (views follow the log and may lag).
+ * Hands a view read the wait for its view: the `minPosition` of the query string (the
+ * route's own query DTO, a {@link ProjectionReadQuery}, has refused a bad one by the time
+ * the wait runs), for this view, on the app's `FollowersService`. A pipe, because pipes
+ * are built by Nest's injector; it only builds the wait, which the route's wrapper runs
+ * once every parameter is valid.
  */
-export async function beforeProjectionRead(
-  followers: FollowersService,
-  follower: string,
-  query: ProjectionReadQuery,
-  response: Response,
-): Promise<void> {
-  const position = await followers.waitFor(follower, query.minPosition ?? 0, MAX_WAIT_MS);
-  response.setHeader('X-Projection-Position', String(position));
+@Injectable()
+class ViewWaitPipe implements PipeTransform<{ view: string; minPosition: unknown }, ViewWait> {
+  constructor(private readonly followers: FollowersService) {}
+
+  transform({ view, minPosition }: { view: string; minPosition: unknown }): ViewWait {
+    const position = typeof minPosition === 'string' ? Number(minPosition) : 0;
+    return () => this.followers.waitFor(view, Number.isSafeInteger(position) ? position : 0, MAX_WAIT_MS);
+  }
 }
+
+const ViewOfRequest = createParamDecorator((view: string, context: ExecutionContext) => ({
+  view,
+  minPosition: context.switchToHttp().getRequest<Request>().query.minPosition,
+}));
+
+/**
+ * A read from a view: before the route runs, waits for `?minPosition=` if asked (at most
+ * 5 s), and answers with how far the view is in `X-Projection-Position` (views follow the
+ * log and may lag). The route's query DTO extends {@link ProjectionReadQuery}.
+ */
+export const ReadsView = (view: string): MethodDecorator =>
+  answerWith([ViewOfRequest(view, ViewWaitPipe)], async (run, response, [wait]) => {
+    const position = await (wait as ViewWait)();
+    response.setHeader('X-Projection-Position', String(position));
+    return run();
+  });

@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
-import type { Response } from 'express';
 import { Roles } from '../../../auth/roles.decorator.js';
-import { type CommandContext, FollowersService, type StoredEvent } from '#event-sourcing';
+import type { CommandContext, StoredEvent } from '#event-sourcing';
 import {
   RequestCommandContext,
   ApiCommand,
@@ -17,7 +16,8 @@ import {
   EventResponse,
   RequestValidationError,
   PROBLEMS,
-  beforeProjectionRead,
+  ReadsView,
+  AnswersWithVersion,
 } from '#event-sourcing/http';
 import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
@@ -55,7 +55,6 @@ export class AccountsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
-    private readonly followers: FollowersService,
   ) {}
 
   @Get()
@@ -65,16 +64,13 @@ export class AccountsController {
     description: 'Pages by `nextCursor`. Pass the `position` a command returned as `minPosition` to see its effect.',
   })
   @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position') })
+  @ReadsView(ACCOUNT_SUMMARIES)
   @ApiProblemResponses(PROBLEMS.invalidRequest)
-  async list(
-    @Query() query: ListAccountsQueryDto,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<AccountListResponse> {
+  async list(@Query() query: ListAccountsQueryDto): Promise<AccountListResponse> {
     const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
     if (after !== undefined && !isUUID(after)) {
       throw new RequestValidationError([{ field: 'cursor', message: 'cursor must be a nextCursor this API returned' }]);
     }
-    await beforeProjectionRead(this.followers, ACCOUNT_SUMMARIES, query, response);
     const page = await this.queries.execute<ListAccounts, AccountPage>(
       new ListAccounts(query.limit, after, query.owner),
     );
@@ -163,28 +159,20 @@ export class AccountsController {
       'Replays its events: it reflects every command acknowledged before the request (read-your-writes). `version` or `asOf` travel back in time.',
   })
   @ApiOkResponse({ type: AccountResponse, headers: responseHeaders('ETag') })
+  @AnswersWithVersion()
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFoundThen)
-  async get(
-    @Param() { id }: AccountIdParams,
-    @Query() query: GetAccountQueryDto,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<AccountResponse> {
+  async get(@Param() { id }: AccountIdParams, @Query() query: GetAccountQueryDto): Promise<AccountResponse> {
     const at = { version: query.version, asOf: query.asOf === undefined ? undefined : new Date(query.asOf) };
     const account = await this.queries.execute<GetAccount, Account>(new GetAccount(id, at));
-    response.setHeader('ETag', `"${account.version}"`);
     return AccountResponse.of(account);
   }
 
   @Get(':id/statement')
   @ApiOperation({ operationId: 'getAccountStatement', summary: "An account's movements, from a view" })
   @ApiOkResponse({ type: StatementResponse, headers: responseHeaders('X-Projection-Position') })
+  @ReadsView(ACCOUNT_STATEMENTS)
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
-  async statement(
-    @Param() { id }: AccountIdParams,
-    @Query() query: StatementQueryDto,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<StatementResponse> {
-    await beforeProjectionRead(this.followers, ACCOUNT_STATEMENTS, query, response);
+  async statement(@Param() { id }: AccountIdParams, @Query() query: StatementQueryDto): Promise<StatementResponse> {
     const lines = await this.queries.execute<GetStatement, StatementLineView[]>(
       new GetStatement(id, query.fromVersion, query.limit),
     );

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import type { CommandContext } from '#event-sourcing';
 import {
   RequestCommandContext,
@@ -9,6 +8,7 @@ import {
   responseHeaders,
   ApiProblemResponses,
   PROBLEMS,
+  AnswersWithVersion,
 } from '#event-sourcing/http';
 import { GetTransfer } from '../application/get-transfer/get-transfer.query.js';
 import { RequestTransfer } from '../application/request-transfer/request-transfer.command.js';
@@ -48,13 +48,10 @@ export class TransfersController {
   @Get(':id')
   @ApiOperation({ operationId: 'getTransfer', summary: 'Read a transfer and how far it got' })
   @ApiOkResponse({ type: TransferResponse, headers: responseHeaders('ETag') })
+  @AnswersWithVersion()
   @ApiProblemResponses(PROBLEMS.invalidRequest, TRANSFER_PROBLEMS.notFound)
-  async get(
-    @Param() { id }: TransferIdParams,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<TransferResponse> {
+  async get(@Param() { id }: TransferIdParams): Promise<TransferResponse> {
     const transfer = await this.queries.execute<GetTransfer, Transfer>(new GetTransfer(id));
-    response.setHeader('ETag', `"${transfer.version}"`);
     return TransferResponse.of(transfer);
   }
 }
