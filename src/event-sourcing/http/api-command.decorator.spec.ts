@@ -21,7 +21,7 @@ class LampsController {
 
   @Post(':lampId/bulbs')
   @ApiCommand({ status: 202, type: CommandResponse })
-  async fit(@Param('lampId') lampId: string): Promise<CommandOutcome<{ lampId: string }>> {
+  async fitBulb(@Param('lampId') lampId: string): Promise<CommandOutcome<{ lampId: string }>> {
     return { id: 'bulb-1', version: 1, position: 8, result: { lampId } };
   }
 
