@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { writesOwn } from '../domain/aggregate-checks.js';
 import { AggregateNotFoundError, UnreadableEventError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { AggregateSnapshot, EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
@@ -23,6 +24,7 @@ export interface PointInTime {
 export class AggregateLoader<A extends EventSourcedAggregate> {
   private readonly logger = new Logger(`AggregateRepository<${this.aggregateClass.streamType}>`);
   private readonly cache = this.snapshots.cache;
+  private readonly restoreKeepsState = writesOwn(this.aggregateClass, 'restore');
 
   /** @param streams where the store reads snapshot, events and the personal-data key in one round trip */
   constructor(
@@ -97,8 +99,10 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
 
   /** An aggregate from a cached state and the events saved after it. */
   private restoreCached(id: string, cached: CachedAggregate, events: StoredEvent[]): A {
-    // A copy: one cached state is restored many times, and `restore` may keep what it is given.
-    const start = { ...cached.state, state: structuredClone(cached.state.state) };
+    // One cached state is restored many times: a hand-written `restore` may keep what it is
+    // given, so it gets a copy; the default one builds every value anew already.
+    const state = this.restoreKeepsState ? structuredClone(cached.state.state) : cached.state.state;
+    const start = { ...cached.state, state };
     return this.rebuild(id, start, cached.snapshotBase, events);
   }
 

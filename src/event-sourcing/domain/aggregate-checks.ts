@@ -8,6 +8,19 @@ import { EventSourcedAggregate } from './event-sourced-aggregate.js';
  */
 type CheckedClass = (abstract new (id: string) => EventSourcedAggregate) & { readonly events?: readonly EventClass[] };
 
+type SnapshotMethod = 'toSnapshot' | 'restore';
+
+/**
+ * Whether the class writes its own `toSnapshot()` or `restore()` instead of the default,
+ * which stores and gives back its own fields. (The start-up check makes it both or neither.)
+ */
+export function writesOwn(
+  aggregateClass: abstract new (id: string) => EventSourcedAggregate,
+  method: SnapshotMethod,
+): boolean {
+  return Reflect.get(aggregateClass.prototype, method) !== Reflect.get(EventSourcedAggregate.prototype, method);
+}
+
 /**
  * The start-up check of an aggregate class (`EventSourcingModule.forFeature` runs it on each,
  * `given` in specs too): its `static events` names every event class it applies, each with
@@ -46,9 +59,7 @@ export function assertAggregateClass(aggregateClass: CheckedClass): void {
       );
     }
   }
-  const { prototype } = aggregateClass as unknown as { prototype: Record<string, unknown> };
-  const base = EventSourcedAggregate.prototype as unknown as Record<string, unknown>;
-  const writes = (method: string) => prototype[method] !== base[method];
+  const writes = (method: SnapshotMethod) => writesOwn(aggregateClass, method);
   if (writes('toSnapshot') !== writes('restore')) {
     const [written, missing] = writes('toSnapshot') ? ['toSnapshot', 'restore'] : ['restore', 'toSnapshot'];
     throw new Error(

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { writesOwn } from '../domain/aggregate-checks.js';
 import { EventSourcedAggregate, stateOf } from '../domain/event-sourced-aggregate.js';
 import { show } from './show.js';
 
@@ -19,7 +20,7 @@ export function assertSnapshotRoundTrip(aggregate: EventSourcedAggregate): void 
   restored.restoreSnapshot({ ...snapshot, state: JSON.parse(JSON.stringify(snapshot.state)) as typeof snapshot.state });
 
   const [before, after, initial] = [aggregate, restored, new aggregateClass(aggregate.id)].map(stateOf);
-  const handWritten = writesOwnSnapshot(aggregateClass);
+  const handWritten = writesOwn(aggregateClass, 'toSnapshot');
   const faults: string[] = [];
   for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (!isDeepStrictEqual(after[field], before[field])) {
@@ -31,10 +32,4 @@ export function assertSnapshotRoundTrip(aggregate: EventSourcedAggregate): void 
   if (faults.length > 0) {
     throw new Error(`${aggregateClass.name} does not come back from its snapshot as it was:\n  ${faults.join('\n  ')}`);
   }
-}
-
-const baseToSnapshot = Reflect.get(EventSourcedAggregate.prototype, 'toSnapshot');
-
-function writesOwnSnapshot(aggregateClass: new (id: string) => EventSourcedAggregate): boolean {
-  return Reflect.get(aggregateClass.prototype, 'toSnapshot') !== baseToSnapshot;
 }
