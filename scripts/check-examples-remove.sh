@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# CI: on a scratch copy of the repository, `npm run examples:remove` must leave a template
-# that lints, typechecks, builds, starts (GET /health 200, the API docs served) and passes
-# its tests. With DATABASE_URL set, the app and the tests use that server (the app on a
+# CI: on a scratch copy of the repository with a context of the user's own generated into
+# it, `npm run examples:remove` must keep that context and leave a template that lints,
+# typechecks, builds, starts (GET /health 200, the API docs served) and passes its tests,
+# the user's context's included, with no document pointing at a removed file. With DATABASE_URL set, the app and the tests use that server (the app on a
 # database of its own, dropped afterwards); without it, embedded PostgreSQL.
 # KEEP_SCRATCH=1 keeps the copy for a look afterwards.
 set -euo pipefail
@@ -45,8 +46,21 @@ echo "== copying the repository's files to $scratch"
 ln -s "$repo/node_modules" "$scratch/node_modules"
 cd "$scratch"
 
+# A user's own work, which the removal must keep working: a generated context with a
+# projection, its tests and its migration.
+echo "== npm run generate: a context of the user's own"
+npm run -s generate -- context inventory
+npm run -s generate -- projection inventory stock-levels
+
 echo "== npm run examples:remove"
 npm run examples:remove
+echo "== the user's context is still there"
+for kept in src/contexts/inventory test/inventory; do
+  [ -d "$kept" ] || { echo "examples:remove deleted $kept"; exit 1; }
+done
+grep -q "inventory" src/contexts/index.ts || { echo "examples:remove dropped the inventory context from src/contexts/index.ts"; exit 1; }
+echo "== no document points at a removed file"
+node "$repo/scripts/examples/doc-references.mjs" "$repo" "$scratch"
 echo "== npm run lint"
 npm run lint
 echo "== npm run typecheck"

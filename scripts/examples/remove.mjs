@@ -1,5 +1,6 @@
 // `npm run examples:remove`: deletes the example bounded contexts and everything that
 // exists for them, as scripts/examples/manifest.json lists (see scripts/examples/README.md).
+// `-- --force` runs it on a working tree with uncommitted changes.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { applyRemoval, planRemoval, RemovalError } from './removal.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const force = process.argv.includes('--force');
 
 let plan;
 try {
@@ -17,11 +19,16 @@ try {
   process.exit(1);
 }
 
+// Git is the undo: with uncommitted work in the tree, restoring the removed files would
+// also have to keep that work apart, so the removal waits until it is committed.
 const status = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' });
-if (status.status === 0 && status.stdout.trim() !== '') {
-  console.warn(
-    'examples:remove: the working tree has uncommitted changes; undoing the removal with git would lose them too.',
-  );
+const uncommitted = status.status === 0 ? status.stdout.trim() : '';
+if (uncommitted !== '' && !force) {
+  console.error(`examples:remove: the working tree has uncommitted changes:
+${uncommitted}
+Commit them first (git add -A && git commit), so that git can bring the examples back
+without touching your work; or run npm run examples:remove -- --force. Nothing was changed.`);
+  process.exit(1);
 }
 
 await applyRemoval(plan, (line) => console.log(line));
@@ -39,10 +46,24 @@ if (scripts.openapi) {
   }
 }
 
-const undo = ['git checkout -- .', ...(plan.squash ? [`rm ${plan.squash.path}`] : [])].join(' && ');
 console.log(`
-The examples are removed. Check what is left: npm run lint && npm run typecheck && npm test
-Undo (everything removed is tracked by git): ${undo}`);
+The examples are removed; your own contexts, tests and migrations are kept. Check what is
+left: npm run lint && npm run typecheck && npm test`);
+if (status.status === 0) {
+  // Only what the removal changed, so that an undo after --force keeps the uncommitted work elsewhere.
+  const touched = [
+    ...plan.deletions.map(({ path }) => path),
+    ...plan.rewrites.map(({ path }) => path),
+    plan.migrationsIndex.path,
+    'package.json',
+    ...(scripts.openapi ? ['openapi.json', 'clients'] : []),
+  ];
+  // dist/ and the like were never tracked: git checkout would refuse the whole list for them.
+  const tracked = spawnSync('git', ['ls-files', '--', ...touched], { cwd: root, encoding: 'utf8' }).stdout.split('\n');
+  const restorable = touched.filter((path) => tracked.some((file) => file === path || file.startsWith(`${path}/`)));
+  const undo = [`git checkout HEAD -- ${restorable.join(' ')}`, ...(plan.squash ? [`rm ${plan.squash.path}`] : [])];
+  console.log(`Undo: ${undo.join(' && ')}`);
+}
 if (existsSync(join(root, '.data', 'postgres'))) {
   console.log(`
 .data/postgres holds a database migrated with the examples' schema, which the squashed

@@ -1,12 +1,20 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { applyRemoval, cutExampleRegions, planRemoval, RemovalError } from '../../scripts/examples/removal.mjs';
+import { fileURLToPath } from 'node:url';
+import {
+  applyRemoval,
+  cutExampleRegions,
+  expandPattern,
+  planRemoval,
+  RemovalError,
+} from '../../scripts/examples/removal.mjs';
 
 /** `npm run examples:remove` on a small repository of its own, in a temporary directory. */
 
 const manifest = {
-  examples: ['src/contexts/*/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
+  examples: ['src/contexts/demo/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
   squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
   registrations: ['src/contexts/index.ts'],
   tooling: ['scripts/examples/'],
@@ -26,21 +34,27 @@ const files: Record<string, string> = {
     "import { B2 } from './2-b.js';",
     "import { Views3 } from './3-views.js';",
     "import { Kept4 } from './4-kept.js';",
+    "import { Mine5 } from './5-mine.js';",
     '',
     '/** The comment of this project. */',
-    'export const migrations = [A1, B2, Views3, Kept4];',
+    'export const migrations = [A1, B2, Views3, Kept4, Mine5];',
     '',
   ].join('\n'),
   'src/contexts/demo/demo.module.ts': 'export class DemoModule {}\n',
   'src/contexts/demo/things.ts': 'export const demoThings = [];\n',
+  // The user's own context, generated beside the example: it stays, registered, with its test and migration.
+  'src/contexts/mine/mine.module.ts': 'export class MineModule {}\n',
+  'test/mine/mine.e2e-spec.ts': "it('still works', () => undefined);\n",
+  'migrations/5-mine.ts': 'export class Mine5 {}\n',
   // No markers: the generators append to these imports and this array.
   'src/contexts/index.ts': [
     "import { DemoModule } from './demo/demo.module.js';",
     "import { demoThings } from './demo/things.js';",
     "import { Machinery } from '../machinery.js';",
+    "import { MineModule } from './mine/mine.module.js';",
     '',
     '/** Every context. */',
-    'export const contextModules = [DemoModule, Machinery, ...demoThings];',
+    'export const contextModules = [DemoModule, Machinery, ...demoThings, MineModule];',
     '',
   ].join('\n'),
   'src/app.ts': [
@@ -114,15 +128,26 @@ describe('removing the examples', () => {
       [
         "import { Squashed1 } from './1-squashed.js';",
         "import { Kept4 } from './4-kept.js';",
+        "import { Mine5 } from './5-mine.js';",
         '',
         '/** The comment of this project. */',
-        'export const migrations = [Squashed1, Kept4];',
+        'export const migrations = [Squashed1, Kept4, Mine5];',
         '',
       ].join('\n'),
     );
     expect(read('src/contexts/index.ts')).toBe(
-      "import { Machinery } from '../machinery.js';\n\n/** Every context. */\nexport const contextModules = [Machinery];\n",
+      [
+        "import { Machinery } from '../machinery.js';",
+        "import { MineModule } from './mine/mine.module.js';",
+        '',
+        '/** Every context. */',
+        'export const contextModules = [Machinery, MineModule];',
+        '',
+      ].join('\n'),
     );
+    for (const kept of ['src/contexts/mine/mine.module.ts', 'test/mine/mine.e2e-spec.ts', 'migrations/5-mine.ts']) {
+      expect(read(kept)).toBe(files[kept]);
+    }
     expect(read('src/app.ts')).toBe('export const app = 1;\n');
     expect(read('README.md')).toBe('# Demo\n\n## Kept\n');
     expect(JSON.parse(read('package.json'))).toEqual({ scripts: { test: 'jest' } });
@@ -175,5 +200,65 @@ describe('cutExampleRegions', () => {
     ['// example:start\n// example:start', 'x.ts:2: example:start inside the region of line 1'],
   ])('refuses %j', (text, message) => {
     expect(() => cutExampleRegions(text, 'x.ts')).toThrow(message);
+  });
+});
+
+describe("the project's manifest", () => {
+  it("names the example contexts one by one, never a context of the user's", () => {
+    const real = JSON.parse(readFileSync(new URL('../../scripts/examples/manifest.json', import.meta.url), 'utf8')) as {
+      examples: string[];
+    };
+    for (const name of ['accounts', 'transfers', 'reporting', 'inventory']) write(`src/contexts/${name}/x.ts`, '');
+    const matched = real.examples.flatMap((pattern) => expandPattern(root, pattern));
+    expect(matched.filter((path) => path.startsWith('src/contexts/')).sort()).toEqual([
+      'src/contexts/accounts',
+      'src/contexts/reporting',
+      'src/contexts/transfers',
+    ]);
+  });
+});
+
+describe('npm run examples:remove', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['scripts/examples/remove.mjs', ...args], { cwd: root, encoding: 'utf8' });
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+
+  beforeEach(() => {
+    for (const script of ['remove.mjs', 'removal.mjs']) {
+      cpSync(new URL(`../../scripts/examples/${script}`, import.meta.url), join(root, 'scripts/examples', script));
+    }
+    // The scripts import prettier and typescript: the project's, through a node_modules beside them.
+    symlinkSync(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(root, 'scripts/node_modules'));
+    git('init', '-q');
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'start');
+  });
+
+  it('refuses while work is uncommitted, changing nothing, and runs with --force', () => {
+    write('src/contexts/mine/draft.ts', 'export const draft = 1;\n');
+    const refused = run();
+    expect({ status: refused.status, stderr: refused.stderr }).toEqual({
+      status: 1,
+      stderr: expect.stringContaining('uncommitted changes'),
+    });
+    expect(git('status', '--porcelain')).toBe('?? src/contexts/mine/draft.ts\n');
+
+    const forced = run('--force');
+    expect(forced.status).toBe(0);
+    expect(existsSync(join(root, 'src/contexts/demo'))).toBe(false);
+    expect(read('src/contexts/mine/draft.ts')).toBe('export const draft = 1;\n');
+  });
+
+  it('prints an undo that restores the examples and leaves the rest alone', () => {
+    const removed = run();
+    expect(removed.status).toBe(0);
+    const undo = /^Undo: (.*)$/m.exec(removed.stdout)?.[1];
+    expect(undo).toBeDefined();
+    write('src/contexts/mine/after.ts', 'export const after = 1;\n');
+    execFileSync('sh', ['-c', undo!], { cwd: root });
+    expect(read('src/contexts/demo/demo.module.ts')).toBe(files['src/contexts/demo/demo.module.ts']);
+    expect(read('src/contexts/index.ts')).toBe(files['src/contexts/index.ts']);
+    expect(read('src/contexts/mine/after.ts')).toBe('export const after = 1;\n');
+    expect(git('status', '--porcelain')).toBe('?? src/contexts/mine/after.ts\n');
   });
 });
