@@ -30,7 +30,8 @@ step npm run -s lint
 step npm run -s typecheck
 step npm run -s build
 # The OpenAPI freshness test too: the generators rewrite openapi.json and the client.
-step npm test -- src/contexts/purchase-orders test/purchase-orders test/client/openapi-document
+# And the entities still match the migrations: migration:generate would propose nothing.
+step npm test -- src/contexts/purchase-orders test/purchase-orders test/client/openapi-document test/database/entities-match-migrations
 done=$(date +%s.%N)
 
 awk -v s="$start" -v g="$generated" -v d="$done" 'BEGIN {

@@ -1,9 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { AccountSummaryView } from '../../application/account-summaries/list-accounts.query.js';
 import { bigintNumber } from '../bigint-number.transformer.js';
 
 /** One row per account, kept by the account-summaries projection. */
 @Entity('account_summaries')
+// Declared so that migration:generate keeps the migration's index for the owner search.
+@Index('account_summaries_owner_id', ['owner', 'id'])
 export class AccountSummary implements AccountSummaryView {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') owner!: string;
