@@ -31,9 +31,21 @@ export const common = {
  * Node; `npm run test:services` (jest.services.config.js) runs them, and CI runs both.
  */
 export const serviceTests = ['<rootDir>/test/broker/**/*-spec.ts', '<rootDir>/test/explorer/explorer-page.e2e-spec.ts'];
+
+/**
+ * The slow fault tests (kills, restarts, frozen servers, several instances under load):
+ * `npm run test:faults` (jest.faults.config.js) runs them, CI too, so that `npm test`
+ * stays the everyday suite.
+ */
+export const faultTests = ['<rootDir>/test/faults/**/*-spec.ts'];
 const withoutServiceTests = {
   ...common,
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/broker/', '<rootDir>/test/explorer/explorer-page\\.'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/broker/',
+    '<rootDir>/test/explorer/explorer-page\\.',
+    '<rootDir>/test/faults/',
+  ],
 };
 
 /** @type {import('jest').Config} */
