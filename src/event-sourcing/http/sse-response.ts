@@ -2,9 +2,10 @@ import type { Response } from 'express';
 import type { TailSink } from '../subscriptions/log-tail.js';
 
 /**
- * How much a live stream may have written that its client has not taken yet. Past it the
- * client cannot keep up with the log: its connection is cut rather than buffered without
- * bound, and EventSource reconnects with Last-Event-ID, missing nothing.
+ * How much a live stream may still have unsent when the next batch of the log comes (the
+ * kernel's socket buffers aside). Past it the client cannot keep up with the log: its
+ * connection is cut rather than buffered without bound, and EventSource reconnects with
+ * Last-Event-ID, missing nothing. So a stream holds at most this plus one batch.
  */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
 
@@ -50,12 +51,14 @@ export class SseResponse implements TailSink<string> {
 
   push(chunk: string): void {
     if (this.stopped) return;
-    this.lastWrite = Date.now();
-    this.response.write(chunk);
+    // Judged before the write: one batch of large events may exceed the bound on its own.
     if (this.response.writableLength > MAX_UNSENT_BYTES) {
       this.stop();
       this.response.destroy();
+      return;
     }
+    this.lastWrite = Date.now();
+    this.response.write(chunk);
   }
 
   // One timer per stream, re-armed only when it fires, not on every message.
