@@ -37,6 +37,7 @@ class HeldStream {
   lastId = 0;
   status?: number;
   private readonly request: ClientRequest;
+  private stopReading?: () => void;
 
   constructor(url: URL, localAddress: string, after: number) {
     let rest = '';
@@ -52,16 +53,23 @@ class HeldStream {
       (response) => {
         this.status = response.statusCode;
         response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
+        const read = (chunk: string) => {
           // Ids are short: the end of the last chunk is all a message split across two needs.
           const text = rest + chunk;
           const ids = [...text.matchAll(/^id: (\d+)$/gm)];
           if (ids.length > 0) this.lastId = Number(ids.at(-1)![1]);
           rest = text.slice(-32);
-        });
+        };
+        response.on('data', read);
+        this.stopReading = () => response.off('data', read).resume();
       },
     );
     this.request.on('error', () => undefined);
+  }
+
+  /** Takes what comes without looking at it: the clients' own work is not what is measured. */
+  drain(): void {
+    this.stopReading?.();
   }
 
   close(): void {
@@ -157,15 +165,15 @@ describe('open event streams and everyone else', () => {
             'every stream to get the latest event',
           );
 
+          for (const stream of streams) stream.drain();
           const deadline = () => Date.now() + Math.ceil((REQUESTS / alone) * 1000 * 5);
           let withStreams = await readRate(running, path, deadline());
           // One hiccup of a shared machine must not fail the run: a second look, the better one counts.
           if (withStreams < MIN_RATIO * alone)
             withStreams = Math.max(withStreams, await readRate(running, path, deadline()));
-          const fed = streams.filter((stream) => stream.lastId >= head - 1).length;
           console.log(
             `GET ${path}: ${alone.toFixed(0)} requests/s alone, ${withStreams.toFixed(0)} requests/s with ` +
-              `${streams.length} open streams (${fed} at the head of the log): ${(withStreams / alone).toFixed(2)}x`,
+              `${streams.length} open streams: ${(withStreams / alone).toFixed(2)}x`,
           );
           expect(withStreams / alone).toBeGreaterThanOrEqual(MIN_RATIO);
         } finally {
