@@ -38,6 +38,7 @@ export class AppModule {
           partitionsAhead: config.partitionsAhead,
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,
+          sseMaxStreamsPerClient: config.sseMaxStreamsPerClient,
           snapshotEvery: config.snapshotEvery,
           aggregateCacheSize: config.aggregateCacheSize,
           payloads: config.payloads,

@@ -9,6 +9,7 @@ import { configureApp } from './app.setup.js';
 import { loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
+import { limitRequestTime } from './security/request-timeouts.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -39,6 +40,7 @@ async function bootstrap(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
+  limitRequestTime(app.getHttpServer() as Server, config.requestTimeouts);
   await app.listen(config.port);
   logger.info(`listening on http://localhost:${config.port} (API docs at /docs)`);
 }

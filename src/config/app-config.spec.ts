@@ -63,6 +63,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(ConfigError);
   });
 
+  it('lets each client address hold 10 event streams unless SSE_MAX_STREAMS_PER_CLIENT says otherwise (0: no cap)', () => {
+    expect(loadConfig({}).sseMaxStreamsPerClient).toBe(10);
+    expect(loadConfig({ SSE_MAX_STREAMS_PER_CLIENT: '0' }).sseMaxStreamsPerClient).toBe(0);
+    expect(() => loadConfig({ SSE_MAX_STREAMS_PER_CLIENT: '-1' })).toThrow(/SSE_MAX_STREAMS_PER_CLIENT/);
+  });
+
+  it('wants the headers within 10 s and the whole request within 30 s unless HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS say otherwise', () => {
+    expect(loadConfig({}).requestTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000 });
+    expect(loadConfig({ HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '2000' }).requestTimeouts).toEqual({
+      headersMs: 500,
+      requestMs: 2_000,
+    });
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '15000' })).toThrow(
+      /HEADERS_TIMEOUT_MS \(20000\) must not exceed REQUEST_TIMEOUT_MS/,
+    );
+  });
+
   it('turns authentication on only with a secret or a public key', () => {
     expect(loadConfig({}).auth).toBeUndefined();
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: 'chronicle' }).auth).toEqual({

@@ -30,6 +30,10 @@ export interface AppConfig {
   };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
+  /** Open /notifications/stream connections per client address (0: no cap). */
+  sseMaxStreamsPerClient: number;
+  /** How long a client may take to send a request's headers, and the whole request, before a 408. */
+  requestTimeouts: { headersMs: number; requestMs: number };
   /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
   snapshotEvery: { Account?: number };
   /** Aggregates per type whose latest saved state stays in memory (0: none). */
@@ -175,6 +179,16 @@ function authConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
   return { secret, publicKey, issuer, audience, rolesClaim: env.AUTH_JWT_ROLES_CLAIM || 'roles' };
 }
 
+function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
+  const headersMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000);
+  const requestMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  // The headers are part of the request: Node would never apply the longer bound.
+  if (headersMs > requestMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersMs}) must not exceed REQUEST_TIMEOUT_MS (${requestMs})`);
+  }
+  return { headersMs, requestMs };
+}
+
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -264,6 +278,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       leaseTimeoutSeconds: integer(env, 'FOLLOWER_LEASE_TIMEOUT_SECONDS', 10, 0, 3_600),
     },
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    sseMaxStreamsPerClient: integer(env, 'SSE_MAX_STREAMS_PER_CLIENT', 10, 0, 100_000),
+    requestTimeouts: requestTimeouts(env),
     snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
     aggregateCacheSize: integer(env, 'AGGREGATE_CACHE_SIZE', 10_000, 0, 10_000_000),
     payloads: {

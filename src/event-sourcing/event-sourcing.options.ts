@@ -7,6 +7,8 @@ export interface EventSourcingOptions {
   followers: FollowersConfig;
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
+  /** Open /notifications/stream connections per client address (default {@link DEFAULT_SSE_MAX_STREAMS_PER_CLIENT}; 0: no cap). */
+  sseMaxStreamsPerClient?: number;
   /**
    * Snapshot intervals by stream type, overriding the `every` of the class's static
    * `snapshots`; 0 turns snapshots of that type off (neither written nor read).
@@ -24,5 +26,6 @@ export interface EventSourcingOptions {
 }
 
 export const DEFAULT_AGGREGATE_CACHE_SIZE = 10_000;
+export const DEFAULT_SSE_MAX_STREAMS_PER_CLIENT = 10;
 
 export const EVENT_SOURCING_OPTIONS = Symbol('EventSourcingOptions');

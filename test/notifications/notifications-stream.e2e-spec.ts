@@ -24,24 +24,34 @@ interface SseMessage {
 class SseClient {
   readonly messages: SseMessage[] = [];
   readonly comments: string[] = [];
-  /** Resolves when the server ends the stream (true) or the connection fails (false). */
-  readonly ended: Promise<boolean>;
+  /** Resolves when the server ends the stream (true) or the connection fails (false); once reading. */
+  ended: Promise<boolean> = new Promise(() => undefined);
   private waiters: (() => void)[] = [];
 
   private constructor(
     private readonly request: ClientRequest,
     readonly response: IncomingMessage,
-  ) {
-    this.ended = this.read();
-  }
+  ) {}
 
-  static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  /** `paused`: the client reads nothing until {@link resume}, as one that cannot keep up. */
+  static async open(
+    url: string,
+    headers: Record<string, string> = {},
+    { localAddress, paused = false }: { localAddress?: string; paused?: boolean } = {},
+  ): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const request = get(url, { agent: false, headers: { Accept: 'text/event-stream', ...headers } }, (response) =>
-        resolve(new SseClient(request, response)),
-      );
+      const options = { agent: false, localAddress, headers: { Accept: 'text/event-stream', ...headers } };
+      const request = get(url, options, (response) => {
+        const client = new SseClient(request, response);
+        if (!paused) client.resume();
+        resolve(client);
+      });
       request.once('error', reject);
     });
+  }
+
+  resume(): void {
+    this.ended = this.read();
   }
 
   close(): void {
@@ -119,13 +129,32 @@ let baseUrl: string;
 let log: EventBody[];
 const clients: SseClient[] = [];
 
-async function stream(query = '', headers: Record<string, string> = {}): Promise<SseClient> {
-  const client = await SseClient.open(`${baseUrl}/notifications/stream${query}`, headers);
+async function stream(
+  query = '',
+  headers: Record<string, string> = {},
+  options?: Parameters<typeof SseClient.open>[2],
+): Promise<SseClient> {
+  const client = await SseClient.open(`${baseUrl}/notifications/stream${query}`, headers, options);
   clients.push(client);
   return client;
 }
 
 const controller = () => app.app.get(NotificationsStreamController);
+
+/** The answer to a stream request from `localAddress`, read whole: for a refusal. */
+function refusal(localAddress: string): Promise<request.Response> {
+  return new Promise((resolve, reject) => {
+    const options = { agent: false, localAddress, headers: { Accept: 'text/event-stream' } };
+    get(`${baseUrl}/notifications/stream`, options, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode, headers: response.headers, body: JSON.parse(text) } as request.Response),
+      );
+    }).once('error', reject);
+  });
+}
 
 async function eventually(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -235,6 +264,58 @@ describe('GET /notifications/stream', () => {
   ])('answers 400 naming %s to %j %s', async (field, headers, query) => {
     const response = await request(app.http).get(`/notifications/stream${query}`).set(headers);
     expectProblem(response, 400, { type: problemType('invalid-request'), fields: [field] });
+  });
+
+  it('refuses a client address more than 10 open streams with a 429 problem and Retry-After, until one closes', async () => {
+    await eventually(() => controller().openStreams === 0, 2_000); // the earlier tests' clients
+    const head = { 'Last-Event-ID': String(log.at(-1)!.position) };
+    const held: SseClient[] = [];
+    for (let i = 0; i < 10; i++) held.push(await stream('', head, { localAddress: '127.0.0.2' }));
+    expect(held.map((client) => client.response.statusCode)).toEqual(Array(10).fill(200));
+
+    const refused = await refusal('127.0.0.2');
+    expectProblem(refused, 429, { type: problemType('too-many-streams') });
+    expect(refused.headers['retry-after']).toBe('10');
+    // Another address is not held back by this one.
+    const other = await stream('', head, { localAddress: '127.0.0.3' });
+    expect(other.response.statusCode).toBe(200);
+
+    held.pop()!.close();
+    await eventually(() => controller().openStreams === 10, 2_000);
+    const again = await stream('', head, { localAddress: '127.0.0.2' });
+    expect(again.response.statusCode).toBe(200);
+    for (const client of [...held, other, again]) client.close();
+  });
+
+  it('cuts a stream whose client cannot keep up, without holding up the others; resumed, the client misses nothing', async () => {
+    await eventually(() => controller().openStreams === 0, 2_000);
+    const head = { 'Last-Event-ID': String(log.at(-1)!.position) };
+    const slow = await stream('', head, { paused: true });
+    const steady = await stream('', head);
+    await eventually(() => controller().openStreams === 2, 2_000);
+
+    // Until more than MAX_UNSENT_BYTES waits beyond what the kernel buffers on both ends of the
+    // connection; in batches far below that bound, which a client that reads takes at once.
+    const id = randomUUID();
+    const appended: number[] = [];
+    for (let i = 0; i < 1_000 && controller().openStreams === 2; i++) {
+      const events = Array.from({ length: 20 }, (_, n) => newEvent('Large', { n, text: 'x'.repeat(4_000) }));
+      const { position } = await appendEvents(app, id, ...events);
+      appended.push(...events.map((_, n) => position - events.length + 1 + n));
+    }
+    await eventually(() => controller().openStreams === 1, 10_000);
+    const last = String(appended.at(-1));
+    await steady.until((c) => c.messages.some((m) => m.id === last), 10_000);
+    expect(steady.messages.map((m) => Number(m.id))).toEqual(appended);
+
+    slow.resume();
+    expect(await slow.ended).toBe(false); // cut, not ended
+    expect(slow.messages.length).toBeLessThan(appended.length);
+    const resumed = await stream('', { 'Last-Event-ID': slow.messages.at(-1)?.id ?? head['Last-Event-ID'] });
+    await resumed.until((c) => c.messages.some((m) => m.id === last), 10_000);
+    expect([...slow.events(), ...resumed.events()]).toEqual(steady.events());
+    for (const client of [steady, resumed]) client.close();
+    log = await logThrough(app.http, appended.at(-1)!);
   });
 
   it('ends the server loop when the client goes away', async () => {

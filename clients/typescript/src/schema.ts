@@ -231,7 +231,7 @@ export interface paths {
     };
     /**
      * Follow the notification log live (Server-Sent Events)
-     * @description For a browser's EventSource: `new EventSource('/notifications/stream')`. On reconnect it sends Last-Event-ID and misses nothing.
+     * @description For a browser's EventSource: `new EventSource('/notifications/stream')`. On reconnect it sends Last-Event-ID and misses nothing. A client that falls more than 1 MiB behind is disconnected, and resumes the same way.
      */
     get: operations['streamNotifications'];
     put?: never;
@@ -2114,7 +2114,21 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
+      /**
+       * @description - `about:blank`: More than RATE_LIMIT_PER_MINUTE requests (600 by default) from this client address in a minute
+       *     - `urn:chronicle:problem:too-many-streams`: This client address has SSE_MAX_STREAMS_PER_CLIENT streams open already (10 by default)
+       */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       500: components['responses']['InternalServerError'];
     };
   };

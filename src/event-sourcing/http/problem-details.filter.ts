@@ -9,6 +9,7 @@ import {
   UnreadableEventError,
 } from '../domain/errors.js';
 import { RequestValidationError, type ProblemDetails } from './problem-details.js';
+import { TooManyStreamsError } from './streams-per-client.js';
 
 const RETRY_AFTER_SECONDS = 5;
 
@@ -82,6 +83,7 @@ export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof DomainRuleViolation) return problem(422, error.code.replaceAll('_', '-'), error.message);
   if (error instanceof UnreadableEventError) return problem(500, 'unreadable-event', error.message);
+  if (error instanceof TooManyStreamsError) return problem(429, 'too-many-streams', error.message);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const fault = bodyFault(error.cause);

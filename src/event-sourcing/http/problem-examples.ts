@@ -3,6 +3,7 @@ import { ConcurrencyError, IdempotencyKeyReusedError, UnreadableEventError } fro
 import { EXAMPLE_ID } from './api-examples.js';
 import { problemExample } from './api-problem-responses.decorator.js';
 import { RequestValidationError } from './problem-details.js';
+import { TooManyStreamsError } from './streams-per-client.js';
 
 // body-parser's errors, as Nest hands them to the filter.
 const bodyFault = (status: HttpStatus, type: string, message: string) =>
@@ -47,6 +48,10 @@ export const PROBLEMS = {
   tooManyRequests: problemExample(
     'More than RATE_LIMIT_PER_MINUTE requests (600 by default) from this client address in a minute',
     new HttpException('At most 600 requests a minute; retry in 42 s', HttpStatus.TOO_MANY_REQUESTS),
+  ),
+  tooManyStreams: problemExample(
+    'This client address has SSE_MAX_STREAMS_PER_CLIENT streams open already (10 by default)',
+    new TooManyStreamsError(10),
   ),
   unexpected: problemExample('A bug: the log has its details', new Error('something broke')),
   unreadableEvent: problemExample(

@@ -1,0 +1,186 @@
+/**
+ * Open event streams must not starve other clients (docs/OPERATIONS.md, "Faults we
+ * test"): 600 streams from 60 client addresses (10 each, SSE_MAX_STREAMS_PER_CLIENT's
+ * default), fed while deposits keep appending, must leave another client at least 0.8x
+ * the request rate it gets without them. Both rates are measured in the same run, on the
+ * same machine, so the ratio does not depend on how fast the machine is.
+ */
+import { Agent, get, request, type ClientRequest } from 'node:http';
+import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess } from '../support/app-process.js';
+import { expectStatus } from '../support/app-client.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { until } from '../support/until.js';
+
+const ADDRESSES = 60;
+const STREAMS_PER_ADDRESS = 10;
+/** The other client: this many reads of one account, this many at a time. */
+const REQUESTS = 1_500;
+const CONCURRENCY = 8;
+/** A deposit (one event for every stream) at most this often, in both measurements. */
+const APPEND_EVERY_MS = 50;
+const MIN_RATIO = 0.8;
+
+let db: TestDatabase | undefined;
+let app: AppProcess | undefined;
+
+beforeAll(async () => {
+  await buildApp();
+}, 120_000);
+
+afterAll(async () => {
+  await killAllApps();
+  await db?.drop();
+});
+
+/** A stream held open on a connection from `localAddress` (Linux routes all of 127/8 to the loopback). */
+class HeldStream {
+  lastId = 0;
+  status?: number;
+  private readonly request: ClientRequest;
+  private stopReading?: () => void;
+
+  constructor(url: URL, localAddress: string, after: number) {
+    let rest = '';
+    this.request = get(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/notifications/stream',
+        localAddress,
+        agent: false,
+        headers: { 'Last-Event-ID': String(after) },
+      },
+      (response) => {
+        this.status = response.statusCode;
+        response.setEncoding('utf8');
+        const read = (chunk: string) => {
+          // Ids are short: the end of the last chunk is all a message split across two needs.
+          const text = rest + chunk;
+          const ids = [...text.matchAll(/^id: (\d+)$/gm)];
+          if (ids.length > 0) this.lastId = Number(ids.at(-1)![1]);
+          rest = text.slice(-32);
+        };
+        response.on('data', read);
+        this.stopReading = () => response.off('data', read).resume();
+      },
+    );
+    this.request.on('error', () => undefined);
+  }
+
+  /** Takes what comes without looking at it: the clients' own work is not what is measured. */
+  drain(): void {
+    this.stopReading?.();
+  }
+
+  close(): void {
+    this.request.destroy();
+  }
+}
+
+function getStatus(agent: Agent, url: URL, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const call = request({ host: url.hostname, port: url.port, path, agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode!));
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+/** Requests per second of `REQUESTS` reads, CONCURRENCY at a time; stops early at `deadline`. */
+async function readRate(running: AppProcess, path: string, deadline: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const url = new URL(running.url);
+  let sent = 0;
+  let done = 0;
+  const started = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (sent < REQUESTS && Date.now() < deadline) {
+          sent++;
+          const status = await getStatus(agent, url, path);
+          if (status !== 200) throw new Error(`GET ${path} answered ${status}`);
+          done++;
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
+  return (done * 1000) / (performance.now() - started);
+}
+
+describe('open event streams and everyone else', () => {
+  it(`600 open streams from 60 addresses leave another client at least ${MIN_RATIO}x its request rate`, async () => {
+    db = await createTestDatabase();
+    app = await startApp({ name: 'app', databaseUrl: db.url });
+    const running = app;
+    await withAppOutput(
+      () => [running],
+      async () => {
+        const open = async (owner: string) =>
+          (await expectStatus<{ id: string }>(running, 'POST', '/accounts', 201, { owner })).body.id;
+        const [read, written] = [await open('Read'), await open('Written')];
+        let head = 0;
+        let appending = false;
+        const deposit = async () => {
+          const reply = await expectStatus<{ position: number }>(
+            running,
+            'POST',
+            `/accounts/${written}/deposits`,
+            200,
+            {
+              amount: 1,
+            },
+          );
+          head = Math.max(head, reply.body.position);
+        };
+        const appender = setInterval(() => {
+          if (appending) return;
+          appending = true;
+          void deposit().finally(() => (appending = false));
+        }, APPEND_EVERY_MS);
+        const streams: HeldStream[] = [];
+        try {
+          await deposit();
+          const path = `/accounts/${read}`;
+          // Compiled and cached as the app would be after a while, so that the first measurement is not the slower one for that.
+          await readRate(running, path, Date.now() + 5_000);
+          // Generous: the bound only keeps a broken run from taking minutes.
+          const alone = await readRate(running, path, Date.now() + 60_000);
+
+          const url = new URL(running.url);
+          for (let a = 0; a < ADDRESSES; a++) {
+            for (let s = 0; s < STREAMS_PER_ADDRESS; s++) streams.push(new HeldStream(url, `127.0.0.${2 + a}`, head));
+          }
+          // Every stream open and fed: each has had an event appended after they all connected.
+          await until(async () => streams.every((stream) => stream.status === 200), Boolean, 'every stream to open');
+          await deposit();
+          const marker = head;
+          await until(
+            async () => streams.every((stream) => stream.lastId >= marker),
+            Boolean,
+            'every stream to get the latest event',
+          );
+
+          for (const stream of streams) stream.drain();
+          const deadline = () => Date.now() + Math.ceil((REQUESTS / alone) * 1000 * 5);
+          let withStreams = await readRate(running, path, deadline());
+          // One hiccup of a shared machine must not fail the run: a second look, the better one counts.
+          if (withStreams < MIN_RATIO * alone)
+            withStreams = Math.max(withStreams, await readRate(running, path, deadline()));
+          console.log(
+            `GET ${path}: ${alone.toFixed(0)} requests/s alone, ${withStreams.toFixed(0)} requests/s with ` +
+              `${streams.length} open streams: ${(withStreams / alone).toFixed(2)}x`,
+          );
+          expect(withStreams / alone).toBeGreaterThanOrEqual(MIN_RATIO);
+        } finally {
+          clearInterval(appender);
+          for (const stream of streams) stream.close();
+        }
+      },
+    );
+  }, 180_000);
+});
