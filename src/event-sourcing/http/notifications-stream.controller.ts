@@ -8,6 +8,7 @@ import { EVENT_SOURCING_OPTIONS, type EventSourcingOptions } from '../event-sour
 import { EventStore, type StoredEvent } from '../store/event-store.js';
 import { LogWakeup } from '../subscriptions/log-wakeup.js';
 import { ApiProblemResponses } from './api-problem-responses.decorator.js';
+import { OperatorsOnly } from './operators-only.decorator.js';
 import { EventResponse } from './event.response.js';
 import { RequestValidationError } from './problem-details.js';
 import { PROBLEMS } from './problem-examples.js';
@@ -96,6 +97,7 @@ class LogStream {
  * misses nothing.
  */
 @ApiTags('notifications')
+@OperatorsOnly()
 @Controller('notifications')
 export class NotificationsStreamController implements BeforeApplicationShutdown {
   private readonly streams = new Set<LogStream>();

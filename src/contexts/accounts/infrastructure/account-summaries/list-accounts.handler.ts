@@ -8,9 +8,13 @@ import { ListAccounts, type AccountPage } from '../../application/account-summar
 export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountPage> {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async execute({ limit, after, owner }: ListAccounts): Promise<AccountPage> {
+  async execute({ limit, after, owner, openedBy }: ListAccounts): Promise<AccountPage> {
     const rows = await this.dataSource.getRepository(AccountSummary).find({
-      where: { ...(after ? { id: MoreThan(after) } : {}), ...(owner === undefined ? {} : { owner }) },
+      where: {
+        ...(after ? { id: MoreThan(after) } : {}),
+        ...(owner === undefined ? {} : { owner }),
+        ...(openedBy === undefined ? {} : { openedBy }),
+      },
       order: { id: 'ASC' },
       take: limit + 1,
     });
