@@ -42,9 +42,9 @@ export class TransfersController {
     status: 202,
     type: TransferAcceptedResponse,
     description: 'Requested; follow Location for its outcome',
-    notFound: TRANSFER_PROBLEMS.sourceNotFound,
     refusals: [TRANSFER_PROBLEMS.sameAccount],
   })
+  @ApiProblemResponses(TRANSFER_PROBLEMS.sourceNotFound)
   // Only the owner of the source may pay out of it; the destination may be anyone's.
   @OwnedStreams(ACCOUNT_STREAM_TYPE, { body: 'fromAccountId' })
   request(@Body() body: RequestTransferDto, @RequestCommandContext() context: CommandContext) {

@@ -18,6 +18,8 @@ export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountP
       order: { id: 'ASC' },
       take: limit + 1,
     });
-    return { items: rows.slice(0, limit), more: rows.length > limit };
+    // Who opened an account scopes the list; it is not part of the answer.
+    const items = rows.slice(0, limit).map(({ openedBy: _openedBy, ...view }) => view);
+    return { items, more: rows.length > limit };
   }
 }
