@@ -88,6 +88,9 @@ describe('with authentication on, an account belongs to the subject who opened i
       'both accounts in the view',
     );
     expect(await ids(alice)).toEqual([account]);
+    // Who opened it scopes the list, and is not part of the answer.
+    const [item] = (await request(app.http).get('/accounts').set(alice)).body.items;
+    expect(item).not.toHaveProperty('openedBy');
     expect(await ids(bob)).not.toContain(account);
     expect(await ids(bob)).toHaveLength(1);
   });
