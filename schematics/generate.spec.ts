@@ -178,6 +178,9 @@ describe('npm run generate', () => {
         '    return this.commands.execute(new CreatePurchaseOrder(body.name, context));\n' +
         '  }\n',
     );
+    // Owner-scoped by default: with authentication on, a subject reaches and lists only what it created.
+    expect(controller).toContain('@OwnedStreams(PurchaseOrder.streamType)\n@Controller(');
+    expect(controller).toContain('new ListPurchaseOrders(query.limit, after, createdBy)');
     expect(after.get(`${root}/interface/dto/purchase-order.responses.ts`)).not.toContain('class CommandResponse');
     expect(after.get(`${root}/interface/purchase-order.problems.ts`)).toContain(
       "notFound: problemExample(\n    'No purchase order has this id',",

@@ -1,7 +1,8 @@
 import { UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { setRequestActor } from '#event-sourcing/http';
+import { OPERATORS_ONLY, setRequestActor } from '#event-sourcing/http';
+import { ANY_OWNER_ROLES, OPERATOR_ROLE } from './access-roles.js';
 import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { missingRole, REQUIRED_ROLES } from './roles.decorator.js';
@@ -13,7 +14,8 @@ export const missingToken = () => new UnauthorizedException('This route needs an
 
 /**
  * Every route needs a valid bearer token unless it is `@Public()`; `@Roles()` routes also
- * need one of their roles. The token's subject becomes the actor of the request's events.
+ * need one of their roles, `@OperatorsOnly()` routes the operator role. The token's subject
+ * becomes the actor of the request's events, and the owner of the streams it creates.
  */
 export class JwtAuthGuard implements CanActivate {
   constructor(
@@ -41,11 +43,15 @@ export class JwtAuthGuard implements CanActivate {
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new UnauthorizedException(error.message);
     }
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, targets);
+    const required =
+      this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, targets) ??
+      (this.reflector.getAllAndOverride<boolean>(OPERATORS_ONLY, targets) ? [OPERATOR_ROLE] : undefined);
     if (required && !required.some((role) => principal.roles.includes(role))) {
       throw missingRole(required);
     }
-    setRequestActor(request, principal.id);
+    setRequestActor(request, principal.id, {
+      actsForAnyOwner: principal.roles.some((role) => ANY_OWNER_ROLES.includes(role)),
+    });
     return true;
   }
 }

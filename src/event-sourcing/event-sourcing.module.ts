@@ -9,6 +9,7 @@ import { AggregateRepository } from './application/aggregate-repository.js';
 import { AggregateTypes } from './application/aggregate-types.js';
 import { Clock, IdGenerator } from './application/clock.js';
 import { AggregateCommandHandler } from './application/command-on-aggregate.handler.js';
+import { StreamOwners } from './application/stream-owners.js';
 import { assertAggregateClass } from './domain/aggregate-checks.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
@@ -115,9 +116,11 @@ export class EventSourcingModule {
         WriteStats,
         AggregateTypes,
         AggregateCommandHandler,
+        { provide: StreamOwners, useFactory: (store: EventStore) => new StreamOwners(store), inject: [EventStore] },
       ],
       exports: [
         AggregateTypes,
+        StreamOwners,
         EventStore,
         EventCodec,
         PersonalDataKeys,

@@ -29,6 +29,8 @@ export {
 } from './application/command-context.js';
 /** A command that decides on one existing aggregate by itself: no handler class, no registration. */
 export { AggregateCommand } from './application/command-on-aggregate.js';
+/** Who created each stream (the actor of its first event): what owner-scoped routes check. */
+export { StreamOwners, type StreamOwner } from './application/stream-owners.js';
 /** Runs work one at a time per key. */
 export { KeyedMutex } from './application/keyed-mutex.js';
 /** The registry of event types: stable names, schema versions, upcasters. */

@@ -1,8 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Query, UnprocessableEntityException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Roles } from '../auth/roles.decorator.js';
 import { AggregateTypes, EventStore } from '#event-sourcing';
-import { EventPage, EventResponse } from '#event-sourcing/http';
+import { EventPage, EventResponse, OperatorsOnly } from '#event-sourcing/http';
 import { aggregateState } from './aggregate-state.js';
 import { EXPLORER_PATH } from './explorer-assets.js';
 import {
@@ -22,7 +21,7 @@ import { StreamCatalog, type StreamSummary } from './stream-catalog.js';
  * Kept out of the OpenAPI document: a tool of this app, not part of its contract.
  */
 @ApiExcludeController()
-@Roles('admin')
+@OperatorsOnly()
 @Controller(`${EXPLORER_PATH}/api`)
 export class ExplorerApiController {
   constructor(

@@ -1586,7 +1586,7 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
-      /** @description `about:blank`: Authentication is on and the token has none of the roles */
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
       403: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -2054,6 +2054,16 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
       /**
@@ -2114,6 +2124,16 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /**
        * @description - `about:blank`: More than RATE_LIMIT_PER_MINUTE requests (600 by default) from this client address in a minute
        *     - `urn:chronicle:problem:too-many-streams`: This client address has SSE_MAX_STREAMS_PER_CLIENT streams open already (10 by default)
@@ -2205,7 +2225,7 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
-      /** @description `about:blank`: Authentication is on and the token has none of the roles */
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
       403: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -2376,6 +2396,16 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      /** @description `urn:chronicle:problem:not-found`: Authentication is on and the source account is not one of the token's subject (or does not exist) */
+      404: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description `urn:chronicle:problem:body-too-large`: The body is larger than BODY_LIMIT (100 kB by default) */
       413: {
         headers: {

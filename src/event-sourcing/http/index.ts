@@ -42,8 +42,12 @@ export { ProjectionReadQuery, ReadsView } from './projection-read.js';
 export { AnswersWithVersion } from './route-answer.js';
 /** A whole-number query parameter. */
 export { QueryInteger } from './query-integer.decorator.js';
-/** Records the authenticated subject of a request, for the commands it sends. */
+/** Records the authenticated subject of a request (for the commands it sends), and whether it acts for any owner. */
 export { setRequestActor } from './request-actor.js';
+/** Owner scope: routes on a stream refuse, with a 404, actors that do not own it; and the owner filter of a list. */
+export { OwnedStreams, OwnerScope, type StreamIdFrom } from './owned-streams.decorator.js';
+/** Operator routes (the log, views, personal data): the decorator, and its metadata key for the authentication guard. */
+export { OPERATORS_ONLY, OperatorsOnly } from './operators-only.decorator.js';
 /** The correlation id of a request: its header, how it is read, and the middleware that echoes it. */
 export { CORRELATION_HEADER, correlationIdOf, echoCorrelationId } from './request-correlation.js';
 /** The app's validation pipe: whitelisted DTOs, bounded nesting. */

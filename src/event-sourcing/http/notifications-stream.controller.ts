@@ -23,6 +23,7 @@ import { EventStore, type StoredEvent } from '../store/event-store.js';
 import { LogTail } from '../subscriptions/log-tail.js';
 import { LogWakeup } from '../subscriptions/log-wakeup.js';
 import { ApiProblemResponses } from './api-problem-responses.decorator.js';
+import { OperatorsOnly } from './operators-only.decorator.js';
 import { EventResponse } from './event.response.js';
 import { RequestValidationError } from './problem-details.js';
 import { PROBLEMS } from './problem-examples.js';
@@ -74,6 +75,7 @@ function toMessages(events: StoredEvent[]): string {
  * A client address may hold `sseMaxStreamsPerClient` streams at once.
  */
 @ApiTags('notifications')
+@OperatorsOnly()
 @Controller('notifications')
 export class NotificationsStreamController implements BeforeApplicationShutdown {
   /** Each open stream, with what resolves when its response is done with. */

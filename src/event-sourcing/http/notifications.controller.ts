@@ -11,6 +11,7 @@ import {
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
 import { ApiProblemResponses } from './api-problem-responses.decorator.js';
+import { OperatorsOnly } from './operators-only.decorator.js';
 import { PageLimitQuery } from './page-limit.query.js';
 import { PROBLEMS } from './problem-examples.js';
 import { QueryInteger } from './query-integer.decorator.js';
@@ -41,6 +42,7 @@ export class NotificationPage extends EventPage {
  * exactly once, in position order, by following `next`.
  */
 @ApiTags('notifications')
+@OperatorsOnly()
 @ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
 @Controller('notifications')
 export class NotificationsController {

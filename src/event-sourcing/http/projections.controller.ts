@@ -12,7 +12,6 @@ import {
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Roles } from '../../auth/roles.decorator.js';
 import { oldestTransactionSeconds } from '../observability/transaction-horizon.js';
 import {
   FollowersService,
@@ -21,6 +20,7 @@ import {
   UnknownFollowerError,
 } from '../subscriptions/followers.service.js';
 import { ApiProblemResponses, problemExample } from './api-problem-responses.decorator.js';
+import { OperatorsOnly } from './operators-only.decorator.js';
 import { PROBLEMS } from './problem-examples.js';
 
 class FollowerErrorResponse {
@@ -114,7 +114,7 @@ export class ProjectionsController {
 
   /** Starts rebuilding a view from position 0 into fresh tables; the old view serves until the switch. */
   @Post(':name/rebuild')
-  @Roles('admin')
+  @OperatorsOnly()
   @HttpCode(202)
   @ApiOperation({
     operationId: 'rebuildProjection',

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/commo
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
-import { Roles } from '../../../auth/roles.decorator.js';
 import type { CommandContext, StoredEvent } from '#event-sourcing';
 import {
   RequestCommandContext,
@@ -18,6 +17,9 @@ import {
   PROBLEMS,
   ReadsView,
   AnswersWithVersion,
+  OperatorsOnly,
+  OwnedStreams,
+  OwnerScope,
 } from '#event-sourcing/http';
 import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
@@ -39,7 +41,7 @@ import { GetAccountEvents } from '../application/get-account-events/get-account-
 import { GetAccount } from '../application/get-account/get-account.query.js';
 import { OpenAccount } from '../application/open-account/open-account.command.js';
 import { WithdrawMoney } from '../application/withdraw-money/withdraw-money.command.js';
-import type { Account } from '../domain/account.aggregate.js';
+import { Account } from '../domain/account.aggregate.js';
 import { ACCOUNT_PROBLEMS } from './account.problems.js';
 import { AccountIdParams } from './dto/account-id.params.js';
 import { AccountEventsQueryDto } from './dto/account-events.query.dto.js';
@@ -50,6 +52,7 @@ import { OpenAccountDto } from './dto/open-account.dto.js';
 
 @ApiTags('accounts')
 @ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
+@OwnedStreams(Account.streamType)
 @Controller('accounts')
 export class AccountsController {
   constructor(
@@ -66,13 +69,16 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position') })
   @ReadsView(ACCOUNT_SUMMARIES)
   @ApiProblemResponses(PROBLEMS.invalidRequest)
-  async list(@Query() query: ListAccountsQueryDto): Promise<AccountListResponse> {
+  async list(
+    @Query() query: ListAccountsQueryDto,
+    @OwnerScope() openedBy: string | undefined,
+  ): Promise<AccountListResponse> {
     const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
     if (after !== undefined && !isUUID(after)) {
       throw new RequestValidationError([{ field: 'cursor', message: 'cursor must be a nextCursor this API returned' }]);
     }
     const page = await this.queries.execute<ListAccounts, AccountPage>(
-      new ListAccounts(query.limit, after, query.owner),
+      new ListAccounts(query.limit, after, query.owner, openedBy),
     );
     const last = page.items.at(-1);
     return {
@@ -134,7 +140,7 @@ export class AccountsController {
   }
 
   @Delete(':id/personal-data')
-  @Roles('admin')
+  @OperatorsOnly()
   @ApiCommand({ status: 200, type: CommandResponse, notFound: ACCOUNT_PROBLEMS.notFound })
   @ApiNoBody()
   @ApiOperation({

@@ -9,10 +9,12 @@ import {
   ApiProblemResponses,
   PROBLEMS,
   AnswersWithVersion,
+  OwnedStreams,
 } from '#event-sourcing/http';
+import { ACCOUNT_STREAM_TYPE } from '../../accounts/accounts.contract.js';
 import { GetTransfer } from '../application/get-transfer/get-transfer.query.js';
 import { RequestTransfer } from '../application/request-transfer/request-transfer.command.js';
-import type { Transfer } from '../domain/transfer.aggregate.js';
+import { Transfer } from '../domain/transfer.aggregate.js';
 import { RequestTransferDto } from './dto/request-transfer.dto.js';
 import { TransferIdParams } from './dto/transfer-id.params.js';
 import { TransferAcceptedResponse, TransferResponse } from './dto/transfer.responses.js';
@@ -20,6 +22,7 @@ import { TRANSFER_PROBLEMS } from './transfer.problems.js';
 
 @ApiTags('transfers')
 @ApiProblemResponses(PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
+@OwnedStreams(Transfer.streamType)
 @Controller('transfers')
 export class TransfersController {
   constructor(
@@ -41,6 +44,9 @@ export class TransfersController {
     description: 'Requested; follow Location for its outcome',
     refusals: [TRANSFER_PROBLEMS.sameAccount],
   })
+  @ApiProblemResponses(TRANSFER_PROBLEMS.sourceNotFound)
+  // Only the owner of the source may pay out of it; the destination may be anyone's.
+  @OwnedStreams(ACCOUNT_STREAM_TYPE, { body: 'fromAccountId' })
   request(@Body() body: RequestTransferDto, @RequestCommandContext() context: CommandContext) {
     return this.commands.execute(new RequestTransfer(body.fromAccountId, body.toAccountId, body.amount, context));
   }

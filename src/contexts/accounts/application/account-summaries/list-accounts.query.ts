@@ -21,6 +21,8 @@ export class ListAccounts {
     /** The id of the last account of the previous page. */
     readonly after?: string,
     readonly owner?: string,
+    /** Only the accounts this subject opened; undefined: everyone's. */
+    readonly openedBy?: string,
   ) {}
 }
 

@@ -22,6 +22,7 @@ const adaOpened = { ...stream(A, new AccountOpened('Ada', 'EUR', 50)), recordedA
 const summary = (fields: Partial<AccountSummary>): AccountSummary => ({
   id: A,
   owner: 'Ada',
+  openedBy: null,
   currency: 'EUR',
   balance: 0,
   overdraftLimit: 50,
@@ -39,6 +40,12 @@ afterAll(() => spec.stop());
 describe('the account-summaries projection', () => {
   it('lists an account once opened, with its owner, currency and overdraft limit', () =>
     spec.given(adaOpened).thenRows(AccountSummary, [summary({})]));
+
+  it("keeps who opened an account (its first event's actor), for lists scoped to their owner", () =>
+    spec
+      .given({ ...adaOpened, metadata: { actorId: 'alice' } })
+      .when({ ...stream(A, new MoneyDeposited(100)), metadata: { actorId: 'teller-7' }, recordedAt: at(1) })
+      .thenRows(AccountSummary, [summary({ openedBy: 'alice', balance: 100, version: 2, updatedAt: at(1) })]));
 
   it('folds the money movements of an account opened in the same batch into its first row', () =>
     spec

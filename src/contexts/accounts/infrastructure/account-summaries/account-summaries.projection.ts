@@ -24,7 +24,7 @@ type AccountEvent =
 interface SummaryChange {
   id: string;
   /** The account was opened in this batch: its row is new. */
-  opened?: { currency: string; overdraftLimit: number; at: Date };
+  opened?: { currency: string; overdraftLimit: number; at: Date; by: string | null };
   /** Credits minus debits in this batch (the whole balance of a new row). */
   balance: number;
   /** null: as it was. */
@@ -35,9 +35,10 @@ interface SummaryChange {
 }
 
 const INSERT_OPENED = `
-  INSERT INTO account_summaries (id, owner, currency, balance, overdraft_limit, status, version, opened_at, updated_at)
+  INSERT INTO account_summaries (id, owner, currency, balance, overdraft_limit, status, version, opened_at, updated_at,
+                                opened_by)
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[],
-                       $8::timestamptz[], $9::timestamptz[])`;
+                       $8::timestamptz[], $9::timestamptz[], $10::text[])`;
 
 const UPDATE_CHANGED = `
   UPDATE account_summaries AS summary
@@ -79,7 +80,12 @@ export class AccountSummariesProjection {
         changes.set(change.id, change);
       }
       if (event instanceof AccountOpened) {
-        change.opened = { currency: event.currency, overdraftLimit: event.overdraftLimit, at: envelope.recordedAt };
+        change.opened = {
+          currency: event.currency,
+          overdraftLimit: event.overdraftLimit,
+          at: envelope.recordedAt,
+          by: envelope.metadata.actorId ?? null,
+        };
         change.owner = event.owner;
         change.status = 'open';
       } else if (
@@ -123,6 +129,7 @@ async function insertOpened(manager: EntityManager, rows: SummaryChange[]): Prom
     rows.map((row) => row.version),
     rows.map((row) => row.opened!.at),
     rows.map((row) => row.updatedAt),
+    rows.map((row) => row.opened!.by),
   ]);
 }
 

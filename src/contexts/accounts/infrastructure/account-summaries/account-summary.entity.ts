@@ -9,6 +9,8 @@ import { bigintNumber } from '../bigint-number.transformer.js';
 export class AccountSummary implements AccountSummaryView {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') owner!: string;
+  /** The subject who opened it (its first event's actor); null when nothing authenticated that request. */
+  @Column('text', { name: 'opened_by', nullable: true }) openedBy!: string | null;
   @Column('text') currency!: string;
   @Column('bigint', { transformer: bigintNumber }) balance!: number;
   @Column('bigint', { name: 'overdraft_limit', transformer: bigintNumber }) overdraftLimit!: number;

@@ -8,12 +8,18 @@ import { ListAccounts, type AccountPage } from '../../application/account-summar
 export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountPage> {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async execute({ limit, after, owner }: ListAccounts): Promise<AccountPage> {
+  async execute({ limit, after, owner, openedBy }: ListAccounts): Promise<AccountPage> {
     const rows = await this.dataSource.getRepository(AccountSummary).find({
-      where: { ...(after ? { id: MoreThan(after) } : {}), ...(owner === undefined ? {} : { owner }) },
+      where: {
+        ...(after ? { id: MoreThan(after) } : {}),
+        ...(owner === undefined ? {} : { owner }),
+        ...(openedBy === undefined ? {} : { openedBy }),
+      },
       order: { id: 'ASC' },
       take: limit + 1,
     });
-    return { items: rows.slice(0, limit), more: rows.length > limit };
+    // Who opened an account scopes the list; it is not part of the answer.
+    const items = rows.slice(0, limit).map(({ openedBy: _openedBy, ...view }) => view);
+    return { items, more: rows.length > limit };
   }
 }
