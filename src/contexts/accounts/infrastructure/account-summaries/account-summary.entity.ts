@@ -4,8 +4,9 @@ import { bigintNumber } from '../bigint-number.transformer.js';
 
 /** One row per account, kept by the account-summaries projection. */
 @Entity('account_summaries')
-// Declared so that migration:generate keeps the migration's index for the owner search.
+// Declared so that migration:generate keeps the migrations' indexes: the owner search, the subject's own list.
 @Index('account_summaries_owner_id', ['owner', 'id'])
+@Index('account_summaries_opened_by_id', ['openedBy', 'id'])
 export class AccountSummary implements AccountSummaryView {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') owner!: string;
