@@ -3,7 +3,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { createOpenApiDocument } from './app.openapi.js';
 import type { AppConfig } from './config/app-config.js';
-import { ProblemDetailsFilter, echoCorrelationId, RequestValidationPipe } from '#event-sourcing/http';
+import {
+  ProblemDetailsFilter,
+  echoCorrelationId,
+  RequestValidationPipe,
+  revalidateEveryAnswer,
+} from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
@@ -11,12 +16,16 @@ import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
-  // First, so that every answer is timed and carries its correlation id, refusals too.
+  // First, so that every answer is timed and carries its correlation id and Cache-Control, refusals too.
   express.use(timeRequests(app.get(AppMetrics)));
   express.use(echoCorrelationId);
+  express.use(revalidateEveryAnswer);
   hardenHttp(express, config);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
+  // Every answer without an ETag of its own gets a hash of its bytes: it changes whenever
+  // they do (an erasure too), so a 304 never hides a change; strong, since it is the bytes.
+  express.set('etag', 'strong');
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app));

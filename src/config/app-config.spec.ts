@@ -136,6 +136,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '2.5' })).toThrow(ConfigError);
   });
 
+  it('lets a ?minPosition= read wait 5 s for its view unless MIN_POSITION_WAIT_MS says otherwise (at most a minute)', () => {
+    expect(loadConfig({}).followers.minPositionWaitMs).toBe(5_000);
+    expect(loadConfig({ MIN_POSITION_WAIT_MS: '0' }).followers.minPositionWaitMs).toBe(0);
+    expect(loadConfig({ MIN_POSITION_WAIT_MS: '200' }).followers.minPositionWaitMs).toBe(200);
+    expect(() => loadConfig({ MIN_POSITION_WAIT_MS: '60001' })).toThrow(ConfigError);
+  });
+
   it('serves the explorer unless NODE_ENV is production, where EXPLORER=on turns it on', () => {
     expect(loadConfig({}).explorer).toBe(true);
     expect(loadConfig({ EXPLORER: 'off' }).explorer).toBe(false);

@@ -27,6 +27,8 @@ export interface AppConfig {
     gatherMs: number;
     maxBackoffMs: number;
     leaseTimeoutSeconds: number;
+    /** How long a view read with `?minPosition=` waits at most for the view to get there. */
+    minPositionWaitMs: number;
   };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
@@ -276,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       gatherMs: integer(env, 'FOLLOWER_GATHER_MS', 50, 0, 60_000),
       maxBackoffMs: integer(env, 'FOLLOWER_MAX_BACKOFF_MS', 30_000, 100, 3_600_000),
       leaseTimeoutSeconds: integer(env, 'FOLLOWER_LEASE_TIMEOUT_SECONDS', 10, 0, 3_600),
+      minPositionWaitMs: integer(env, 'MIN_POSITION_WAIT_MS', 5_000, 0, 60_000),
     },
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     sseMaxStreamsPerClient: integer(env, 'SSE_MAX_STREAMS_PER_CLIENT', 10, 0, 100_000),

@@ -45,7 +45,14 @@ export function hardenHttp(app: NestExpressApplication, config: AppConfig): void
         'Last-Event-ID',
         'X-Correlation-Id',
       ],
-      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Correlation-Id', 'X-Projection-Position'],
+      exposedHeaders: [
+        'ETag',
+        'Location',
+        'Retry-After',
+        'X-Correlation-Id',
+        'X-Projection-Position',
+        'X-Projection-Stale',
+      ],
       maxAge: 600,
     });
   }

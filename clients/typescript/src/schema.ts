@@ -211,7 +211,7 @@ export interface paths {
     };
     /**
      * Read the notification log
-     * @description Every committed event exactly once, in strictly increasing positions, for a reader that starts at `after=0` and keeps following `next`. A full page never changes: it is served with a strong ETag and cached for a year.
+     * @description Every committed event exactly once, in strictly increasing positions, for a reader that starts at `after=0` and keeps following `next`. No page is fixed for ever: the last one grows, and an erasure or an in-place migration rewrites events on any page, so each answer carries a hash of its bytes as its ETag, for a cache to revalidate on every use.
      */
     get: operations['readNotifications'];
     put?: never;
@@ -974,7 +974,7 @@ export interface operations {
   listAccounts: {
     parameters: {
       query?: {
-        /** @description Wait (at most 5 s) until the view has processed this position, e.g. the position a command returned */
+        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it */
         minPosition?: number;
         limit?: number;
         /** @description nextCursor of the previous page */
@@ -998,6 +998,8 @@ export interface operations {
         headers: {
           /** @description The last log position the view behind this answer has processed (views follow the log and may lag) */
           'X-Projection-Position': number;
+          /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
+          'X-Projection-Stale'?: string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -1671,7 +1673,7 @@ export interface operations {
         limit?: number;
         /** @description The first version to return */
         fromVersion?: number;
-        /** @description Wait (at most 5 s) until the view has processed this position, e.g. the position a command returned */
+        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it */
         minPosition?: number;
       };
       header?: {
@@ -1693,6 +1695,8 @@ export interface operations {
         headers: {
           /** @description The last log position the view behind this answer has processed (views follow the log and may lag) */
           'X-Projection-Position': number;
+          /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
+          'X-Projection-Stale'?: string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2009,7 +2013,7 @@ export interface operations {
         after?: number;
       };
       header?: {
-        /** @description The ETag of a full page read before: 304 if it is still the same (it always is) */
+        /** @description The ETag of this page read before: 304 if the page is still byte for byte the same */
         'If-None-Match'?: string;
         /**
          * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
@@ -2024,9 +2028,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Only on a full page, which never changes */
-          ETag?: string;
-          /** @description `public, max-age=31536000, immutable` on a full page, `no-cache` on the last one */
+          /** @description A hash of the page's bytes: it changes whenever the page does */
+          ETag: string;
+          /** @description `no-cache` (`private, no-cache` for a request with credentials): keep a page only to revalidate it */
           'Cache-Control': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
@@ -2035,7 +2039,7 @@ export interface operations {
           'application/json': components['schemas']['NotificationPage'];
         };
       };
-      /** @description If-None-Match names this full page: use the copy you have */
+      /** @description If-None-Match names this page as it is now: use the copy you have */
       304: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];

@@ -21,6 +21,13 @@ export const RESPONSE_HEADERS = {
     'The last log position the view behind this answer has processed (views follow the log and may lag)',
     42,
   ),
+  'X-Projection-Stale': {
+    ...header(
+      'Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for',
+      'true',
+    ),
+    required: false,
+  },
   'Retry-After': header('Seconds to wait before trying again', 5),
   'WWW-Authenticate': header('The scheme the route wants (RFC 6750)', 'Bearer error="invalid_token"'),
   [CORRELATION_HEADER]: header(

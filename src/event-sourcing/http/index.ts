@@ -5,6 +5,8 @@
  * read-your-writes on views, and the app-wide pipes and filters `app.setup.ts` installs.
  */
 
+/** The `Cache-Control` of every answer: revalidate before use, never shared when the request had credentials. */
+export { revalidateEveryAnswer } from './cache-control.js';
 /** A command route: its status, its answer made from the command's outcome, and its OpenAPI description. */
 export { ApiCommand, type CommandRoute, type CommandRouteDecorator } from './api-command.decorator.js';
 /** The id used in every OpenAPI example. */

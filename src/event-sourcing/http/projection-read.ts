@@ -6,15 +6,17 @@ import { FollowersService } from '../subscriptions/followers.service.js';
 import { QueryInteger } from './query-integer.decorator.js';
 import { answerWith } from './route-answer.js';
 
-const MAX_WAIT_MS = 5_000;
+/** Says that the view behind an answer had not reached the `?minPosition=` asked for when the wait ended. */
+const STALE_HEADER = 'X-Projection-Stale';
 
-/** `?minPosition=`: read only once the view has processed this position (waiting at most 5 s). */
+/** `?minPosition=`: read once the view has processed this position (waiting at most `MIN_POSITION_WAIT_MS`). */
 export class ProjectionReadQuery {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 0,
     example: 42,
-    description: 'Wait (at most 5 s) until the view has processed this position, e.g. the position a command returned',
+    description:
+      'Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it',
   })
   @IsOptional()
   @QueryInteger()
@@ -25,7 +27,7 @@ export class ProjectionReadQuery {
 }
 
 /** How a view read waits: for the view to pass the position its request asked for, then tells how far it is. */
-type ViewWait = () => Promise<number>;
+type ViewWait = () => Promise<{ position: number; asked: number }>;
 
 /**
  * Hands a view read the wait for its view: the `minPosition` of the query string (the
@@ -39,8 +41,9 @@ class ViewWaitPipe implements PipeTransform<{ view: string; minPosition: unknown
   constructor(private readonly followers: FollowersService) {}
 
   transform({ view, minPosition }: { view: string; minPosition: unknown }): ViewWait {
-    const position = typeof minPosition === 'string' ? Number(minPosition) : 0;
-    return () => this.followers.waitFor(view, Number.isSafeInteger(position) ? position : 0, MAX_WAIT_MS);
+    const number = typeof minPosition === 'string' ? Number(minPosition) : 0;
+    const asked = Number.isSafeInteger(number) ? number : 0;
+    return async () => ({ position: await this.followers.waitFor(view, asked), asked });
   }
 }
 
@@ -51,12 +54,15 @@ const ViewOfRequest = createParamDecorator((view: string, context: ExecutionCont
 
 /**
  * A read from a view: before the route runs, waits for `?minPosition=` if asked (at most
- * 5 s), and answers with how far the view is in `X-Projection-Position` (views follow the
- * log and may lag). The route's query DTO extends {@link ProjectionReadQuery}.
+ * `MIN_POSITION_WAIT_MS`), and answers with how far the view is in `X-Projection-Position`
+ * (views follow the log and may lag), and with `X-Projection-Stale: true` when that is
+ * short of the position asked for: the answer may not show the effect the client waited
+ * for. The route's query DTO extends {@link ProjectionReadQuery}.
  */
 export const ReadsView = (view: string): MethodDecorator =>
   answerWith([ViewOfRequest(view, ViewWaitPipe)], async (run, response, [wait]) => {
-    const position = await (wait as ViewWait)();
+    const { position, asked } = await (wait as ViewWait)();
     response.setHeader('X-Projection-Position', String(position));
+    if (position < asked) response.setHeader(STALE_HEADER, 'true');
     return run();
   });

@@ -12,8 +12,8 @@ const happened: string[] = [];
 
 /** Followers whose view stands at 40 once waited for. */
 const followers = {
-  async waitFor(view: string, position: number, timeoutMs: number): Promise<number> {
-    happened.push(`wait ${view} ${position} ${timeoutMs}`);
+  async waitFor(view: string, position: number): Promise<number> {
+    happened.push(`wait ${view} ${position}`);
     return 40;
   },
 };
@@ -55,13 +55,22 @@ describe('ReadsView', () => {
 
     expect({ status: response.status, body: response.body }).toEqual({ status: 200, body: { items: ['jar-1'] } });
     expect(response.headers['x-projection-position']).toBe('40');
-    expect(happened).toEqual(['wait jar-summaries 37 5000', 'read 37']);
+    expect(response.headers['x-projection-stale']).toBeUndefined();
+    expect(happened).toEqual(['wait jar-summaries 37', 'read 37']);
+  });
+
+  it('says the answer is stale when the wait ended before the view reached ?minPosition=', async () => {
+    const response = await request(app.getHttpServer()).get('/jars?minPosition=41');
+
+    expect({ status: response.status, body: response.body }).toEqual({ status: 200, body: { items: ['jar-1'] } });
+    expect(response.headers['x-projection-position']).toBe('40');
+    expect(response.headers['x-projection-stale']).toBe('true');
   });
 
   it('reads at once without ?minPosition=', async () => {
     await request(app.getHttpServer()).get('/jars').expect(200);
 
-    expect(happened).toEqual(['wait jar-summaries 0 5000', 'read latest']);
+    expect(happened).toEqual(['wait jar-summaries 0', 'read latest']);
   });
 
   it('neither waits nor reads for a ?minPosition= the query refuses', async () => {
@@ -80,5 +89,15 @@ describe('AnswersWithVersion', () => {
       body: { id: 'jar-1', version: 6 },
     });
     expect(response.headers.etag).toBe('"6"');
+  });
+
+  it('lets no cache keep the answer and never answers 304 to the version: an erasure changes what it reads as', async () => {
+    const response = await request(app.getHttpServer()).get('/jars/jar-1').set('If-None-Match', '"6"');
+
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 200,
+      body: { id: 'jar-1', version: 6 },
+    });
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 });

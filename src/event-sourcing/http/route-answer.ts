@@ -36,10 +36,18 @@ export function answerWith<V>(
   };
 }
 
-/** A read of an aggregate: the answer's `version` goes out as its strong `ETag`, for `If-Match`. */
+/**
+ * A read of an aggregate: the answer's `version` goes out as its strong `ETag`, for
+ * `If-Match`. The version names the aggregate's state, not these bytes: an erasure or an
+ * in-place migration changes what a version reads as (a past one too, `?version=`), so
+ * the answer is not stored (`no-store`) and a conditional GET always gets it whole.
+ */
 export const AnswersWithVersion = (): MethodDecorator =>
   answerWith<{ version: number }>([], async (run, response) => {
     const value = await run();
     response.setHeader('ETag', `"${value.version}"`);
+    response.setHeader('Cache-Control', 'no-store');
+    // Express would answer 304 to an If-None-Match naming the version, whatever changed since.
+    delete response.req.headers['if-none-match'];
     return value;
   });

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { CheckpointMoves } from './checkpoint-moves.js';
 import { CheckpointMovedError, type CheckpointStore } from './checkpoint-store.js';
 import type { FollowerHandlers, FollowerMetadata } from './follower.decorator.js';
 import { FollowerDispatch } from './follower-dispatch.js';
@@ -11,7 +12,11 @@ import type { LogWakeup } from './log-wakeup.js';
 
 export interface FollowerSettings {
   batchSize: number;
-  /** How long an idle follower waits for a wake-up before it looks at the log anyway. */
+  /**
+   * How long an idle follower waits for a wake-up before it looks at the log anyway; and a
+   * `?minPosition=` read before it looks at its view's checkpoint again (another instance
+   * may move it).
+   */
   pollMs: number;
   /**
    * The least time from one read of the log to the next after a read that was not full:
@@ -31,6 +36,8 @@ export interface FollowerRuntime {
   dataSource: DataSource;
   leases: FollowerLeases;
   wakeup: LogWakeup;
+  /** Told of each batch's committed move, for the reads that wait for a view. */
+  moves: CheckpointMoves;
   settings: FollowerSettings;
 }
 
@@ -116,6 +123,7 @@ export class FollowerLoop {
     if (events.length === 0) return 0;
     if (this.metadata.transactional) await this.inTransactions(events, from);
     else await this.withoutTransaction(events, from);
+    this.runtime.moves.moved(this.name, events[events.length - 1].position);
     return events.length;
   }
 

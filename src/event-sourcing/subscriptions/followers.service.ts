@@ -6,11 +6,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore } from '../store/event-store.js';
+import { CheckpointMoves } from './checkpoint-moves.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { FOLLOWER, handlersOf, type FollowerHandlers, type FollowerMetadata } from './follower.decorator.js';
 import { FollowerLeases } from './follower-leases.js';
@@ -30,6 +30,8 @@ export interface FollowersConfig extends FollowerSettings {
    * server's TCP settings decide (hours). See {@link FollowerLeases}.
    */
   leaseTimeoutSeconds: number;
+  /** How long a read with `?minPosition=` waits at most for its view (default 5 s). */
+  minPositionWaitMs?: number;
 }
 
 export interface FollowerStatus {
@@ -56,6 +58,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
   private readonly rebuilds = new Map<string, Promise<RebuildResult>>();
   private loops: FollowerLoop[] = [];
   private leases?: FollowerLeases;
+  private readonly moves = new CheckpointMoves();
   private readonly logger = new Logger('Followers');
 
   constructor(
@@ -93,6 +96,7 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       dataSource: this.dataSource,
       leases: this.leases,
       wakeup: this.wakeup,
+      moves: this.moves,
       settings: this.config,
     };
     this.loops = [...this.followers.values()].map(
@@ -144,19 +148,24 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       this.dataSource,
       this.checkpoints,
       this.config.batchSize,
-    ).finally(() => this.rebuilds.delete(name));
+    )
+      .then((result) => {
+        this.moves.moved(name, result.position);
+        return result;
+      })
+      .finally(() => this.rebuilds.delete(name));
     this.rebuilds.set(name, rebuild);
     return rebuild;
   }
 
-  /** Waits until follower `name` has processed `position` or `timeoutMs` has passed; returns its checkpoint. */
-  async waitFor(name: string, position: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const checkpoint = await this.checkpoint(name);
-      if (checkpoint >= position || Date.now() >= deadline) return checkpoint;
-      await sleep(Math.min(25, deadline - Date.now()));
-    }
+  /**
+   * Waits until follower `name` has processed `position`, or `timeoutMs` has passed
+   * (`minPositionWaitMs` unless given); returns its checkpoint. A follower of this process
+   * wakes the wait when it moves; one in another instance is seen by a re-read of the
+   * checkpoint every `pollMs`, as an idle follower looks at the log.
+   */
+  waitFor(name: string, position: number, timeoutMs = this.config.minPositionWaitMs ?? 5_000): Promise<number> {
+    return this.moves.waitFor(name, position, timeoutMs, () => this.checkpoint(name), this.config.pollMs);
   }
 
   /** The checkpoint of one follower: how far its view is up to date. */

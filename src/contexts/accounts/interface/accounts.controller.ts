@@ -66,7 +66,7 @@ export class AccountsController {
     summary: 'List accounts, from a view',
     description: 'Pages by `nextCursor`. Pass the `position` a command returned as `minPosition` to see its effect.',
   })
-  @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position') })
+  @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale') })
   @ReadsView(ACCOUNT_SUMMARIES)
   @ApiProblemResponses(PROBLEMS.invalidRequest)
   async list(
@@ -175,7 +175,7 @@ export class AccountsController {
 
   @Get(':id/statement')
   @ApiOperation({ operationId: 'getAccountStatement', summary: "An account's movements, from a view" })
-  @ApiOkResponse({ type: StatementResponse, headers: responseHeaders('X-Projection-Position') })
+  @ApiOkResponse({ type: StatementResponse, headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale') })
   @ReadsView(ACCOUNT_STATEMENTS)
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
   async statement(@Param() { id }: AccountIdParams, @Query() query: StatementQueryDto): Promise<StatementResponse> {
