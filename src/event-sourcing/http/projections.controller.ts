@@ -23,11 +23,11 @@ import { ApiProblemResponses, problemExample } from './api-problem-responses.dec
 import { OperatorsOnly } from './operators-only.decorator.js';
 import { PROBLEMS } from './problem-examples.js';
 
-class FollowerErrorResponse {
-  @ApiProperty({ type: 'integer', example: 1234 }) position!: number;
-  @ApiProperty({ example: 'MoneyDeposited' }) type!: string;
-  @ApiProperty({ example: 'duplicate key value violates unique constraint "account_summaries_pkey"' }) message!: string;
-  @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:24.866Z' }) at!: string;
+interface FollowerErrorResponse {
+  position: number;
+  type: string;
+  message: string;
+  at: string;
 }
 
 class FollowerStatusResponse {
@@ -49,10 +49,18 @@ class FollowerStatusResponse {
   runningHere!: boolean;
   @ApiProperty({ example: false, description: 'Whether this instance is rebuilding its view' })
   rebuildingHere!: boolean;
+  // Inline, not a $ref: OpenAPI 3.0 honours `nullable` only beside the schema's own `type`.
   @ApiProperty({
-    type: FollowerErrorResponse,
+    type: 'object',
     nullable: true,
     description: 'The event it is stuck on while failing; null otherwise',
+    required: ['position', 'type', 'message', 'at'],
+    properties: {
+      position: { type: 'integer', example: 1234 },
+      type: { type: 'string', example: 'MoneyDeposited' },
+      message: { type: 'string', example: 'duplicate key value violates unique constraint "account_summaries_pkey"' },
+      at: { type: 'string', format: 'date-time', example: '2026-11-27T12:45:24.866Z' },
+    },
   })
   lastError!: FollowerErrorResponse | null;
   @ApiProperty({ format: 'date-time', example: '2026-11-27T12:45:24.866Z' }) updatedAt!: string;
