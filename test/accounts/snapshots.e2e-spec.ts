@@ -88,9 +88,10 @@ describe('snapshots of an account with a long history', () => {
       if (i % 3 === 2) await api.withdraw(id, 7 + i).expect(200);
       else await api.deposited(id, 11 + i);
     }
+    // Completed: the source's last step (TransferDelivered) is in, so its stream stays as read below.
     const deadline = Date.now() + 20_000;
-    while (!(await api.events(id)).some((e) => e.type === 'TransferSent')) {
-      if (Date.now() > deadline) throw new Error('The transfer was never debited');
+    while ((await request(app.http).get(`/transfers/${transfer.body.id}`)).body.status !== 'completed') {
+      if (Date.now() > deadline) throw new Error('The transfer never completed');
       await sleep(25);
     }
     await api.deposited(id, 1);
