@@ -287,12 +287,20 @@ export async function expectTransfersSettledOnce(
   for (const transfer of transfers) {
     const mine = steps.get(transfer.id) ?? [];
     const of = (type: string) => mine.filter((e) => e.type === type);
-    const [sent, received, refunds] = [of('TransferSent'), of('TransferReceived'), of('TransferRefunded')];
+    const [sent, received, refunds, delivered] = [
+      of('TransferSent'),
+      of('TransferReceived'),
+      of('TransferRefunded'),
+      of('TransferDelivered'),
+    ];
     const debited = byStream.get(transfer.id)!.some((e) => e.type === 'TransferDebited');
     const from = accounts.get(transfer.fromAccountId);
     const to = accounts.get(transfer.toAccountId);
     const problem = (what: string) => problems.push({ what, transfer, steps: mine });
-    if (sent.length > 1 || received.length > 1 || refunds.length > 1) problem('a step taken twice');
+    if (sent.length > 1 || received.length > 1 || refunds.length > 1 || delivered.length > 1) {
+      problem('a step taken twice');
+    }
+    if (delivered.some((e) => e.streamId !== transfer.fromAccountId)) problem('TransferDelivered on another account');
     if (sent.some((e) => e.streamId !== transfer.fromAccountId || e.data.amount !== transfer.amount))
       problem('TransferSent on the wrong account or of another amount');
     if (received.some((e) => e.streamId !== transfer.toAccountId || e.data.amount !== transfer.amount))
@@ -301,16 +309,20 @@ export async function expectTransfersSettledOnce(
       problem('TransferRefunded on the wrong account or of another amount');
     if (debited !== (sent.length === 1)) problem('TransferDebited without TransferSent, or the other way round');
     if (transfer.status === 'completed') {
-      if (sent.length !== 1 || received.length !== 1 || refunds.length !== 0)
-        problem('completed without exactly one TransferSent and one TransferReceived');
+      if (sent.length !== 1 || received.length !== 1 || refunds.length !== 0 || delivered.length !== 1)
+        problem('completed without exactly one TransferSent, TransferReceived and TransferDelivered');
       if (!from || from.closed || !to || to.closed) problem('completed to or from a closed or unknown account');
     } else if (sent.length === 0) {
-      if (received.length + refunds.length !== 0) problem('failed before the debit, yet received or refunded');
+      if (received.length + refunds.length + delivered.length !== 0) {
+        problem('failed before the debit, yet received, refunded or delivered');
+      }
       const expected = !from ? 'account_not_found' : from.closed ? 'account_closed' : 'insufficient_funds';
       if (transfer.reason !== expected) problem(`failed before the debit with ${transfer.reason}, not ${expected}`);
     } else {
       refunded++;
-      if (refunds.length !== 1 || received.length !== 0) problem('failed after the debit without exactly one refund');
+      if (refunds.length !== 1 || received.length + delivered.length !== 0) {
+        problem('failed after the debit without exactly one refund, or delivered');
+      }
       const expected = !to ? 'account_not_found' : to.closed ? 'account_closed' : undefined;
       if (transfer.reason !== expected || refunds[0]?.data.reason !== expected)
         problem(`refunded with ${transfer.reason}, expected ${expected}`);

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { DepositMoney } from '../../src/contexts/accounts/application/deposit-money/deposit-money.command.js';
 import { AccountsApi, expectProblem, problemType, type EventBody, type Headers } from '../support/accounts-api.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -134,6 +137,10 @@ describe('POST /transfers, then GET /transfers/{id}', () => {
     const [received] = (await api.events(to)).filter((e) => e.type === 'TransferReceived');
     expect(sent.data).toEqual({ transferId: id, toAccountId: to, amount: 300 });
     expect(received.data).toEqual({ transferId: id, fromAccountId: from, amount: 300 });
+    // The source learnt that its money arrived before the transfer read completed.
+    const [delivered] = (await api.events(from)).filter((e) => e.type === 'TransferDelivered');
+    expect(delivered.data).toEqual({ transferId: id });
+    expect(delivered.metadata.causationId).toBe(`${received.id}:record-transfer-delivered`);
 
     // The whole transfer shares the request's correlation id; each step names the event that caused it.
     const ofTransfer = await streamInLog(id, 3);
@@ -157,6 +164,32 @@ describe('POST /transfers, then GET /transfers/{id}', () => {
     expect(await settled(await requested(from, to, 300))).toMatchObject({ status: 'completed' });
     expect(await balanceOf(from)).toBe(-100);
     expect(await balanceOf(to)).toBe(300);
+  });
+
+  it('lets the source close as soon as the transfer of its whole balance completed', async () => {
+    const from = await funded(300);
+    const to = await funded(0);
+    expect(await settled(await requested(from, to, 300))).toMatchObject({ status: 'completed' });
+    expect((await api.close(from)).status).toBe(200);
+    expect(await balanceOf(to)).toBe(300);
+  });
+
+  it('fails balance_limit_exceeded when the destination would pass 2^53 - 1, and refunds the source', async () => {
+    const from = await funded(500);
+    const to = await funded(0);
+    const context = { commandId: randomUUID(), correlationId: randomUUID() };
+    await app.app.get(CommandBus).execute(new DepositMoney(to, Number.MAX_SAFE_INTEGER - 100, context));
+    const transfer = await settled(await requested(from, to, 101));
+
+    expect(transfer).toMatchObject({ status: 'failed', reason: 'balance_limit_exceeded' });
+    expect(await balanceOf(from)).toBe(500);
+    expect(await balanceOf(to)).toBe(Number.MAX_SAFE_INTEGER - 100);
+    expect(types(await api.events(from))).toEqual([
+      'AccountOpened',
+      'MoneyDeposited',
+      'TransferSent',
+      'TransferRefunded',
+    ]);
   });
 
   it('fails insufficient_funds when the source cannot pay, and moves no money', async () => {
@@ -253,6 +286,22 @@ describe('POST /transfers refusals', () => {
     }
     expect(appended).toEqual([]);
     expect(await balanceOf(id)).toBe(100);
+  });
+
+  it('answers 422 currency-mismatch to a transfer between currencies, either way, and stores nothing', async () => {
+    const euros = await funded(10_000);
+    const yen = await api.open({ owner: 'Transfer test', currency: 'JPY' });
+    await api.deposited(yen, 10_000);
+    const { result, appended } = await api.logDuring(async () => [
+      await postTransfer({ fromAccountId: euros, toAccountId: yen, amount: 10_000 }),
+      await postTransfer({ fromAccountId: yen, toAccountId: euros, amount: 10_000 }),
+    ]);
+    for (const response of result) {
+      expectProblem(response, 422, { type: problemType('currency-mismatch') });
+      expect(response.headers.location).toBeUndefined();
+    }
+    expect(appended).toEqual([]);
+    expect([await balanceOf(euros), await balanceOf(yen)]).toEqual([10_000, 10_000]);
   });
 
   describe('answers 400 problem+json to a bad body, and stores nothing', () => {

@@ -55,7 +55,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Close an account with a balance of 0 */
+    /**
+     * Close an account with a balance of 0
+     * @description Refused while a transfer it sent is in flight: were it to fail, its refund would have nowhere to go.
+     */
     post: operations['closeAccount'];
     delete?: never;
     options?: never;
@@ -310,7 +313,7 @@ export interface paths {
     put?: never;
     /**
      * Move money from one account to another
-     * @description Accepted at once; a process manager then pays out from the source and in to the destination. Poll `GET /transfers/{id}` (its URL is in Location) until `status` is `completed` or `failed`: a failure moves no money.
+     * @description Accepted at once when both accounts hold the same currency; a process manager then pays out from the source and in to the destination. Poll `GET /transfers/{id}` (its URL is in Location) until `status` is `completed` or `failed`: a failure moves no money.
      */
     post: operations['requestTransfer'];
     delete?: never;
@@ -1274,7 +1277,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:concurrency-conflict`: If-Match names a version that is not the current one, or concurrent writers kept winning for COMMAND_RETRIES retries; nothing was stored */
+      /**
+       * @description - `urn:chronicle:problem:concurrency-conflict`: If-Match names a version that is not the current one, or concurrent writers kept winning for COMMAND_RETRIES retries; nothing was stored
+       *     - `urn:chronicle:problem:transfer-in-flight`: A transfer the account sent has neither completed nor failed yet: retry once it has
+       */
       409: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1432,7 +1438,7 @@ export interface operations {
       };
       /**
        * @description - `urn:chronicle:problem:account-closed`: The account is closed
-       *     - `urn:chronicle:problem:balance-limit-exceeded`: The balance would pass 9007199254740991, the largest exact integer of JavaScript
+       *     - `urn:chronicle:problem:balance-limit-exceeded`: The balance would pass 9007199254740991, the largest exact integer of JavaScript, if the transfers the account sent that are still in flight came back
        *     - `urn:chronicle:problem:idempotency-key-reused`: The Idempotency-Key was used before for a request with another body
        */
       422: {
@@ -2432,6 +2438,7 @@ export interface operations {
       };
       /**
        * @description - `urn:chronicle:problem:same-account`: Both sides name the same account
+       *     - `urn:chronicle:problem:currency-mismatch`: The two accounts hold different currencies (the example has no exchange rates)
        *     - `urn:chronicle:problem:idempotency-key-reused`: The Idempotency-Key was used before for a request with another body
        */
       422: {

@@ -50,3 +50,9 @@ export abstract class DomainRuleViolation extends Error {
   /** A stable, machine-readable name, e.g. `insufficient_funds`. */
   abstract readonly code: string;
 }
+
+/**
+ * A refusal that holds only until something under way ends (a transfer in flight, say): the
+ * interface layer answers it with 409 rather than 422, as the same request may pass later.
+ */
+export abstract class DomainConflict extends DomainRuleViolation {}

@@ -18,10 +18,14 @@ export { DomainEvent, type DomainEventOptions } from './domain-event.decorator.j
 export type { EventClass, Upcaster, Upcasters } from './event-registry.js';
 /** Personal fields of an event or snapshot, with what each reads once its subject is erased. */
 export type { PersonalFields } from './personal-fields.js';
-/** A refusal the domain expects (a 422 with a stable code), and the store's errors a domain may name. */
+/**
+ * A refusal the domain expects (a 422 with a stable code), one that holds only for now (a
+ * 409), and the store's errors a domain may name.
+ */
 export {
   AggregateNotFoundError,
   ConcurrencyError,
+  DomainConflict,
   DomainRuleViolation,
   IdempotencyKeyReusedError,
   UnreadableEventError,

@@ -18,7 +18,7 @@ export interface CommandRoute {
    * answers with its URL in Location instead.
    */
   notFound?: ProblemExample;
-  /** The domain rules that may refuse it (422), as examples. */
+  /** The domain rules that may refuse it (422, or 409 for a `DomainConflict`), as examples. */
   refusals?: ProblemExample[];
 }
 

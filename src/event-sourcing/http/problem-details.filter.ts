@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import {
   AggregateNotFoundError,
   ConcurrencyError,
+  DomainConflict,
   DomainRuleViolation,
   IdempotencyKeyReusedError,
   UnreadableEventError,
@@ -81,6 +82,7 @@ export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof ConcurrencyError) return problem(409, 'concurrency-conflict', error.message, 'Conflict');
   if (error instanceof AggregateNotFoundError) return problem(404, 'not-found', error.message);
   if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
+  if (error instanceof DomainConflict) return problem(409, error.code.replaceAll('_', '-'), error.message);
   if (error instanceof DomainRuleViolation) return problem(422, error.code.replaceAll('_', '-'), error.message);
   if (error instanceof UnreadableEventError) return problem(500, 'unreadable-event', error.message);
   if (error instanceof TooManyStreamsError) return problem(429, 'too-many-streams', error.message);

@@ -6,12 +6,14 @@ import {
   BalanceNotZero,
   InsufficientFunds,
   InvalidAmount,
+  TransferInFlight,
 } from './account.errors.js';
 import { AccountClosed } from './events/account-closed.event.js';
 import { AccountOpened, ERASED_OWNER } from './events/account-opened.event.js';
 import { AccountPersonalDataErased } from './events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from './events/money-deposited.event.js';
 import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
+import { TransferDelivered } from './events/transfer-delivered.event.js';
 import { TransferReceived } from './events/transfer-received.event.js';
 import { TransferRefunded } from './events/transfer-refunded.event.js';
 import { TransferSent } from './events/transfer-sent.event.js';
@@ -26,6 +28,8 @@ const fullHistory = [
   new TransferReceived('t-2', 'b-1', 40),
   new TransferSent('t-3', 'b-1', 10),
   new TransferRefunded('t-3', 10, 'closed'),
+  new TransferSent('t-4', 'b-1', 20),
+  new TransferDelivered('t-4'),
   new AccountPersonalDataErased(),
   new AccountClosed(),
 ];
@@ -172,6 +176,58 @@ describe('Account in transfers', () => {
       .when((a) => a.refundTransfer('t-2', 'account_closed'))
       .then();
   });
+
+  it('records a transfer it sent as delivered, once, and then refunds it no more', () => {
+    const delivered = new TransferDelivered('t-1');
+    given(Account, openedWithOverdraft, sent)
+      .when((a) => a.recordTransferDelivered('t-1'))
+      .then(delivered)
+      .withState({ balance: -40 });
+    given(Account, openedWithOverdraft, sent, delivered)
+      .when((a) => {
+        a.recordTransferDelivered('t-1');
+        a.refundTransfer('t-1', 'account_closed');
+      })
+      .then();
+    given(Account, openedWithOverdraft, sent, new TransferRefunded('t-1', 40, 'account_closed'))
+      .when((a) => a.recordTransferDelivered('t-1'))
+      .then();
+  });
+
+  it('keeps room under the cap for the transfers in flight, so that their refunds always fit', () => {
+    const nearCap = [opened, new MoneyDeposited(Number.MAX_SAFE_INTEGER - 100), new TransferSent('t-1', 'b', 60)];
+    for (const credit of [(a: Account) => a.deposit(101), (a: Account) => a.receiveTransfer('t-2', 'b', 101)]) {
+      given(Account, ...nearCap)
+        .when(credit)
+        .thenThrows(BalanceLimitExceeded, { code: 'balance_limit_exceeded' });
+    }
+    given(Account, ...nearCap, new MoneyDeposited(100))
+      .when((a) => a.refundTransfer('t-1', 'account_closed'))
+      .then(new TransferRefunded('t-1', 60, 'account_closed'))
+      .withState({ balance: Number.MAX_SAFE_INTEGER });
+    // Delivered, it will not come back: the room is free again.
+    given(Account, ...nearCap, new TransferDelivered('t-1'))
+      .when((a) => a.deposit(160))
+      .then(new MoneyDeposited(160))
+      .withState({ balance: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('closes only once no transfer it sent is in flight', () => {
+    const emptied = [opened, new MoneyDeposited(40), sent];
+    given(Account, ...emptied)
+      .when((a) => a.close())
+      .thenThrows(TransferInFlight, {
+        code: 'transfer_in_flight',
+        message:
+          'Account aggregate-under-test has transfers on the way out that have not completed or failed yet (1); retry closing once they have',
+      });
+    given(Account, ...emptied, new TransferDelivered('t-1'))
+      .when((a) => a.close())
+      .then(new AccountClosed());
+    given(Account, ...emptied, new TransferRefunded('t-1', 40, 'account_closed'))
+      .when((a) => a.close())
+      .thenThrows(BalanceNotZero);
+  });
 });
 
 describe('Account snapshots', () => {
@@ -181,7 +237,7 @@ describe('Account snapshots', () => {
 
   it('carry the transfers taken part in: a restored account repeats none', () => {
     // The transfers, before the account's data is erased and it is closed.
-    const original = given(Account, ...fullHistory.slice(0, 6)).aggregate;
+    const original = given(Account, ...fullHistory.slice(0, 8)).aggregate;
     const snapshot = JSON.parse(JSON.stringify(original.takeSnapshot()));
     const restored = new Account(original.id);
     restored.restoreSnapshot({
@@ -190,13 +246,15 @@ describe('Account snapshots', () => {
       updatedAt: new Date(snapshot.updatedAt),
     });
 
-    expect(restored).toMatchObject({ owner: 'Ada', balance: 440, overdraftLimit: 50, version: 6 });
+    expect(restored).toMatchObject({ owner: 'Ada', balance: 420, overdraftLimit: 50, version: 8 });
     // Repeated instructions change nothing, as they would on the replayed account.
     restored.sendTransfer('t-1', 'b-1', 100);
     restored.receiveTransfer('t-2', 'b-1', 40);
     restored.refundTransfer('t-3', 'again');
+    restored.refundTransfer('t-4', 'delivered already');
+    restored.recordTransferDelivered('t-4');
     expect(restored.getUncommittedEvents()).toEqual([]);
-    // A transfer it sent and never refunded can still be refunded, once.
+    // A transfer it sent and never refunded is still in flight: it can be refunded, once.
     restored.refundTransfer('t-1', 'failed');
     expect(restored.getUncommittedEvents()).toEqual([new TransferRefunded('t-1', 100, 'failed')]);
   });

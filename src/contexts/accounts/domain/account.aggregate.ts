@@ -5,19 +5,26 @@ import {
   BalanceNotZero,
   InsufficientFunds,
   InvalidAmount,
+  TransferInFlight,
 } from './account.errors.js';
 import { AccountClosed } from './events/account-closed.event.js';
 import { AccountOpened, ERASED_OWNER } from './events/account-opened.event.js';
 import { AccountPersonalDataErased } from './events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from './events/money-deposited.event.js';
 import { MoneyWithdrawn } from './events/money-withdrawn.event.js';
+import { TransferDelivered } from './events/transfer-delivered.event.js';
 import { TransferReceived } from './events/transfer-received.event.js';
 import { TransferRefunded } from './events/transfer-refunded.event.js';
 import { TransferSent } from './events/transfer-sent.event.js';
 
 export type AccountStatus = 'open' | 'closed';
 
-/** A bank account holding an integer number of minor units, allowed below zero down to its overdraft limit. */
+/**
+ * A bank account holding an integer number of minor units, allowed below zero down to its
+ * overdraft limit. A transfer it sent stays in flight until it reached its destination or
+ * came back: meanwhile the account keeps room under the balance cap for its return, and
+ * cannot be closed, so a refund is never refused and never lands in a closed account.
+ */
 export class Account extends EventSourcedAggregate {
   static readonly streamType = 'Account';
   static readonly events = [
@@ -27,15 +34,17 @@ export class Account extends EventSourcedAggregate {
     TransferSent,
     TransferReceived,
     TransferRefunded,
+    TransferDelivered,
     AccountClosed,
     AccountPersonalDataErased,
   ];
   /**
    * Snapshots hold the fields below (the default). Raise `version` when one is added, removed
-   * or changes type (1 stored `owner` unencrypted, 2 was written by hand). `every` is
+   * or changes type (1 stored `owner` unencrypted, 2 was written by hand, 3 knew no
+   * transfers in flight: an older one is ignored and the account replayed). `every` is
    * overridden by SNAPSHOT_EVERY_ACCOUNT.
    */
-  static readonly snapshots: SnapshotSettings = { version: 3, every: 100, personal: { owner: ERASED_OWNER } };
+  static readonly snapshots: SnapshotSettings = { version: 4, every: 100, personal: { owner: ERASED_OWNER } };
 
   owner = '';
   personalDataErased = false;
@@ -43,10 +52,11 @@ export class Account extends EventSourcedAggregate {
   overdraftLimit = 0;
   balance = 0;
   status: AccountStatus = 'open';
-  /** Transfers this account took part in (sent ones with their amount), so a repeated instruction changes nothing. */
-  private readonly transfersSent = new Map<string, number>();
+  /** Transfers this account took part in, so a repeated instruction changes nothing. */
+  private readonly transfersSent = new Set<string>();
   private readonly transfersReceived = new Set<string>();
-  private readonly transfersRefunded = new Set<string>();
+  /** Transfers sent that have neither reached their destination nor come back, with their amounts. */
+  private readonly transfersInFlight = new Map<string, number>();
 
   static open(id: string, owner: string, currency: string, overdraftLimit: number): Account {
     const account = new Account(id);
@@ -57,7 +67,7 @@ export class Account extends EventSourcedAggregate {
   deposit(amount: number): void {
     this.assertOpen();
     assertAmount(amount);
-    if (this.balance + amount > Number.MAX_SAFE_INTEGER) throw new BalanceLimitExceeded(this.id);
+    this.assertRoomFor(amount);
     this.apply(new MoneyDeposited(amount));
   }
 
@@ -84,22 +94,29 @@ export class Account extends EventSourcedAggregate {
     if (this.transfersReceived.has(transferId)) return;
     this.assertOpen();
     assertAmount(amount);
-    if (this.balance + amount > Number.MAX_SAFE_INTEGER) throw new BalanceLimitExceeded(this.id);
+    this.assertRoomFor(amount);
     this.apply(new TransferReceived(transferId, fromAccountId, amount));
   }
 
   /**
-   * Gives back what a transfer paid out, once. Allowed on a closed account too: the
-   * money has to land somewhere, and only this account paid it.
+   * Gives back what a transfer in flight paid out, once. Never refused: the money has to
+   * land somewhere, and only this account paid it. The account kept room for it under the
+   * cap, and it cannot have been closed since (unless its history predates that rule).
    */
   refundTransfer(transferId: string, reason: string): void {
-    if (this.transfersRefunded.has(transferId) || !this.transfersSent.has(transferId)) return;
-    this.apply(new TransferRefunded(transferId, this.transfersSent.get(transferId)!, reason));
+    const amount = this.transfersInFlight.get(transferId);
+    if (amount !== undefined) this.apply(new TransferRefunded(transferId, amount, reason));
+  }
+
+  /** Notes, once, that a transfer it sent reached its destination: its amount will not come back. */
+  recordTransferDelivered(transferId: string): void {
+    if (this.transfersInFlight.has(transferId)) this.apply(new TransferDelivered(transferId));
   }
 
   close(): void {
     this.assertOpen();
     if (this.balance !== 0) throw new BalanceNotZero(this.id, this.balance);
+    if (this.transfersInFlight.size > 0) throw new TransferInFlight(this.id, this.transfersInFlight.size);
     this.apply(new AccountClosed());
   }
 
@@ -132,7 +149,8 @@ export class Account extends EventSourcedAggregate {
   @Applies(TransferSent)
   onTransferSent(event: TransferSent): void {
     this.balance -= event.amount;
-    this.transfersSent.set(event.transferId, event.amount);
+    this.transfersSent.add(event.transferId);
+    this.transfersInFlight.set(event.transferId, event.amount);
   }
 
   @Applies(TransferReceived)
@@ -144,7 +162,12 @@ export class Account extends EventSourcedAggregate {
   @Applies(TransferRefunded)
   onTransferRefunded(event: TransferRefunded): void {
     this.balance += event.amount;
-    this.transfersRefunded.add(event.transferId);
+    this.transfersInFlight.delete(event.transferId);
+  }
+
+  @Applies(TransferDelivered)
+  onTransferDelivered(event: TransferDelivered): void {
+    this.transfersInFlight.delete(event.transferId);
   }
 
   @Applies(AccountClosed)
@@ -160,6 +183,13 @@ export class Account extends EventSourcedAggregate {
 
   private assertOpen(): void {
     if (this.status === 'closed') throw new AccountClosedError(this.id);
+  }
+
+  /** Money in flight may come back at any time, so a credit must leave room for all of it. */
+  private assertRoomFor(amount: number): void {
+    let inFlight = 0;
+    for (const sent of this.transfersInFlight.values()) inFlight += sent;
+    if (this.balance + inFlight + amount > Number.MAX_SAFE_INTEGER) throw new BalanceLimitExceeded(this.id);
   }
 }
 

@@ -1,4 +1,4 @@
-import { DomainRuleViolation } from '#event-sourcing/domain';
+import { DomainConflict, DomainRuleViolation } from '#event-sourcing/domain';
 
 export class InsufficientFunds extends DomainRuleViolation {
   readonly code = 'insufficient_funds';
@@ -28,10 +28,22 @@ export class InvalidAmount extends DomainRuleViolation {
   }
 }
 
-/** Balances stay exact JavaScript integers. */
+/** Balances stay exact JavaScript integers, also once the transfers in flight come back. */
 export class BalanceLimitExceeded extends DomainRuleViolation {
   readonly code = 'balance_limit_exceeded';
   constructor(accountId: string) {
-    super(`A deposit to account ${accountId} would take its balance past ${Number.MAX_SAFE_INTEGER}`);
+    super(
+      `Account ${accountId} cannot take this amount: its balance, with the transfers it sent that may still come back, would pass ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+}
+
+/** Closing now would strand the refund of a transfer that has not reached its destination yet. */
+export class TransferInFlight extends DomainConflict {
+  readonly code = 'transfer_in_flight';
+  constructor(accountId: string, transfers: number) {
+    super(
+      `Account ${accountId} has transfers on the way out that have not completed or failed yet (${transfers}); retry closing once they have`,
+    );
   }
 }

@@ -6,6 +6,7 @@ import {
   BalanceLimitExceeded,
   BalanceNotZero,
   InsufficientFunds,
+  TransferInFlight,
 } from '../domain/account.errors.js';
 
 /** The problems of the accounts API, for its OpenAPI document. */
@@ -25,7 +26,11 @@ export const ACCOUNT_PROBLEMS = {
     new BalanceNotZero(EXAMPLE_ID, 7500),
   ),
   balanceLimitExceeded: problemExample(
-    `The balance would pass ${Number.MAX_SAFE_INTEGER}, the largest exact integer of JavaScript`,
+    `The balance would pass ${Number.MAX_SAFE_INTEGER}, the largest exact integer of JavaScript, if the transfers the account sent that are still in flight came back`,
     new BalanceLimitExceeded(EXAMPLE_ID),
+  ),
+  transferInFlight: problemExample(
+    'A transfer the account sent has neither completed nor failed yet: retry once it has',
+    new TransferInFlight(EXAMPLE_ID, 1),
   ),
 };

@@ -127,12 +127,16 @@ export class AccountsController {
   }
 
   @Post(':id/close')
-  @ApiOperation({ operationId: 'closeAccount', summary: 'Close an account with a balance of 0' })
+  @ApiOperation({
+    operationId: 'closeAccount',
+    summary: 'Close an account with a balance of 0',
+    description: 'Refused while a transfer it sent is in flight: were it to fail, its refund would have nowhere to go.',
+  })
   @ApiCommand({
     status: 200,
     type: CommandResponse,
     notFound: ACCOUNT_PROBLEMS.notFound,
-    refusals: [ACCOUNT_PROBLEMS.balanceNotZero, ACCOUNT_PROBLEMS.closed],
+    refusals: [ACCOUNT_PROBLEMS.balanceNotZero, ACCOUNT_PROBLEMS.transferInFlight, ACCOUNT_PROBLEMS.closed],
   })
   @ApiNoBody()
   close(@Param() { id }: AccountIdParams, @Body() _body: NoBody, @RequestCommandContext() context: CommandContext) {

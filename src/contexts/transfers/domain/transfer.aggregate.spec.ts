@@ -4,9 +4,10 @@ import { TransferDebited } from './events/transfer-debited.event.js';
 import { TransferFailed } from './events/transfer-failed.event.js';
 import { TransferRequested } from './events/transfer-requested.event.js';
 import { Transfer } from './transfer.aggregate.js';
-import { InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
+import { CurrencyMismatch, InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
 
 const requested = new TransferRequested('a', 'b', 40);
+const euros = { from: 'EUR', to: 'EUR' };
 const debited = new TransferDebited();
 const completed = new TransferCompleted();
 const failed = (reason: string) => new TransferFailed(reason);
@@ -16,7 +17,7 @@ const fullHistory = [requested, debited, failed('account_closed')];
 describe('Transfer', () => {
   it('is requested between two accounts, for an amount', () => {
     given(Transfer)
-      .when(() => Transfer.request('t-1', 'a', 'b', 40))
+      .when(() => Transfer.request('t-1', 'a', 'b', 40, euros))
       .then(requested)
       .withState({
         id: 't-1',
@@ -31,14 +32,31 @@ describe('Transfer', () => {
 
   it('refuses a transfer to the same account', () => {
     given(Transfer)
-      .when(() => Transfer.request('t-1', 'a', 'a', 40))
+      .when(() => Transfer.request('t-1', 'a', 'a', 40, euros))
       .thenThrows(SameAccountTransfer, { code: 'same_account' });
+  });
+
+  it('refuses a transfer between currencies, having no exchange rates', () => {
+    given(Transfer)
+      .when(() => Transfer.request('t-1', 'a', 'b', 10_000, { from: 'EUR', to: 'JPY' }))
+      .thenThrows(CurrencyMismatch, {
+        code: 'currency_mismatch',
+        message: 'A transfer moves money between accounts of one currency, not from EUR to JPY',
+      });
+  });
+
+  it('leaves an account the request did not find to the process, which fails the transfer', () => {
+    for (const currencies of [{ to: 'JPY' }, { from: 'EUR' }, {}]) {
+      given(Transfer)
+        .when(() => Transfer.request('t-1', 'a', 'b', 40, currencies))
+        .then(requested);
+    }
   });
 
   it('refuses amounts that are not positive whole numbers', () => {
     for (const amount of [0, -5, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
       given(Transfer)
-        .when(() => Transfer.request('t-1', 'a', 'b', amount))
+        .when(() => Transfer.request('t-1', 'a', 'b', amount, euros))
         .thenThrows(InvalidTransferAmount, { code: 'invalid_amount' });
     }
   });

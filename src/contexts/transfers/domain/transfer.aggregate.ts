@@ -3,7 +3,7 @@ import { TransferCompleted } from './events/transfer-completed.event.js';
 import { TransferDebited } from './events/transfer-debited.event.js';
 import { TransferFailed } from './events/transfer-failed.event.js';
 import { TransferRequested } from './events/transfer-requested.event.js';
-import { InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
+import { CurrencyMismatch, InvalidTransferAmount, SameAccountTransfer, TransferNotDebited } from './transfer.errors.js';
 
 export type TransferStatus = 'requested' | 'debited' | 'completed' | 'failed';
 
@@ -12,6 +12,15 @@ export type TransferStatus = 'requested' | 'debited' | 'completed' | 'failed';
  * (or the code of another refusal of the accounts context).
  */
 export type TransferFailureReason = string;
+
+/**
+ * The currencies of the two accounts as the request found them; none for an id no account
+ * has (the process then fails the transfer with `account_not_found`).
+ */
+export interface TransferCurrencies {
+  from?: string;
+  to?: string;
+}
 
 /**
  * Money on its way from one account to another: requested, then debited from the source,
@@ -28,9 +37,17 @@ export class Transfer extends EventSourcedAggregate {
   status: TransferStatus = 'requested';
   reason?: TransferFailureReason;
 
-  static request(id: string, fromAccountId: string, toAccountId: string, amount: number): Transfer {
+  static request(
+    id: string,
+    fromAccountId: string,
+    toAccountId: string,
+    amount: number,
+    currencies: TransferCurrencies,
+  ): Transfer {
     if (fromAccountId === toAccountId) throw new SameAccountTransfer(fromAccountId);
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new InvalidTransferAmount(amount);
+    const { from, to } = currencies;
+    if (from !== undefined && to !== undefined && from !== to) throw new CurrencyMismatch(from, to);
     const transfer = new Transfer(id);
     transfer.apply(new TransferRequested(fromAccountId, toAccountId, amount));
     return transfer;

@@ -14,6 +14,14 @@ export class InvalidTransferAmount extends DomainRuleViolation {
   }
 }
 
+/** The example has no exchange rates: money moves only between accounts of one currency. */
+export class CurrencyMismatch extends DomainRuleViolation {
+  readonly code = 'currency_mismatch';
+  constructor(fromCurrency: string, toCurrency: string) {
+    super(`A transfer moves money between accounts of one currency, not from ${fromCurrency} to ${toCurrency}`);
+  }
+}
+
 /** Only a transfer whose money left the source can be completed. */
 export class TransferNotDebited extends DomainRuleViolation {
   readonly code = 'transfer_not_debited';

@@ -2,7 +2,7 @@ import { AggregateNotFoundError } from '#event-sourcing/domain';
 import { problemExample, EXAMPLE_ID } from '#event-sourcing/http';
 import { ACCOUNT_STREAM_TYPE } from '../../accounts/accounts.contract.js';
 import { Transfer } from '../domain/transfer.aggregate.js';
-import { SameAccountTransfer } from '../domain/transfer.errors.js';
+import { CurrencyMismatch, SameAccountTransfer } from '../domain/transfer.errors.js';
 
 /** The problems of the transfers API, for its OpenAPI document. */
 export const TRANSFER_PROBLEMS = {
@@ -12,4 +12,8 @@ export const TRANSFER_PROBLEMS = {
     new AggregateNotFoundError(ACCOUNT_STREAM_TYPE, EXAMPLE_ID),
   ),
   sameAccount: problemExample('Both sides name the same account', new SameAccountTransfer(EXAMPLE_ID)),
+  currencyMismatch: problemExample(
+    'The two accounts hold different currencies (the example has no exchange rates)',
+    new CurrencyMismatch('EUR', 'JPY'),
+  ),
 };

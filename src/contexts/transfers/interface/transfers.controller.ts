@@ -36,13 +36,13 @@ export class TransfersController {
     operationId: 'requestTransfer',
     summary: 'Move money from one account to another',
     description:
-      'Accepted at once; a process manager then pays out from the source and in to the destination. Poll `GET /transfers/{id}` (its URL is in Location) until `status` is `completed` or `failed`: a failure moves no money.',
+      'Accepted at once when both accounts hold the same currency; a process manager then pays out from the source and in to the destination. Poll `GET /transfers/{id}` (its URL is in Location) until `status` is `completed` or `failed`: a failure moves no money.',
   })
   @ApiCommand({
     status: 202,
     type: TransferAcceptedResponse,
     description: 'Requested; follow Location for its outcome',
-    refusals: [TRANSFER_PROBLEMS.sameAccount],
+    refusals: [TRANSFER_PROBLEMS.sameAccount, TRANSFER_PROBLEMS.currencyMismatch],
   })
   @ApiProblemResponses(TRANSFER_PROBLEMS.sourceNotFound)
   // Only the owner of the source may pay out of it; the destination may be anyone's.

@@ -1,10 +1,11 @@
 import { commandSpec } from '#event-sourcing/testing';
 import { Account } from '../../domain/account.aggregate.js';
-import { AccountClosedError, BalanceNotZero } from '../../domain/account.errors.js';
+import { AccountClosedError, BalanceNotZero, TransferInFlight } from '../../domain/account.errors.js';
 import { AccountClosed } from '../../domain/events/account-closed.event.js';
 import { AccountOpened } from '../../domain/events/account-opened.event.js';
 import { MoneyDeposited } from '../../domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
+import { TransferSent } from '../../domain/events/transfer-sent.event.js';
 import { CloseAccount } from './close-account.command.js';
 
 const accounts = commandSpec(Account);
@@ -21,6 +22,12 @@ describe('CloseAccount', () => {
       .given(new AccountOpened('Ada', 'EUR', 0), new MoneyDeposited(10))
       .when((id, context) => new CloseAccount(id, context))
       .thenThrows(BalanceNotZero));
+
+  it('refuses an account with a transfer on the way out, whose refund would have nowhere to go', () =>
+    accounts
+      .given(new AccountOpened('Ada', 'EUR', 0), new MoneyDeposited(10), new TransferSent('transfer-1', 'to', 10))
+      .when((id, context) => new CloseAccount(id, context))
+      .thenThrows(TransferInFlight));
 
   it('refuses an account closed already', () =>
     accounts

@@ -6,6 +6,7 @@ import { AccountOpened, ERASED_OWNER } from '../../domain/events/account-opened.
 import { AccountPersonalDataErased } from '../../domain/events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from '../../domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
+import { TransferDelivered } from '../../domain/events/transfer-delivered.event.js';
 import { TransferReceived } from '../../domain/events/transfer-received.event.js';
 import { TransferRefunded } from '../../domain/events/transfer-refunded.event.js';
 import { TransferSent } from '../../domain/events/transfer-sent.event.js';
@@ -64,6 +65,15 @@ describe('the account-summaries projection', () => {
         { ...stream(A, new TransferRefunded(T, 20, 'account_closed')), recordedAt: at(3) },
       )
       .thenRows(AccountSummary, [summary({ balance: 110, version: 6, updatedAt: at(3) })]));
+
+  it('moves the version and time on when a transfer sent was delivered, and the balance not at all', () =>
+    spec
+      .given(adaOpened)
+      .when(
+        { ...stream(A, new MoneyDeposited(100), new TransferSent(T, B, 20)), recordedAt: at(1) },
+        { ...stream(A, new TransferDelivered(T)), recordedAt: at(2) },
+      )
+      .thenRows(AccountSummary, [summary({ balance: 80, version: 4, updatedAt: at(2) })]));
 
   it('shows an account closed, and its owner erased with the key', () =>
     spec

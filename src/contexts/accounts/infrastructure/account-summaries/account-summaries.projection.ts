@@ -5,6 +5,7 @@ import { AccountOpened, ERASED_OWNER } from '../../domain/events/account-opened.
 import { AccountPersonalDataErased } from '../../domain/events/account-personal-data-erased.event.js';
 import { MoneyDeposited } from '../../domain/events/money-deposited.event.js';
 import { MoneyWithdrawn } from '../../domain/events/money-withdrawn.event.js';
+import { TransferDelivered } from '../../domain/events/transfer-delivered.event.js';
 import { TransferReceived } from '../../domain/events/transfer-received.event.js';
 import { TransferRefunded } from '../../domain/events/transfer-refunded.event.js';
 import { TransferSent } from '../../domain/events/transfer-sent.event.js';
@@ -17,6 +18,7 @@ type AccountEvent =
   | TransferRefunded
   | MoneyWithdrawn
   | TransferSent
+  | TransferDelivered
   | AccountClosed
   | AccountPersonalDataErased;
 
@@ -68,6 +70,8 @@ export class AccountSummariesProjection {
     TransferRefunded,
     MoneyWithdrawn,
     TransferSent,
+    // Moves no money, but the row's version and updatedAt follow every event of the account.
+    TransferDelivered,
     AccountClosed,
     AccountPersonalDataErased,
   )

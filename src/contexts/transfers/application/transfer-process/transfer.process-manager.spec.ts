@@ -6,6 +6,7 @@ import {
   AccountClosedError,
   InsufficientFunds,
   ReceiveTransfer,
+  RecordTransferDelivered,
   RefundTransfer,
   SendTransfer,
   TransferReceived,
@@ -122,13 +123,16 @@ describe('the transfer process', () => {
       .answer(GetTransfer, transferAfter(requested, new TransferDebited(), new TransferFailed('account_closed')))
       .then());
 
-  it('fails a refunded transfer with the refund’s reason, and completes a received one', async () => {
+  it('fails a refunded transfer with the refund’s reason, and completes a received one once the source knows', async () => {
     await spec
       .given(logged(FROM, new TransferRefunded(T, 40, 'account_closed'), 'e-4'))
       .then(new FailTransfer(T, 'account_closed', causedBy('e-4', 'fail-transfer')));
     await spec
       .given(logged(TO, new TransferReceived(T, FROM, 40), 'e-5'))
-      .then(new CompleteTransfer(T, causedBy('e-5', 'complete-transfer')));
+      .then(
+        new RecordTransferDelivered(FROM, T, causedBy('e-5', 'record-transfer-delivered')),
+        new CompleteTransfer(T, causedBy('e-5', 'complete-transfer')),
+      );
   });
 
   it('takes no step on an event it has none for, such as a transfer’s end', () =>

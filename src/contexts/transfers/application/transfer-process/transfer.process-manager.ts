@@ -4,6 +4,7 @@ import { AggregateNotFoundError, DomainRuleViolation } from '#event-sourcing/dom
 import {
   ACCOUNT_STREAM_TYPE,
   ReceiveTransfer,
+  RecordTransferDelivered,
   RefundTransfer,
   SendTransfer,
   TransferReceived,
@@ -22,7 +23,7 @@ export const TRANSFER_PROCESS = 'transfer-process';
 
 /**
  * Moves every transfer along: debit the source, credit the destination, refund the source
- * when the destination refuses. It follows the log without a transaction, so after a crash
+ * when the destination refuses, or tell the source its transfer was delivered. It follows the log without a transaction, so after a crash
  * it may see an event again: each command it sends takes its id and idempotency key from
  * the event that caused it, and the accounts ignore a transfer step they already took.
  */
@@ -92,6 +93,14 @@ export class TransferProcessManager {
 
   @Handles(TransferReceived)
   async received(event: TransferReceived, { envelope }: FollowerContext): Promise<void> {
+    // The source first: once a client sees the transfer completed, the source may be closed.
+    await this.commands.execute(
+      new RecordTransferDelivered(
+        event.fromAccountId,
+        event.transferId,
+        causedBy(envelope, 'record-transfer-delivered'),
+      ),
+    );
     await this.commands.execute(new CompleteTransfer(event.transferId, causedBy(envelope, 'complete-transfer')));
   }
 
