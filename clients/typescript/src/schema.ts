@@ -566,19 +566,6 @@ export interface components {
       /** @example amount must be an integer number */
       message: string;
     };
-    FollowerErrorResponse: {
-      /** @example 1234 */
-      position: number;
-      /** @example MoneyDeposited */
-      type: string;
-      /** @example duplicate key value violates unique constraint "account_summaries_pkey" */
-      message: string;
-      /**
-       * Format: date-time
-       * @example 2026-11-27T12:45:24.866Z
-       */
-      at: string;
-    };
     FollowerStatusResponse: {
       /** @example account-summaries */
       name: string;
@@ -618,7 +605,19 @@ export interface components {
        */
       rebuildingHere: boolean;
       /** @description The event it is stuck on while failing; null otherwise */
-      lastError: components['schemas']['FollowerErrorResponse'] | null;
+      lastError?: {
+        /** @example 1234 */
+        position: number;
+        /** @example MoneyDeposited */
+        type: string;
+        /** @example duplicate key value violates unique constraint "account_summaries_pkey" */
+        message: string;
+        /**
+         * Format: date-time
+         * @example 2026-11-27T12:45:24.866Z
+         */
+        at: string;
+      } | null;
       /**
        * Format: date-time
        * @example 2026-11-27T12:45:24.866Z
