@@ -9,6 +9,7 @@ import { BrokerInbox1795680000007 } from './1795680000007-broker-inbox.js';
 import { ReportingViews1795680000008 } from './1795680000008-reporting-views.js';
 import { FasterAppend1795680000009 } from './1795680000009-faster-append.js';
 import { AppendGroups1795680000010 } from './1795680000010-append-groups.js';
+import { IdempotencyExpiry1795680000011 } from './1795680000011-idempotency-expiry.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ReportingViews1795680000008,
   FasterAppend1795680000009,
   AppendGroups1795680000010,
+  IdempotencyExpiry1795680000011,
 ];

@@ -8,6 +8,12 @@ export interface CommandContext {
   correlationId: string;
   /** From `Idempotency-Key`: a repeat appends nothing and gets the first answer. */
   idempotencyKey?: string;
+  /**
+   * Where the key counts: keys of two scopes never meet. The HTTP edge scopes each key to
+   * its caller, method and route (the IETF draft's composite key, its section 5); absent,
+   * the key is its own scope, as a process's keys are that name the process.
+   */
+  idempotencyScope?: string;
   /** From `If-Match`: apply only at this version, and never retry. */
   expectedVersion?: number;
   /** Who asked, as authentication vouched for it (a token's subject); absent when nothing did. */

@@ -9,21 +9,50 @@ import { correlationIdOf, HEADER_TOKEN, headerOf } from './request-correlation.j
 /** `If-Match: "<version>"`: one version of the aggregate, in quotes. */
 export const IF_MATCH = /^"(\d{1,9})"$/;
 
+// An sf-string (RFC 8941, 3.3.3): printable ASCII in quotes, `"` and `\` escaped with `\`.
+const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
+
 /**
- * Reads `If-Match`, `Idempotency-Key` and the request's correlation id into a {@link CommandContext},
- * with the actor that authentication set on the request; a malformed header is a 400.
+ * The key an `Idempotency-Key` value names, or undefined if it names none. The IETF draft
+ * sends it as an sf-string, `"k"` (draft-ietf-httpapi-idempotency-key-header, 2.1); the
+ * bare `k` that clients have long sent names the same key. Either way the key itself is
+ * 1 to 200 visible ASCII characters, the format we publish (the draft's section 5).
+ */
+export function idempotencyKeyOf(value: string): string | undefined {
+  const quoted = SF_STRING.exec(value);
+  const key = quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : value;
+  return (quoted || !value.startsWith('"')) && HEADER_TOKEN.test(key) ? key : undefined;
+}
+
+/**
+ * Who may repeat a request with its key: the caller (anonymous when nothing authenticated
+ * it), with the same method, to the same route (its template: `/accounts/:id/deposits`).
+ */
+function idempotencyScopeOf(request: Request): string {
+  const template = (request.route as { path?: string } | undefined)?.path ?? request.path;
+  return JSON.stringify([requestActor(request) ?? null, request.method, `${request.baseUrl}${template}`]);
+}
+
+/**
+ * Reads `If-Match`, `Idempotency-Key` (scoped to the caller, method and route) and the
+ * request's correlation id into a {@link CommandContext}, with the actor that authentication
+ * set on the request; a malformed header is a 400.
  */
 export function commandContextOf(request: Request): CommandContext {
   const errors: FieldError[] = [];
   const ifMatch = headerOf(request, 'If-Match');
-  const idempotencyKey = headerOf(request, 'Idempotency-Key');
+  const idempotencyHeader = headerOf(request, 'Idempotency-Key');
+  const idempotencyKey = idempotencyHeader === undefined ? undefined : idempotencyKeyOf(idempotencyHeader);
   const correlationId = headerOf(request, 'X-Correlation-Id');
   const pinned = ifMatch === undefined ? undefined : IF_MATCH.exec(ifMatch.trim());
   if (ifMatch !== undefined && !pinned) {
     errors.push({ field: 'If-Match', message: 'If-Match must be one version in quotes, such as "3"' });
   }
-  if (idempotencyKey !== undefined && !HEADER_TOKEN.test(idempotencyKey)) {
-    errors.push({ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 200 visible ASCII characters' });
+  if (idempotencyHeader !== undefined && idempotencyKey === undefined) {
+    errors.push({
+      field: 'Idempotency-Key',
+      message: 'Idempotency-Key must be 1 to 200 visible ASCII characters, quoted ("k") or bare (k)',
+    });
   }
   if (correlationId !== undefined && !HEADER_TOKEN.test(correlationId)) {
     errors.push({ field: 'X-Correlation-Id', message: 'X-Correlation-Id must be 1 to 200 visible ASCII characters' });
@@ -33,6 +62,7 @@ export function commandContextOf(request: Request): CommandContext {
     commandId: uuidv7(),
     correlationId: correlationIdOf(request),
     idempotencyKey,
+    idempotencyScope: idempotencyKey === undefined ? undefined : idempotencyScopeOf(request),
     expectedVersion: pinned ? Number(pinned[1]) : undefined,
     actorId: requestActor(request),
   };
