@@ -9,19 +9,20 @@ import { correlationIdOf, HEADER_TOKEN, headerOf } from './request-correlation.j
 /** `If-Match: "<version>"`: one version of the aggregate, in quotes. */
 export const IF_MATCH = /^"(\d{1,9})"$/;
 
-// An sf-string (RFC 8941, 3.3.3): printable ASCII in quotes, `"` and `\` escaped with `\`.
-const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
-
 /**
- * The key an `Idempotency-Key` value names, or undefined if it names none. The IETF draft
- * sends it as an sf-string, `"k"` (draft-ietf-httpapi-idempotency-key-header, 2.1); the
- * bare `k` that clients have long sent names the same key. Either way the key itself is
- * 1 to 200 visible ASCII characters, the format we publish (the draft's section 5).
+ * `Idempotency-Key`: a key of 1 to 200 visible ASCII characters, the format we publish (the
+ * IETF draft's section 5), sent as the draft's sf-string, `"k"` with `"` and `\` escaped by
+ * `\` (draft-ietf-httpapi-idempotency-key-header, 2.1; RFC 8941, 3.3.3), or bare, `k`, as
+ * clients have long sent it. Both forms name the same key.
  */
+export const IDEMPOTENCY_KEY =
+  /^(?:"((?:[\x21\x23-\x5b\x5d-\x7e]|\\["\\]){1,200})"|([\x21\x23-\x7e][\x21-\x7e]{0,199}))$/;
+
+/** The key an `Idempotency-Key` value names ({@link IDEMPOTENCY_KEY}), or undefined if it names none. */
 export function idempotencyKeyOf(value: string): string | undefined {
-  const quoted = SF_STRING.exec(value);
-  const key = quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : value;
-  return (quoted || !value.startsWith('"')) && HEADER_TOKEN.test(key) ? key : undefined;
+  const match = IDEMPOTENCY_KEY.exec(value);
+  if (!match) return undefined;
+  return match[1] === undefined ? match[2] : match[1].replace(/\\(["\\])/g, '$1');
 }
 
 /**
