@@ -27,7 +27,7 @@ export function idempotencyKeyOf(value: string): string | undefined {
 
 /**
  * Who may repeat a request with its key: the caller (anonymous when nothing authenticated
- * it), with the same method, to the same route (its template: `/accounts/:id/deposits`).
+ * it), with the same method, to the same route: its template, with `:id` left as it is.
  */
 function idempotencyScopeOf(request: Request): string {
   const template = (request.route as { path?: string } | undefined)?.path ?? request.path;
