@@ -40,13 +40,15 @@ const STREAM_VERSION = {
   name: 'chronicle_stream_version',
   text: 'SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1',
 };
-// An expired record is deleted on the way, so that the append after this can store the key
-// again; both parts see one snapshot, so the SELECT answers only a record the DELETE kept.
 const FIND_IDEMPOTENCY = {
   name: 'chronicle_find_idempotency',
-  text: `WITH expired AS (DELETE FROM idempotency_keys WHERE key = $1 AND recorded_at < $2)
-         SELECT key, fingerprint, stream_id, version, position, result FROM idempotency_keys
-          WHERE key = $1 AND recorded_at >= $2`,
+  text: `SELECT key, fingerprint, stream_id, version, position, result, recorded_at < $2 AS expired
+           FROM idempotency_keys WHERE key = $1`,
+};
+// Off the hot path: only for a record the lookup found expired, and only while it still is.
+const DELETE_EXPIRED_KEY = {
+  name: 'chronicle_delete_expired_key',
+  text: 'DELETE FROM idempotency_keys WHERE key = $1 AND recorded_at < $2',
 };
 // SKIP LOCKED: sweepers in several instances take different rows instead of waiting on each other.
 const DELETE_EXPIRED_IDEMPOTENCY = {
@@ -119,9 +121,15 @@ export class PostgresEventStore extends EventStore {
   }
 
   async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.pool.query({ ...FIND_IDEMPOTENCY, values: [key, this.horizon()] });
+    const horizon = this.horizon();
+    const { rows } = await this.pool.query({ ...FIND_IDEMPOTENCY, values: [key, horizon] });
     if (rows.length === 0) return undefined;
     const [row] = rows;
+    if (row.expired) {
+      // So that the append after this can store the key again.
+      await this.pool.query({ ...DELETE_EXPIRED_KEY, values: [key, horizon] });
+      return undefined;
+    }
     return {
       key: row.key,
       fingerprint: row.fingerprint,
