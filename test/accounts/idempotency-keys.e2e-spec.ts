@@ -44,6 +44,17 @@ describe('Idempotency-Key, with authentication on', () => {
     expect(await eventsOf(opened.body.id, 'carol')).toHaveLength(2);
   });
 
+  it('scopes a key to the route template: the same key on another account of that route is a reuse (422)', async () => {
+    const erin = as('erin');
+    const a = await api.open({ owner: 'Erin' }, erin);
+    const b = await api.open({ owner: 'Erin' }, erin);
+    const headers = { ...erin, 'Idempotency-Key': 'erin-deposit' };
+
+    expect((await api.deposit(a, 10, headers)).status).toBe(200);
+    expect((await api.deposit(b, 10, headers)).status).toBe(422);
+    expect(await eventsOf(b, 'erin')).toHaveLength(1);
+  });
+
   it('takes a quoted key (an sf-string) for its bare form, and the reverse', async () => {
     const body = { owner: 'Dora' };
     const quoted = await api.post('/accounts', body, { ...as('dora'), 'Idempotency-Key': '"dora-1"' });
