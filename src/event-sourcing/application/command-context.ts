@@ -10,8 +10,9 @@ export interface CommandContext {
   idempotencyKey?: string;
   /**
    * Where the key counts: keys of two scopes never meet. The HTTP edge scopes each key to
-   * its caller, method and route (the IETF draft's composite key, its section 5); absent,
-   * the key is its own scope, as a process's keys are that name the process.
+   * its caller, method and route (the composite key of the IETF draft's section 5).
+   * Absent, the key is stored as it is: for keys that name their own origin, such as a
+   * process manager's, made from the event that caused the command.
    */
   idempotencyScope?: string;
   /** From `If-Match`: apply only at this version, and never retry. */

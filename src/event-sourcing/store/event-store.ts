@@ -5,8 +5,9 @@ import type { SnapshotKind, StreamLoader } from './stream-loading.js';
 export type { EventMetadata, NewEvent, StoredEvent } from './stored-event.js';
 
 /**
- * How long an idempotency record answers repeats by default: a day, as the IETF draft's
- * examples and most payment APIs keep theirs (draft-ietf-httpapi-idempotency-key-header, 2.3).
+ * How long an idempotency record answers repeats by default: a day, long enough for a
+ * client's retries across an outage, short enough to keep the table small. The IETF draft
+ * leaves the policy to the server, to be published (draft-ietf-httpapi-idempotency-key-header, 2.3).
  */
 export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
 
