@@ -35,6 +35,7 @@ export class AppModule {
         }),
         EventSourcingModule.forRoot({
           commandRetries: config.commandRetries,
+          idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
           partitionsAhead: config.partitionsAhead,
           followers: config.followers,
           sseHeartbeatMs: config.sseHeartbeatMs,

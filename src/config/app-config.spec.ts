@@ -81,6 +81,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps idempotency keys 24 h unless IDEMPOTENCY_KEY_TTL says otherwise, in seconds or with a unit, from 1 min to 365 days', () => {
+    expect(loadConfig({}).idempotencyKeyTtlMs).toBe(86_400_000);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: '3600' }).idempotencyKeyTtlMs).toBe(3_600_000);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: '90s' }).idempotencyKeyTtlMs).toBe(90_000);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: '30m' }).idempotencyKeyTtlMs).toBe(1_800_000);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: '48h' }).idempotencyKeyTtlMs).toBe(172_800_000);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: '7d' }).idempotencyKeyTtlMs).toBe(604_800_000);
+    for (const bad of ['59', '59s', '366d', '0', '-1h', '1.5h', '24 hours', 'h', '1w']) {
+      expect(() => loadConfig({ IDEMPOTENCY_KEY_TTL: bad })).toThrow(/IDEMPOTENCY_KEY_TTL must be a duration/);
+    }
+  });
+
   it('turns authentication on only with a secret or a public key', () => {
     expect(loadConfig({}).auth).toBeUndefined();
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: 'chronicle' }).auth).toEqual({

@@ -19,6 +19,8 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How often a command is tried again on fresh state after a concurrency conflict. */
   commandRetries: number;
+  /** How long an idempotency key answers repeats before it expires and is deleted. */
+  idempotencyKeyTtlMs: number;
   partitionsAhead: number;
   followers: {
     enabled: boolean;
@@ -249,6 +251,21 @@ function brokerConfig(env: NodeJS.ProcessEnv): BrokerConfig | undefined {
   };
 }
 
+const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration as seconds (`86400`) or with a unit, s, m, h or d (`24h`), from `min` to `max` ms. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: string, min: number, max: number): number {
+  const raw = env[name] || fallback;
+  const match = /^(\d{1,12})([smhd]?)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * DURATION_UNITS_MS[(match[2] || 's') as keyof typeof DURATION_UNITS_MS] : NaN;
+  if (!(ms >= min && ms <= max)) {
+    throw new ConfigError(
+      `${name} must be a duration from ${min / 1_000} s to ${max / 86_400_000} days, as seconds (86400) or with a unit s, m, h or d (24h), got "${raw}"`,
+    );
+  }
+  return ms;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -270,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimit: env.BODY_LIMIT || '100kb',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 0, 3_600_000),
     commandRetries: integer(env, 'COMMAND_RETRIES', 20, 0, 1000),
+    // At least a minute: longer than a client's retries, and than any skew of the app's clock from the database's.
+    idempotencyKeyTtlMs: duration(env, 'IDEMPOTENCY_KEY_TTL', '24h', 60_000, 365 * 86_400_000),
     partitionsAhead: integer(env, 'EVENT_PARTITIONS_AHEAD', 2, 1, 1000),
     followers: {
       enabled: env.FOLLOWERS !== 'off',

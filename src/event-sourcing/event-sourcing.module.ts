@@ -21,6 +21,7 @@ import { EventCodec, PayloadEventCodec } from './serialization/event-codec.js';
 import { PayloadCodec } from './serialization/payload-codec.js';
 import { WriteStats } from './observability/write-stats.js';
 import { EventStore } from './store/event-store.js';
+import { IdempotencySweeper } from './store/idempotency-sweeper.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
 import { SnapshotStore } from './store/snapshot-store.js';
@@ -71,9 +72,18 @@ export class EventSourcingModule {
           provide: EventStore,
           // The store shares TypeORM's pg pool: one set of connections, and named
           // prepared statements that TypeORM's query API cannot express.
-          useFactory: (dataSource: DataSource, wakeup: LogWakeup, codec: EventCodec) =>
-            new PostgresEventStore(poolOf(dataSource), { codec, appended: () => wakeup.appended() }),
-          inject: [getDataSourceToken(), LogWakeup, EventCodec],
+          useFactory: (dataSource: DataSource, wakeup: LogWakeup, codec: EventCodec, clock: Clock) =>
+            new PostgresEventStore(poolOf(dataSource), {
+              codec,
+              appended: () => wakeup.appended(),
+              idempotency: { ttlMs: options.idempotencyKeyTtlMs, now: () => clock.now() },
+            }),
+          inject: [getDataSourceToken(), LogWakeup, EventCodec, Clock],
+        },
+        {
+          provide: IdempotencySweeper,
+          useFactory: (store: EventStore) => new IdempotencySweeper(store),
+          inject: [EventStore],
         },
         {
           provide: PersonalDataKeys,
@@ -131,6 +141,7 @@ export class EventSourcingModule {
         LogWakeup,
         WriteStats,
         PartitionKeeper,
+        IdempotencySweeper,
         EVENT_SOURCING_OPTIONS,
       ],
     };

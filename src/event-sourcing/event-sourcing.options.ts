@@ -19,6 +19,12 @@ export interface EventSourcingOptions {
    * so that a load reads only the events after it (default {@link DEFAULT_AGGREGATE_CACHE_SIZE}; 0: off).
    */
   aggregateCacheSize?: number;
+  /**
+   * How long an idempotency record answers repeats of its request (default a day,
+   * `DEFAULT_IDEMPOTENCY_KEY_TTL_MS`); after that a repeat is a new request, and the
+   * `IdempotencySweeper` deletes the record.
+   */
+  idempotencyKeyTtlMs?: number;
   /** On a partitioned log, empty partitions the running app keeps beyond the one being written (default 2). */
   partitionsAhead?: number;
   /** Compression and encryption of event data and snapshot states; plain JSON when absent. */

@@ -7,17 +7,17 @@ import { createMigratedDatabase } from '../support/test-database.js';
 import { createPartitionedDatabase } from '../partitioning/partitioned-database.js';
 
 describe('PostgresEventStore', () => {
-  eventStoreContract(async () => {
+  eventStoreContract(async (now) => {
     const database = await createMigratedDatabase();
-    return { store: new PostgresEventStore(database.pool), close: database.drop };
+    return { store: new PostgresEventStore(database.pool, { idempotency: { now } }), close: database.drop };
   });
 });
 
 // Partitions of 10 positions: the contract's streams and log reads cross their bounds.
 describe('PostgresEventStore on a partitioned log', () => {
-  eventStoreContract(async () => {
+  eventStoreContract(async (now) => {
     const database = await createPartitionedDatabase({ size: 10, ahead: 30 });
-    return { store: new PostgresEventStore(database.pool), close: database.drop };
+    return { store: new PostgresEventStore(database.pool, { idempotency: { now } }), close: database.drop };
   });
 });
 

@@ -149,7 +149,11 @@ describe('pool exhaustion and slow statements', () => {
           { key: 'blocked-0', n: 1 },
           { key: 'blocked-1', n: 1 },
         ]);
-        const keys = await held.query<{ key: string }>('SELECT key FROM idempotency_keys ORDER BY key');
+        // One record per key, each with its event (stored under the key within its scope, docs/API.md).
+        const keys = await held.query<{ key: string }>(
+          `SELECT e.metadata->>'idempotencyKey' AS key FROM idempotency_keys k
+             JOIN events e ON e.stream_id = k.stream_id AND e.position = k.position ORDER BY 1`,
+        );
         expect(keys.rows.map((r) => r.key)).toEqual(['blocked-0', 'blocked-1']);
         await expectStatus(running, 'GET', '/health', 200);
       },

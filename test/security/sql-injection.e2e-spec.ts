@@ -44,13 +44,14 @@ describe('text that looks like SQL is data, stored and returned verbatim', () =>
 
   it.each(HEADER_TEXTS)('Idempotency-Key and X-Correlation-Id %j', async (text) => {
     const id = await api.open({ owner: 'headers' });
-    const headers = { 'Idempotency-Key': `${text}${id}`, 'X-Correlation-Id': text };
+    // The id first: a key that opens with a quote is read as the IETF draft's quoted form.
+    const headers = { 'Idempotency-Key': `${id}${text}`, 'X-Correlation-Id': text };
     const first = await api.deposit(id, 100, headers);
     expect(first.status).toBe(200);
     expect((await api.deposit(id, 100, headers)).body).toEqual(first.body);
     const events = await api.events(id);
     expect(events.map((event) => event.type)).toEqual(['AccountOpened', 'MoneyDeposited']);
-    expect(events[1].metadata).toMatchObject({ idempotencyKey: `${text}${id}`, correlationId: text });
+    expect(events[1].metadata).toMatchObject({ idempotencyKey: `${id}${text}`, correlationId: text });
   });
 
   it.each(TEXTS)('a projection name %j is just an unknown one', async (name) => {

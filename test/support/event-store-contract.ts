@@ -7,14 +7,23 @@ export function newEvent(type = 'Happened', data: Record<string, unknown> = {}):
   return { id: randomUUID(), type, schemaVersion: 1, data, metadata: { correlationId: 'c-1', causationId: 'k-1' } };
 }
 
+const DAY_MS = 24 * 60 * 60_000;
+
 /**
  * The promises every event store keeps, run against each implementation (the in-memory
- * one in unit tests, PostgreSQL in integration tests).
+ * one in unit tests, PostgreSQL in integration tests). `open` makes a store whose
+ * idempotency records expire after the default TTL (a day) as of `now`, a clock the tests
+ * set (the system clock until they do).
  */
-export function eventStoreContract(open: () => Promise<{ store: EventStore; close(): Promise<void> }>): void {
+export function eventStoreContract(
+  open: (now: () => Date) => Promise<{ store: EventStore; close(): Promise<void> }>,
+): void {
   let store: EventStore;
   let close: () => Promise<void>;
-  beforeAll(async () => ({ store, close } = await open()));
+  let setTime: Date | undefined;
+  const at = (time: Date | number | undefined) => (setTime = time === undefined ? undefined : new Date(time));
+  beforeAll(async () => ({ store, close } = await open(() => setTime ?? new Date())));
+  afterEach(() => at(undefined));
   afterAll(() => close());
 
   const stream = () => `stream-${randomUUID()}`;
@@ -138,5 +147,53 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     await expect(second).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
     expect(await store.streamVersion(id)).toBe(1);
     expect(await store.findIdempotencyRecord(`key-${randomUUID()}`)).toBeUndefined();
+  });
+
+  it('forgets an idempotency record a day after it was stored: the key can then be stored again', async () => {
+    const id = stream();
+    const key = `key-${randomUUID()}`;
+    const keyed = (expectedVersion: number, fingerprint: string) =>
+      store.append({
+        streamId: id,
+        streamType: 'Thing',
+        expectedVersion,
+        events: [newEvent()],
+        idempotency: { key, fingerprint, result: {} },
+      });
+    const first = await keyed(0, 'first');
+
+    at(first.recordedAt.getTime() + DAY_MS);
+    expect(await store.findIdempotencyRecord(key)).toMatchObject({ fingerprint: 'first', version: 1 });
+    at(first.recordedAt.getTime() + DAY_MS + 1);
+    expect(await store.findIdempotencyRecord(key)).toBeUndefined();
+
+    const second = await keyed(1, 'second');
+    at(second.recordedAt.getTime() + DAY_MS);
+    expect(await store.findIdempotencyRecord(key)).toMatchObject({ fingerprint: 'second', version: 2 });
+  });
+
+  it('deletes expired idempotency records at most `limit` at a time, and none that has not expired', async () => {
+    const keys = [1, 2, 3].map(() => `key-${randomUUID()}`);
+    for (const key of keys) {
+      const idempotency = { key, fingerprint: 'f', result: {} };
+      await store.append({
+        streamId: stream(),
+        streamType: 'Thing',
+        expectedVersion: 0,
+        events: [newEvent()],
+        idempotency,
+      });
+    }
+    expect(await store.deleteExpiredIdempotencyRecords(100)).toBe(0);
+
+    // Two days on, these and every earlier test's records have expired.
+    at(Date.now() + 2 * DAY_MS);
+    const batches: number[] = [];
+    for (let deleted = -1; deleted !== 0;) batches.push((deleted = await store.deleteExpiredIdempotencyRecords(2)));
+    expect(batches.every((n) => n <= 2)).toBe(true);
+    expect(batches.slice(0, -2).every((n) => n === 2)).toBe(true);
+    expect(batches.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(keys.length);
+    at(undefined);
+    for (const key of keys) expect(await store.findIdempotencyRecord(key)).toBeUndefined();
   });
 }

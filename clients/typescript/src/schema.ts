@@ -1043,7 +1043,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /**
          * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
@@ -1216,7 +1216,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /** @description Apply the command only if the aggregate is at this version (its ETag), else 409; without it a conflict is retried on fresh state */
         'If-Match'?: string;
@@ -1346,7 +1346,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /** @description Apply the command only if the aggregate is at this version (its ETag), else 409; without it a conflict is retried on fresh state */
         'If-Match'?: string;
@@ -1543,7 +1543,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /** @description Apply the command only if the aggregate is at this version (its ETag), else 409; without it a conflict is retried on fresh state */
         'If-Match'?: string;
@@ -1753,7 +1753,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /** @description Apply the command only if the aggregate is at this version (its ETag), else 409; without it a conflict is retried on fresh state */
         'If-Match'?: string;
@@ -2359,7 +2359,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422 */
+        /** @description A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \" and \\ escaped) or bare (k): both are one key. It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request */
         'Idempotency-Key'?: string;
         /**
          * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own

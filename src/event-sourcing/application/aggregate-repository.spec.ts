@@ -94,6 +94,44 @@ describe('AggregateRepository', () => {
     await expect(increment(6, { idempotencyKey: 'key-1' })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
   });
 
+  it("keeps the keys of two scopes apart, and metadata and refusals name the caller's own key", async () => {
+    const alice = { idempotencyKey: 'key-1', idempotencyScope: 'alice' };
+    const first = await increment(5, alice);
+    const bobs = await increment(5, { idempotencyKey: 'key-1', idempotencyScope: 'bob' });
+    const unscoped = await increment(5, { idempotencyKey: 'key-1' });
+
+    expect([first.version, bobs.version, unscoped.version]).toEqual([2, 3, 4]);
+    expect(await increment(5, alice)).toEqual(first);
+    expect((await store.readStream('c-1', { fromVersion: 2 })).map((e) => e.metadata.idempotencyKey)).toEqual([
+      'key-1',
+      'key-1',
+      'key-1',
+    ]);
+    await expect(increment(6, alice)).rejects.toThrow('"key-1"');
+  });
+
+  it('forgets a key once it expired: a repeat then runs again', async () => {
+    let now = new Date('2026-12-01T00:00:00Z');
+    store = new InMemoryEventStore(() => now, 60_000);
+    repository = new AggregateRepository(
+      Counter,
+      store,
+      { publishAll: () => undefined } as unknown as EventBus,
+      new IdGenerator(),
+      3,
+    );
+    await repository.create(new Increment(0, context()), () => ({ aggregate: Counter.start('c-1'), result: {} }));
+    const first = await increment(5, { idempotencyKey: 'key-1' });
+
+    now = new Date(now.getTime() + 59_999);
+    expect(await increment(5, { idempotencyKey: 'key-1' })).toEqual(first);
+    now = new Date(now.getTime() + 2);
+    expect(await increment(5, { idempotencyKey: 'key-1' })).toMatchObject({ version: 3, result: { total: 10 } });
+    expect(await increment(6, { idempotencyKey: 'key-1' }).catch((error: unknown) => error)).toBeInstanceOf(
+      IdempotencyKeyReusedError,
+    );
+  });
+
   it('refuses a pinned version that is not the current one, without retrying', async () => {
     await expect(increment(1, { expectedVersion: 5 })).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await increment(1, { expectedVersion: 1 })).toMatchObject({ version: 2 });

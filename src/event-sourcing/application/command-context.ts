@@ -8,6 +8,13 @@ export interface CommandContext {
   correlationId: string;
   /** From `Idempotency-Key`: a repeat appends nothing and gets the first answer. */
   idempotencyKey?: string;
+  /**
+   * Where the key counts: keys of two scopes never meet. The HTTP edge scopes each key to
+   * its caller, method and route (the composite key of the IETF draft's section 5).
+   * Absent, the key is stored as it is: for keys that name their own origin, such as a
+   * process manager's, made from the event that caused the command.
+   */
+  idempotencyScope?: string;
   /** From `If-Match`: apply only at this version, and never retry. */
   expectedVersion?: number;
   /** Who asked, as authentication vouched for it (a token's subject); absent when nothing did. */

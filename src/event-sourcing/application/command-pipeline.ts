@@ -9,7 +9,7 @@ import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } fro
 import type { AggregateClass } from './aggregate-class.js';
 import type { AggregateLoader } from './aggregate-loader.js';
 import type { IdGenerator } from './clock.js';
-import type { Command, CommandOutcome, CommandResult } from './command-context.js';
+import type { Command, CommandContext, CommandOutcome, CommandResult } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { SnapshotPolicy } from './snapshot-policy.js';
 
@@ -119,11 +119,11 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     command: Command<R>,
     fingerprint: string,
   ): Promise<CommandOutcome<R> | undefined> {
-    const key = command.context.idempotencyKey;
+    const key = storedKeyOf(command.context);
     if (key === undefined) return undefined;
     const record = await this.store.findIdempotencyRecord(key);
     if (!record) return undefined;
-    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(command.context.idempotencyKey ?? key);
     return outcomeOf<R>(record);
   }
 
@@ -134,6 +134,7 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
   ): Promise<CommandOutcome<R>> {
     const pending = [...aggregate.getUncommittedEvents()];
     const { context } = command;
+    const storedKey = storedKeyOf(context);
     if (pending.length === 0) {
       const [last] = await this.store.readStream(aggregate.id, { fromVersion: aggregate.version });
       return { id: aggregate.id, version: aggregate.version, position: last.position, result };
@@ -152,8 +153,7 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
           ...(context.actorId === undefined ? {} : { actorId: context.actorId }),
         },
       })),
-      idempotency:
-        context.idempotencyKey === undefined ? undefined : { key: context.idempotencyKey, fingerprint, result },
+      idempotency: storedKey === undefined ? undefined : { key: storedKey, fingerprint, result },
       whileKeyOf: unread && this.aggregateClass.snapshots?.personal ? aggregate.id : undefined,
     });
     if (!appended.duplicate) this.stats.count(this.stats.appended, this.streamType, pending.length);
@@ -166,6 +166,17 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
 
 function outcomeOf<R extends CommandResult>(record: IdempotencyRecord): CommandOutcome<R> {
   return { id: record.streamId, version: record.version, position: record.position, result: record.result as R };
+}
+
+/**
+ * The key a command's idempotency record is stored under: the caller's key as it is
+ * without a scope, else a hash of both, which also keeps the table's keys short.
+ */
+function storedKeyOf({ idempotencyKey: key, idempotencyScope: scope }: CommandContext): string | undefined {
+  if (key === undefined || scope === undefined) return key;
+  return createHash('sha256')
+    .update(JSON.stringify([scope, key]))
+    .digest('base64url');
 }
 
 /** Same command name and fields (apart from the context): the same request. */

@@ -1,6 +1,6 @@
 import type { HeaderObject, ParameterObject } from '@nestjs/swagger';
 import { EXAMPLE_ID } from './api-examples.js';
-import { IF_MATCH } from './command-context.decorator.js';
+import { IDEMPOTENCY_KEY, IF_MATCH } from './command-context.decorator.js';
 import { CORRELATION_HEADER, HEADER_TOKEN } from './request-correlation.js';
 
 // A response that documents a header always sends it.
@@ -58,11 +58,13 @@ export const REQUEST_HEADERS = {
     schema: { type: 'string', pattern: IF_MATCH.source, example: '"3"' },
   },
   'Idempotency-Key': {
-    ...token(
-      'A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422',
-    ),
     name: 'Idempotency-Key',
-    example: 'salary-2026-11',
+    required: false,
+    description:
+      'A repeat with the same key and the same body appends nothing and gets the first answer; the same key with another body is 422. ' +
+      'The key is 1 to 200 visible ASCII characters, sent quoted as the IETF draft has it ("k", with \\" and \\\\ escaped) or bare (k): both are one key. ' +
+      "It counts only for its caller (the token's subject, or anonymous), method and route, and only for IDEMPOTENCY_KEY_TTL (24 hours unless configured) after it was stored: a repeat after that is a new request",
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, example: '"salary-2026-11"' },
   },
   [CORRELATION_HEADER]: {
     ...token(

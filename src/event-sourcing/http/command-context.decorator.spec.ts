@@ -5,6 +5,16 @@ import { setRequestActor } from './request-actor.js';
 import { correlationIdOf } from './request-correlation.js';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as Request;
+const routed = (method: string, route: string, key: string, actor?: string) => {
+  const sent = {
+    headers: { 'idempotency-key': key },
+    method,
+    baseUrl: '',
+    route: { path: route },
+  } as unknown as Request;
+  if (actor !== undefined) setRequestActor(sent, actor);
+  return commandContextOf(sent);
+};
 
 describe('commandContextOf', () => {
   it('reads If-Match, Idempotency-Key and X-Correlation-Id', () => {
@@ -32,12 +42,44 @@ describe('commandContextOf', () => {
   });
 
   it.each([
+    ['"pay-42"', 'pay-42'],
+    ['pay-42', 'pay-42'],
+    ['"a\\"b\\\\c"', 'a"b\\c'],
+    ['a"b', 'a"b'],
+  ])('reads the key of Idempotency-Key: %s, an sf-string or bare', (header, key) => {
+    expect(commandContextOf(request({ 'idempotency-key': header })).idempotencyKey).toBe(key);
+  });
+
+  it('scopes the key to the caller (or anonymous), the method and the route template', () => {
+    const scope = (...args: Parameters<typeof routed>) => routed(...args).idempotencyScope;
+    const alice = scope('POST', '/accounts', 'k', 'alice');
+    expect(scope('POST', '/accounts', '"k"', 'alice')).toBe(alice);
+    expect(scope('POST', '/accounts', 'other', 'alice')).toBe(alice);
+    const others = [
+      scope('POST', '/accounts', 'k', 'bob'),
+      scope('POST', '/accounts', 'k'),
+      scope('POST', '/accounts', 'k', 'null'),
+      scope('PUT', '/accounts', 'k', 'alice'),
+      scope('POST', '/accounts/:id/deposits', 'k', 'alice'),
+    ];
+    expect(new Set([alice, ...others]).size).toBe(6);
+    expect(commandContextOf(request({})).idempotencyScope).toBeUndefined();
+  });
+
+  it.each([
     ['if-match', '7'],
     ['if-match', '"abc"'],
     ['if-match', '"1", "2"'],
     ['if-match', 'W/"1"'],
     ['idempotency-key', 'x'.repeat(201)],
     ['idempotency-key', 'with space'],
+    ['idempotency-key', '"with space"'],
+    ['idempotency-key', '""'],
+    ['idempotency-key', '"unclosed'],
+    ['idempotency-key', '"a", "b"'],
+    ['idempotency-key', '"k";p=1'],
+    ['idempotency-key', '"bad\\escape"'],
+    ['idempotency-key', `"${'x'.repeat(201)}"`],
     ['x-correlation-id', 'é'],
   ])('refuses %s: %s', (name, value) => {
     expect(() => commandContextOf(request({ [name]: value }))).toThrow(RequestValidationError);

@@ -4,8 +4,22 @@ import type { SnapshotKind, StreamLoader } from './stream-loading.js';
 
 export type { EventMetadata, NewEvent, StoredEvent } from './stored-event.js';
 
+/**
+ * How long an idempotency record answers repeats by default: a day, long enough for a
+ * client's retries across an outage, short enough to keep the table small. The IETF draft
+ * leaves the policy to the server, to be published (draft-ietf-httpapi-idempotency-key-header, 2.3).
+ */
+export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
+
+/** How a store keeps idempotency records: for `ttlMs` after they were stored, as of `now()`. */
+export interface IdempotencyRetention {
+  ttlMs?: number;
+  now?: () => Date;
+}
+
 /** Stored with the events of a command, in the same transaction, so a repeat can be answered. */
 export interface IdempotencyRecord {
+  /** As the command pipeline stores it: the caller's key within its scope (see `CommandContext.idempotencyScope`). */
   key: string;
   /** Tells a repeat of the same request from another request with the same key. */
   fingerprint: string;
@@ -73,7 +87,18 @@ export abstract class EventStore {
   /** The stream's current version, 0 when it has no events. */
   abstract streamVersion(streamId: string): Promise<number>;
 
+  /**
+   * The record stored under `key`, unless it expired: one older than the store's TTL is
+   * deleted here, so that the key can be stored again (after expiry a repeat is a new request).
+   */
   abstract findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+
+  /**
+   * Deletes up to `limit` expired idempotency records, and answers how many it deleted:
+   * one bounded batch, for a sweeper to call until fewer come back. Safe to run in many
+   * processes at once.
+   */
+  abstract deleteExpiredIdempotencyRecords(limit: number): Promise<number>;
 
   /**
    * A reader of a snapshot of this `kind` from `snapshots` and the events after it in one
@@ -90,6 +115,13 @@ export class IdempotencyKeyTakenError extends Error {
   constructor(readonly key: string) {
     super(`Idempotency-Key "${key}" was stored by a concurrent request`);
   }
+}
+
+/** The moment before which idempotency records have expired, for a store's retention. */
+export function idempotencyHorizon(retention: IdempotencyRetention): () => Date {
+  const ttlMs = retention.ttlMs ?? DEFAULT_IDEMPOTENCY_KEY_TTL_MS;
+  const now = retention.now ?? (() => new Date());
+  return () => new Date(now().getTime() - ttlMs);
 }
 
 /** The checks both stores make before an append reaches storage. */

@@ -2,5 +2,5 @@ import { eventStoreContract } from '../../../test/support/event-store-contract.j
 import { InMemoryEventStore } from './in-memory-event-store.js';
 
 describe('InMemoryEventStore', () => {
-  eventStoreContract(async () => ({ store: new InMemoryEventStore(), close: async () => undefined }));
+  eventStoreContract(async (now) => ({ store: new InMemoryEventStore(now), close: async () => undefined }));
 });

@@ -3,6 +3,7 @@ import { upcast } from '../serialization/upcast.js';
 import {
   assertValidAppend,
   EventStore,
+  idempotencyHorizon,
   IdempotencyKeyTakenError,
   type AppendRequest,
   type AppendResult,
@@ -25,10 +26,19 @@ export class InMemoryEventStore extends EventStore {
   private readonly log: StoredEvent[] = [];
   private readonly streams = new Map<string, StoredEvent[]>();
   private readonly byId = new Map<string, StoredEvent>();
-  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  private readonly idempotency = new Map<string, IdempotencyRecord & { recordedAt: Date }>();
+  private readonly horizon: () => Date;
 
-  constructor(private readonly now: () => Date = () => new Date()) {
+  /**
+   * @param now the time of each append, and of idempotency records' expiry
+   * @param idempotencyKeyTtlMs how long an idempotency record answers repeats (default a day)
+   */
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    idempotencyKeyTtlMs?: number,
+  ) {
     super();
+    this.horizon = idempotencyHorizon({ ttlMs: idempotencyKeyTtlMs, now });
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -75,6 +85,7 @@ export class InMemoryEventStore extends EventStore {
         streamId,
         version: last.version,
         position: last.position,
+        recordedAt,
       });
     }
     return { version: last.version, position: last.position, recordedAt, duplicate: false };
@@ -102,7 +113,25 @@ export class InMemoryEventStore extends EventStore {
   }
 
   async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const record = this.idempotency.get(key);
-    return record && copy(record);
+    const stored = this.idempotency.get(key);
+    if (!stored) return undefined;
+    if (stored.recordedAt < this.horizon()) {
+      this.idempotency.delete(key);
+      return undefined;
+    }
+    const { recordedAt: _recordedAt, ...record } = stored;
+    return copy(record);
+  }
+
+  async deleteExpiredIdempotencyRecords(limit: number): Promise<number> {
+    const horizon = this.horizon();
+    let deleted = 0;
+    for (const [key, { recordedAt }] of this.idempotency) {
+      if (deleted === limit) break;
+      if (recordedAt >= horizon) continue;
+      this.idempotency.delete(key);
+      deleted++;
+    }
+    return deleted;
   }
 }

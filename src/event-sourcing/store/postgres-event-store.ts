@@ -7,9 +7,11 @@ import { appendGrouped } from './postgres-appends.js';
 import {
   assertValidAppend,
   EventStore,
+  idempotencyHorizon,
   type AppendRequest,
   type AppendResult,
   type IdempotencyRecord,
+  type IdempotencyRetention,
   type ReadStreamOptions,
   type StoredEvent,
 } from './event-store.js';
@@ -40,7 +42,19 @@ const STREAM_VERSION = {
 };
 const FIND_IDEMPOTENCY = {
   name: 'chronicle_find_idempotency',
-  text: 'SELECT key, fingerprint, stream_id, version, position, result FROM idempotency_keys WHERE key = $1',
+  text: `SELECT key, fingerprint, stream_id, version, position, result, recorded_at < $2 AS expired
+           FROM idempotency_keys WHERE key = $1`,
+};
+// Off the hot path: only for a record the lookup found expired, and only while it still is.
+const DELETE_EXPIRED_KEY = {
+  name: 'chronicle_delete_expired_key',
+  text: 'DELETE FROM idempotency_keys WHERE key = $1 AND recorded_at < $2',
+};
+// SKIP LOCKED: sweepers in several instances take different rows instead of waiting on each other.
+const DELETE_EXPIRED_IDEMPOTENCY = {
+  name: 'chronicle_delete_expired_idempotency',
+  text: `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+           SELECT ctid FROM idempotency_keys WHERE recorded_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
 };
 
 const MAX_VERSION = 2_147_483_647;
@@ -50,12 +64,19 @@ export interface PostgresEventStoreOptions {
   codec?: EventCodec;
   /** Called after every append (or group of appends sent together) that stored events, to wake followers of the log. */
   appended?: () => void;
+  /**
+   * How long idempotency records answer repeats (default a day), as of `now` (default the
+   * system clock). Records are stamped with the database's clock: the two must agree to
+   * well within the TTL.
+   */
+  idempotency?: IdempotencyRetention;
 }
 
 /** The event store on PostgreSQL, through the pool the app's TypeORM DataSource opened. */
 export class PostgresEventStore extends EventStore {
   private readonly codec: EventCodec;
   private readonly appended: () => void;
+  private readonly horizon: () => Date;
 
   constructor(
     private readonly pool: Pool,
@@ -64,6 +85,7 @@ export class PostgresEventStore extends EventStore {
     super();
     this.codec = options.codec ?? new PlainEventCodec();
     this.appended = options.appended ?? (() => undefined);
+    this.horizon = idempotencyHorizon(options.idempotency ?? {});
   }
 
   /** Goes out at once, or, while others are in flight on the same pool, with the next group of them (see {@link appendGrouped}). */
@@ -99,9 +121,15 @@ export class PostgresEventStore extends EventStore {
   }
 
   async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.pool.query({ ...FIND_IDEMPOTENCY, values: [key] });
+    const horizon = this.horizon();
+    const { rows } = await this.pool.query({ ...FIND_IDEMPOTENCY, values: [key, horizon] });
     if (rows.length === 0) return undefined;
     const [row] = rows;
+    if (row.expired) {
+      // So that the append after this can store the key again.
+      await this.pool.query({ ...DELETE_EXPIRED_KEY, values: [key, horizon] });
+      return undefined;
+    }
     return {
       key: row.key,
       fingerprint: row.fingerprint,
@@ -110,6 +138,11 @@ export class PostgresEventStore extends EventStore {
       position: Number(row.position),
       result: row.result,
     };
+  }
+
+  async deleteExpiredIdempotencyRecords(limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query({ ...DELETE_EXPIRED_IDEMPOTENCY, values: [this.horizon(), limit] });
+    return rowCount ?? 0;
   }
 
   /** Rows decoded (with `keys` when read with them), then upcast to the current shape of their types (see {@link upcast}). */
