@@ -6,7 +6,9 @@ import type { AppConfig } from './config/app-config.js';
 import { ProblemDetailsFilter, echoCorrelationId, RequestValidationPipe } from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
+import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
+import { requireJson } from './security/json-only.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
@@ -15,6 +17,9 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.use(timeRequests(app.get(AppMetrics)));
   express.use(echoCorrelationId);
   hardenHttp(express, config);
+  // Before the body is read and before routing and authentication: refusals that cost nothing.
+  express.use(refuseControlCharacters);
+  express.use(requireJson);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
   app.useGlobalPipes(new RequestValidationPipe());

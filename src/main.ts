@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
@@ -39,8 +40,16 @@ async function bootstrap(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
-  await app.listen(config.port);
-  logger.info(`listening on http://localhost:${config.port} (API docs at /docs)`);
+  await app.listen(config.port, config.host);
+  const url = boundUrl(app.getHttpServer() as Server);
+  logger.info(`listening on ${url} (API docs at /docs)`);
+  if (!config.auth) logger.warn(`authentication is off: every route is open to whoever reaches ${url}`);
+}
+
+/** The address the server really bound, as a URL: HOST may be a name, or a wildcard such as 0.0.0.0. */
+function boundUrl(server: Server): string {
+  const { address, family, port } = server.address() as AddressInfo;
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 /**

@@ -71,7 +71,30 @@ describe('loadConfig', () => {
       issuer: undefined,
       audience: 'chronicle',
       rolesClaim: 'roles',
+      allowNoExp: false,
     });
+  });
+
+  it('binds loopback unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('refuses a production start without authentication unless AUTH_DISABLED=true runs it open on purpose', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /NODE_ENV=production and no authentication configured: set AUTH_JWT_SECRET .* or AUTH_JWT_PUBLIC_KEY .* or AUTH_DISABLED=true/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).auth).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }).auth).toMatchObject({ secret: SECRET });
+    // Outside production, open stays the default for trying the API by hand (on loopback).
+    expect(loadConfig({}).auth).toBeUndefined();
+    expect(() => loadConfig({ AUTH_DISABLED: 'true', AUTH_JWT_SECRET: SECRET })).toThrow(/choose one/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'yes' })).toThrow(/AUTH_DISABLED must be one of/);
+  });
+
+  it('refuses tokens without exp unless AUTH_ALLOW_NO_EXP=true', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).auth?.allowNoExp).toBe(false);
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_ALLOW_NO_EXP: 'true' }).auth?.allowNoExp).toBe(true);
   });
 
   it('reads a PEM public key, also with its newlines escaped on one line', () => {
@@ -121,8 +144,8 @@ describe('loadConfig', () => {
   it('serves the explorer unless NODE_ENV is production, where EXPLORER=on turns it on', () => {
     expect(loadConfig({}).explorer).toBe(true);
     expect(loadConfig({ EXPLORER: 'off' }).explorer).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production' }).explorer).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', EXPLORER: 'on' }).explorer).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'true', EXPLORER: 'on' }).explorer).toBe(true);
     expect(() => loadConfig({ EXPLORER: 'yes' })).toThrow('EXPLORER must be one of on, off, got "yes"');
   });
 

@@ -1095,7 +1095,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1292,7 +1295,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1418,7 +1424,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1626,7 +1635,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1823,7 +1835,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -2221,6 +2236,16 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing */
+      415: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description `about:blank`: The follower keeps no view to rebuild */
       422: {
         headers: {
@@ -2372,7 +2397,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];

@@ -1,0 +1,24 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Every request that may change state must say `Content-Type: application/json`, those
+ * without a body too; anything else is a 415 problem before routing, whatever the route.
+ * A browser sends such a header from another site only after a CORS preflight, which
+ * CORS_ORIGINS decides: a form or a `text/plain` fetch from any page (a "simple request")
+ * cannot close an account, erase a name or start a rebuild, with authentication off too.
+ */
+export function requireJson(request: Request, _response: Response, next: NextFunction): void {
+  if (!STATE_CHANGING.has(request.method)) return next();
+  const contentType = request.headers['content-type'];
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (mediaType === 'application/json') return next();
+  next(
+    new HttpException(
+      `${request.method} needs Content-Type: application/json, also without a body; got ${contentType === undefined ? 'none' : JSON.stringify(contentType)}`,
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    ),
+  );
+}
