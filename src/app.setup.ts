@@ -8,7 +8,7 @@ import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
 import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
-import { requireJson } from './security/json-only.js';
+import { docsSendJson, requireJson } from './security/json-only.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
@@ -24,5 +24,7 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.disable('x-powered-by');
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app));
+  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app), {
+    swaggerOptions: { requestInterceptor: docsSendJson },
+  });
 }

@@ -22,3 +22,15 @@ export function requireJson(request: Request, _response: Response, next: NextFun
     ),
   );
 }
+
+/**
+ * The Swagger UI's `requestInterceptor`: its "Try it out" sends a command without a body
+ * (`close`, a rebuild) with no Content-Type, which {@link requireJson} refuses. It runs in
+ * the browser, as its source text: self-contained, no imports, no closures.
+ */
+export function docsSendJson(request: { method: string; headers: Record<string, string> }) {
+  if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method.toUpperCase()) && !request.headers['Content-Type']) {
+    request.headers['Content-Type'] = 'application/json';
+  }
+  return request;
+}

@@ -86,3 +86,23 @@ describe.each([
       .expect(200);
   });
 });
+
+describe('the Swagger UI at /docs', () => {
+  let app: TestApp;
+  beforeAll(async () => (app = await createTestApp()));
+  afterAll(() => app?.close());
+
+  it('sends Content-Type: application/json with every command it tries out, those without a body too', async () => {
+    const init = await request(app.http).get('/docs/swagger-ui-init.js').expect(200);
+    const options = /let options = ([\s\S]*?);\s*url = options\.swaggerUrl/.exec(init.text)?.[1];
+    // The options as the browser evaluates them.
+    const { requestInterceptor } = new Function(`return ${options}`)().customOptions as {
+      requestInterceptor: (request: { method: string; headers: Record<string, string> }) => unknown;
+    };
+    expect(requestInterceptor({ method: 'POST', headers: {} })).toEqual({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(requestInterceptor({ method: 'GET', headers: {} })).toEqual({ method: 'GET', headers: {} });
+  });
+});
