@@ -5,7 +5,9 @@ import { expectProblem, problemType } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, signToken, TEST_JWT_SECRET } from '../support/tokens.js';
 
+// example:start
 const ACCOUNT = '01a21cb3-b7ce-7637-8ab6-7b8b56045d7b';
+// example:end
 
 describe('control characters in a request', () => {
   let app: TestApp;
@@ -19,11 +21,15 @@ describe('control characters in a request', () => {
     ['/explorer/api/streams?after=%00', 'after'],
     ['/explorer/api/streams/a%00b', 'path'],
     ['/explorer/api/streams/a%00b/events', 'path'],
-    ['/accounts?owner=Ada%1b', 'owner'],
-    ['/accounts?owner%00=Ada', 'owner\u0000'],
-    ['/accounts?owner=Ada&owner=%7f', 'owner.1'],
-    [`/accounts/${ACCOUNT}%0a`, 'path'],
+    ['/notifications?after=1%1b', 'after'],
+    ['/notifications?after%00=1', 'after\u0000'],
+    ['/notifications?after=1&after=%7f', 'after.1'],
+    ['/notifications/%0a', 'path'],
     ['/notifications/stream?after=1%0d', 'after'],
+    // example:start
+    ['/accounts?owner=Ada%1b', 'owner'],
+    [`/accounts/${ACCOUNT}%0a`, 'path'],
+    // example:end
   ])('answers GET %s with a 400 problem naming %j', async (path, field) => {
     const response = await request(app.http).get(path);
     expectProblem(response, 400, { type: problemType('invalid-request'), fields: [field] });
@@ -32,9 +38,9 @@ describe('control characters in a request', () => {
 
   it('refuses them before the body is read, in a command too', async () => {
     const response = await request(app.http)
-      .post(`/accounts/${ACCOUNT}%00/deposits`)
+      .post('/projections/a%00b/rebuild')
       .set('Content-Type', 'application/json')
-      .send({ amount: 1 });
+      .send({});
     expectProblem(response, 400, { type: problemType('invalid-request'), fields: ['path'] });
   });
 
@@ -70,12 +76,20 @@ describe('control characters in a token', () => {
   it.each([{ sub: 'ali\u0000ce' }, { sub: 'alice\u001b' }, { sub: 'alice', roles: ['admin\u0000'] }])(
     'refuses a token whose claims hold one as invalid (401): %j',
     async (claims) => {
-      const response = await request(app.http)
-        .post('/accounts')
-        .set(bearer(signToken(claims)))
-        .send({ owner: 'Ada Lovelace' });
-      expectProblem(response, 401);
-      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      for (const response of [
+        await request(app.http)
+          .get('/notifications')
+          .set(bearer(signToken(claims))),
+        // example:start
+        await request(app.http)
+          .post('/accounts')
+          .set(bearer(signToken(claims)))
+          .send({ owner: 'Ada Lovelace' }),
+        // example:end
+      ]) {
+        expectProblem(response, 401);
+        expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      }
     },
   );
 });

@@ -25,8 +25,10 @@ describe.each([
   ['authentication on', { AUTH_JWT_SECRET: TEST_JWT_SECRET }, bearer(signToken({ sub: 'root', roles: ['admin'] }))],
 ])('with %s, every state-changing request', (_, env, headers) => {
   let app: TestApp;
+  // example:start
   let id: string;
   let other: string;
+  // example:end
   let rebuild: ReturnType<typeof jest.spyOn>;
 
   const send = (method: Method, path: string) => request(app.http)[method](path).set(headers);
@@ -48,20 +50,24 @@ describe.each([
 
   beforeAll(async () => {
     app = await createTestApp({ env });
+    // example:start
     id = (await json('post', '/accounts', { owner: 'Ada Lovelace' }).expect(201)).body.id;
     other = (await json('post', '/accounts', { owner: 'Grace Hopper' }).expect(201)).body.id;
+    // example:end
     rebuild = jest.spyOn(app.app.get(FollowersService), 'rebuild');
   });
   afterAll(() => app?.close());
 
   const commands = (): [Exclude<Method, 'get'>, string, object | undefined][] => [
+    ['post', '/projections/account-summaries/rebuild', undefined],
+    // example:start
     ['post', '/accounts', { owner: 'Mallory' }],
     ['post', `/accounts/${id}/deposits`, { amount: 100 }],
     ['post', `/accounts/${id}/withdrawals`, { amount: 1 }],
     ['post', `/accounts/${id}/close`, undefined],
     ['delete', `/accounts/${id}/personal-data`, undefined],
     ['post', '/transfers', { fromAccountId: id, toAccountId: other, amount: 1 }],
-    ['post', '/projections/account-summaries/rebuild', undefined],
+    // example:end
   ];
 
   it.each(NOT_JSON)('that is not application/json (%s) answers 415 and changes nothing', async (_, as) => {
@@ -73,17 +79,23 @@ describe.each([
     }
     expect(await stored()).toBe(before);
     expect(rebuild).not.toHaveBeenCalled();
+    // example:start
     const account = await send('get', `/accounts/${id}`).expect(200);
     expect(account.body).toMatchObject({ owner: 'Ada Lovelace', status: 'open', balance: 0 });
+    // example:end
   });
 
   it('is taken with Content-Type: application/json, a command without a body too', async () => {
+    // Routed, hence no 415: the follower does not exist.
+    expectProblem(await json('post', '/projections/no-such-view/rebuild'), 404);
+    // example:start
     const closed = await json('post', `/accounts/${other}/close`);
     expect({ status: closed.status, body: closed.body }).toMatchObject({ status: 200, body: { version: 2 } });
     await json('delete', `/accounts/${other}/personal-data`).expect(200);
     await json('post', `/accounts/${id}/deposits`, { amount: 5 })
       .set('Content-Type', 'application/json; charset=utf-8')
       .expect(200);
+    // example:end
   });
 });
 
