@@ -7,12 +7,13 @@ import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { loadConfig } from './config/app-config.js';
+import { checkOpenOnPurpose, loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
+  checkOpenOnPurpose(config);
   const root = createRootLogger(config.logs);
   const logger = root.child({ context: 'Chronicle' });
   const database = await openDatabaseServer(config, (line) => logger.info(line));

@@ -46,6 +46,10 @@ export interface AppConfig {
   trustProxyHops: number;
   /** Bearer JWT authentication; absent, every route is open (refused at a production start unless AUTH_DISABLED=true). */
   auth?: AuthConfig;
+  /** AUTH_DISABLED=true: no authentication on purpose, also when `production`. */
+  authDisabled: boolean;
+  /** NODE_ENV=production (`npm run start:prod`, the Docker image): authentication or AUTH_DISABLED required, explorer off by default. */
+  production: boolean;
   logs: LogConfig;
   /** What GET /metrics and GET /health/ready need. */
   observability: ObservabilityConfig;
@@ -192,18 +196,24 @@ const isProduction = (env: NodeJS.ProcessEnv) => env.NODE_ENV === 'production';
 const AUTH_SETTINGS =
   'AUTH_JWT_SECRET (an HS256 secret of 32+ characters) or AUTH_JWT_PUBLIC_KEY (an RS256 or ES256 public key in PEM)';
 
-/**
- * Open (no authentication) is a choice: a production start without a key stops, unless
- * AUTH_DISABLED=true says so, so that a clone deployed as it is never serves everyone.
- */
-function checkOpenOnPurpose(env: NodeJS.ProcessEnv, auth: AuthConfig | undefined): void {
+/** AUTH_DISABLED=true: run open on purpose; refused together with a key, which it would contradict. */
+function authDisabled(env: NodeJS.ProcessEnv, auth: AuthConfig | undefined): boolean {
   const disabled = oneOf(env, 'AUTH_DISABLED', ['true', 'false'] as const, 'false') === 'true';
   if (disabled && auth) {
     throw new ConfigError(
       'AUTH_DISABLED=true turns authentication off, yet AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is set: choose one',
     );
   }
-  if (!disabled && !auth && isProduction(env)) {
+  return disabled;
+}
+
+/**
+ * Open (no authentication) is a choice: a production start of the server without a key
+ * stops, unless AUTH_DISABLED=true says so, so that a clone deployed as it is never serves
+ * everyone. main.ts asks before it serves; the CLIs, which serve nothing, do not.
+ */
+export function checkOpenOnPurpose(config: AppConfig): void {
+  if (config.production && !config.auth && !config.authDisabled) {
     throw new ConfigError(
       `NODE_ENV=production and no authentication configured: set ${AUTH_SETTINGS} to turn it on, or AUTH_DISABLED=true to run with every route open to whoever reaches the port`,
     );
@@ -274,7 +284,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://`);
   }
   const auth = authConfig(env);
-  checkOpenOnPurpose(env, auth);
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     // Loopback: a clone started as it is cannot be reached from the network (the Docker image sets HOST=0.0.0.0).
@@ -313,6 +322,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     auth,
+    authDisabled: authDisabled(env, auth),
+    production: isProduction(env),
     logs: {
       level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
       format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),

@@ -222,7 +222,7 @@ describe('the explorer page', () => {
 
 describe('the explorer with NODE_ENV=production', () => {
   let app: TestApp;
-  beforeAll(async () => (app = await createTestApp({ env: { NODE_ENV: 'production', AUTH_DISABLED: 'true' } })));
+  beforeAll(async () => (app = await createTestApp({ env: { NODE_ENV: 'production' } })));
   afterAll(() => app?.close());
 
   it('is not served unless EXPLORER=on', async () => {
