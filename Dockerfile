@@ -9,7 +9,10 @@ COPY . .
 RUN npx nest build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+# A production start: it refuses to run without AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY (or
+# AUTH_DISABLED=true, to run open on purpose). HOST: every interface of the container, whose
+# own network decides who reaches it (outside a container the app binds 127.0.0.1).
+ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

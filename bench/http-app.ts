@@ -10,13 +10,18 @@ import { fileURLToPath } from 'node:url';
 /** Compiled to dist/bench/: the repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The node options of `npm run start:prod` (`node <options> dist/src/main.js`): every app here runs with them. */
-export const PRODUCTION_NODE_OPTIONS: string[] = (() => {
+/** `npm run start:prod` (`NAME=value… node <options> dist/src/main.js`): its environment and its node options. */
+const START_PROD: { env: Record<string, string>; nodeOptions: string[] } = (() => {
   const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
-  const [node, ...rest] = scripts['start:prod'].split(/\s+/);
-  if (node !== 'node') throw new Error(`start:prod does not start with node: ${scripts['start:prod']}`);
-  return rest.slice(0, -1);
+  const words = scripts['start:prod'].split(/\s+/);
+  const node = words.findIndex((word) => !/^\w+=/.test(word));
+  if (words[node] !== 'node') throw new Error(`start:prod does not run node: ${scripts['start:prod']}`);
+  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2) as [string, string]));
+  return { env, nodeOptions: words.slice(node + 1, -1) };
 })();
+
+/** The node options of `npm run start:prod`: every app here runs with them. */
+export const PRODUCTION_NODE_OPTIONS = START_PROD.nodeOptions;
 
 // GNU time (Debian package `time`), not the shell keyword: -v reports the child's peak RSS from the kernel.
 const GNU_TIME = '/usr/bin/time';
@@ -80,9 +85,10 @@ const running = new Set<number>();
 process.once('exit', () => running.forEach((pid) => signal(pid, 'SIGKILL')));
 
 /**
- * Starts `node <start:prod's options> <script>` (under `/usr/bin/time -v` when installed) with only `env` and
- * PATH, on a free port (`PORT`), and waits until it answers HTTP. Its output goes to a
- * file, read back only to explain a failed start.
+ * Starts `node <start:prod's options> <script>` (under `/usr/bin/time -v` when installed) with only
+ * start:prod's environment, `env` and PATH, on a free port (`PORT`), and waits until it answers HTTP.
+ * Authentication is off on purpose (`AUTH_DISABLED=true`): the benchmark measures the command path,
+ * not token checks. Its output goes to a file, read back only to explain a failed start.
  */
 export async function startApp(name: string, script: string, env: Record<string, string>): Promise<RunningApp> {
   const dir = await mkdtemp(join(tmpdir(), 'chronicle-bench-app-'));
@@ -96,7 +102,7 @@ export async function startApp(name: string, script: string, env: Record<string,
     const [command, ...args] = underGnuTime ? [GNU_TIME, '-v', '-o', timeFile, ...node] : node;
     wrapper = spawn(command, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+      env: { PATH: process.env.PATH ?? '', ...START_PROD.env, AUTH_DISABLED: 'true', ...env, PORT: String(port) },
       stdio: ['ignore', output.fd, output.fd],
     });
   } finally {

@@ -300,9 +300,9 @@ export function httpSection(http: HttpResult): string[] {
       `(${options.connections} keep-alive connections, in the benchmark process), apps interleaved, after an untimed ` +
       `${options.warmUpSeconds} s warm-up of each; every request \`POST /accounts/{id}/deposits\` ` +
       `\`{ "amount": 100..50000 }\` to a random one of ${number(options.accounts)} accounts`,
-    `- chronicle: the built app as \`npm run start:prod\` runs it (\`node ${PRODUCTION_NODE_OPTIONS.join(' ')} ` +
+    `- chronicle: the built app as \`npm run start:prod\` runs it (\`NODE_ENV=production node ${PRODUCTION_NODE_OPTIONS.join(' ')} ` +
       'dist/src/main.js`) as a child process on a fresh database of the same server, ' +
-      'its default settings (pool of 20, followers and request logs on, auth off) but RATE_LIMIT_PER_MINUTE=0; ' +
+      'its default settings (pool of 20, followers and request logs on) but RATE_LIMIT_PER_MINUTE=0 and AUTH_DISABLED=true; ' +
       'its accounts opened through `POST /accounts` beforehand',
     '- in-place UPDATE: a plain Nest app (`bench/in-place-app.ts`) with the same DTOs and a global ' +
       '`ValidationPipe`, one TypeORM query builder `UPDATE accounts SET balance = balance + $1, version = version + 1 ' +

@@ -11,7 +11,9 @@ import {
 } from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
+import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
+import { docsSendJson, requireJson } from './security/json-only.js';
 
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
@@ -21,6 +23,9 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.use(echoCorrelationId);
   express.use(revalidateEveryAnswer);
   hardenHttp(express, config);
+  // Before the body is read and before routing and authentication: refusals that cost nothing.
+  express.use(refuseControlCharacters);
+  express.use(requireJson);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.disable('x-powered-by');
   // Every answer without an ETag of its own gets a hash of its bytes: it changes whenever
@@ -28,5 +33,7 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.set('etag', 'strong');
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app));
+  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app), {
+    swaggerOptions: { requestInterceptor: docsSendJson },
+  });
 }

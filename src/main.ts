@@ -1,18 +1,20 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { loadConfig } from './config/app-config.js';
+import { checkOpenOnPurpose, loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
 import { limitRequestTime } from './security/request-timeouts.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
+  checkOpenOnPurpose(config);
   const root = createRootLogger(config.logs);
   const logger = root.child({ context: 'Chronicle' });
   const database = await openDatabaseServer(config, (line) => logger.info(line));
@@ -41,8 +43,16 @@ async function bootstrap(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
   limitRequestTime(app.getHttpServer() as Server, config.requestTimeouts);
-  await app.listen(config.port);
-  logger.info(`listening on http://localhost:${config.port} (API docs at /docs)`);
+  await app.listen(config.port, config.host);
+  const url = boundUrl(app.getHttpServer() as Server);
+  logger.info(`listening on ${url} (API docs at /docs)`);
+  if (!config.auth) logger.warn(`authentication is off: every route is open to whoever reaches ${url}`);
+}
+
+/** The address the server really bound, as a URL: HOST may be a name, or a wildcard such as 0.0.0.0. */
+function boundUrl(server: Server): string {
+  const { address, family, port } = server.address() as AddressInfo;
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 /**

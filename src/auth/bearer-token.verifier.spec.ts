@@ -12,7 +12,8 @@ const es256 = (claims: object) => jwt.sign(claims, { privateKey: privatePem, alg
 const hs256 = (claims: object, secret: string) => jwt.sign(claims, { secret, algorithm: 'HS256', expiresIn: 60 });
 
 describe('BearerTokenVerifier', () => {
-  const withPublicKey = new BearerTokenVerifier({ publicKey: publicPem, rolesClaim: 'roles' });
+  const withPublicKey = new BearerTokenVerifier({ publicKey: publicPem, rolesClaim: 'roles', allowNoExp: false });
+  const withSecret = new BearerTokenVerifier({ secret: SECRET, rolesClaim: 'roles', allowNoExp: false });
 
   it('accepts an ES256 token signed by the holder of the public key', async () => {
     await expect(withPublicKey.verify(es256({ sub: 'alice', roles: ['admin'] }))).resolves.toEqual({
@@ -26,13 +27,18 @@ describe('BearerTokenVerifier', () => {
   });
 
   it('checks each algorithm against its own key when both are configured', async () => {
-    const both = new BearerTokenVerifier({ secret: SECRET, publicKey: publicPem, rolesClaim: 'roles' });
+    const both = new BearerTokenVerifier({
+      secret: SECRET,
+      publicKey: publicPem,
+      rolesClaim: 'roles',
+      allowNoExp: false,
+    });
     await expect(both.verify(hs256({ sub: 'svc' }, SECRET))).resolves.toMatchObject({ id: 'svc' });
     await expect(both.verify(es256({ sub: 'alice' }))).resolves.toMatchObject({ id: 'alice' });
   });
 
   it('reads roles from the configured claim, as an array or a space-separated string', async () => {
-    const verifier = new BearerTokenVerifier({ secret: SECRET, rolesClaim: 'scope' });
+    const verifier = new BearerTokenVerifier({ secret: SECRET, rolesClaim: 'scope', allowNoExp: false });
     await expect(verifier.verify(hs256({ sub: 'a', scope: 'admin  audit' }, SECRET))).resolves.toEqual({
       id: 'a',
       roles: ['admin', 'audit'],
@@ -45,5 +51,21 @@ describe('BearerTokenVerifier', () => {
       id: 'a',
       roles: [],
     });
+  });
+
+  it('refuses a token without exp, valid for ever, unless AUTH_ALLOW_NO_EXP=true', async () => {
+    const forEver = jwt.sign({ sub: 'alice' }, { secret: SECRET, algorithm: 'HS256' });
+    await expect(withSecret.verify(forEver)).rejects.toThrow(/no expiry/);
+    const allowing = new BearerTokenVerifier({ secret: SECRET, rolesClaim: 'roles', allowNoExp: true });
+    await expect(allowing.verify(forEver)).resolves.toEqual({ id: 'alice', roles: [] });
+  });
+
+  it.each([
+    { sub: 'ali\u0000ce' },
+    { sub: 'alice\n' },
+    { sub: 'alice', roles: ['admin\u007f'] },
+    { sub: 'alice', roles: 'admin \u0001' },
+  ])('refuses a subject or role with control characters as an invalid token: %j', async (claims) => {
+    await expect(withSecret.verify(hs256(claims, SECRET))).rejects.toThrow(/control characters/);
   });
 });

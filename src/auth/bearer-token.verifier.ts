@@ -1,5 +1,6 @@
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import type { AuthConfig } from '../config/app-config.js';
+import { CONTROL_CHARACTER } from '../security/control-characters.js';
 
 /** Who a verified token speaks for. */
 export interface Principal {
@@ -49,10 +50,18 @@ export class BearerTokenVerifier {
       if (error instanceof TokenExpiredError) throw new InvalidTokenError('The token has expired');
       throw new InvalidTokenError(`The token is not valid: ${(error as Error).message}`);
     }
+    if (payload.exp === undefined && !this.config.allowNoExp) {
+      throw new InvalidTokenError('The token has no expiry (exp): it would be valid for ever');
+    }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
       throw new InvalidTokenError('The token names no subject (sub)');
     }
-    return { id: payload.sub, roles: rolesOf(payload[this.config.rolesClaim]) };
+    const roles = rolesOf(payload[this.config.rolesClaim]);
+    // The subject is stored as the actor of every event (PostgreSQL text cannot hold a NUL).
+    if ([payload.sub, ...roles].some((claim) => CONTROL_CHARACTER.test(claim))) {
+      throw new InvalidTokenError('The token names a subject or role with control characters');
+    }
+    return { id: payload.sub, roles };
   }
 }
 

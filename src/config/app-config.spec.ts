@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, loadConfig } from './app-config.js';
+import { checkOpenOnPurpose, ConfigError, loadConfig } from './app-config.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 
@@ -101,7 +101,31 @@ describe('loadConfig', () => {
       issuer: undefined,
       audience: 'chronicle',
       rolesClaim: 'roles',
+      allowNoExp: false,
     });
+  });
+
+  it('binds loopback unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('refuses a production start without authentication unless AUTH_DISABLED=true runs it open on purpose', () => {
+    const start = (env: NodeJS.ProcessEnv) => checkOpenOnPurpose(loadConfig(env));
+    expect(() => start({ NODE_ENV: 'production' })).toThrow(
+      /NODE_ENV=production and no authentication configured: set AUTH_JWT_SECRET .* or AUTH_JWT_PUBLIC_KEY .* or AUTH_DISABLED=true/,
+    );
+    expect(() => start({ NODE_ENV: 'production', AUTH_DISABLED: 'true' })).not.toThrow();
+    expect(() => start({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET })).not.toThrow();
+    // Outside production, open stays the default for trying the API by hand (on loopback).
+    expect(() => start({})).not.toThrow();
+    expect(() => loadConfig({ AUTH_DISABLED: 'true', AUTH_JWT_SECRET: SECRET })).toThrow(/choose one/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'yes' })).toThrow(/AUTH_DISABLED must be one of/);
+  });
+
+  it('refuses tokens without exp unless AUTH_ALLOW_NO_EXP=true', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).auth?.allowNoExp).toBe(false);
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_ALLOW_NO_EXP: 'true' }).auth?.allowNoExp).toBe(true);
   });
 
   it('reads a PEM public key, also with its newlines escaped on one line', () => {

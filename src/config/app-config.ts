@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 /** Typed configuration read once from the environment. */
 export interface AppConfig {
   port: number;
+  /** The address the HTTP server binds: loopback unless HOST says otherwise. */
+  host: string;
   /** A PostgreSQL server of your own; when absent an embedded one is started. */
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
@@ -50,8 +52,12 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   /** Proxies in front of the app whose `X-Forwarded-For` names the client (0: none). */
   trustProxyHops: number;
-  /** Bearer JWT authentication; absent, every route is open. */
+  /** Bearer JWT authentication; absent, every route is open (refused at a production start unless AUTH_DISABLED=true). */
   auth?: AuthConfig;
+  /** AUTH_DISABLED=true: no authentication on purpose, also when `production`. */
+  authDisabled: boolean;
+  /** NODE_ENV=production (`npm run start:prod`, the Docker image): authentication or AUTH_DISABLED required, explorer off by default. */
+  production: boolean;
   logs: LogConfig;
   /** What GET /metrics and GET /health/ready need. */
   observability: ObservabilityConfig;
@@ -99,6 +105,8 @@ export interface AuthConfig {
   audience?: string;
   /** The claim that lists the token's roles: an array, or a space-separated string. */
   rolesClaim: string;
+  /** Whether a token without `exp` is accepted (it would be valid for ever). */
+  allowNoExp: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -180,7 +188,44 @@ function authConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
       throw new ConfigError(`AUTH_JWT_PUBLIC_KEY must be an RSA or EC key, got ${type}`);
     }
   }
-  return { secret, publicKey, issuer, audience, rolesClaim: env.AUTH_JWT_ROLES_CLAIM || 'roles' };
+  return {
+    secret,
+    publicKey,
+    issuer,
+    audience,
+    rolesClaim: env.AUTH_JWT_ROLES_CLAIM || 'roles',
+    allowNoExp: oneOf(env, 'AUTH_ALLOW_NO_EXP', ['true', 'false'] as const, 'false') === 'true',
+  };
+}
+
+/** Whether the app is started for production: `npm run start:prod` and the Docker image set NODE_ENV=production. */
+const isProduction = (env: NodeJS.ProcessEnv) => env.NODE_ENV === 'production';
+
+const AUTH_SETTINGS =
+  'AUTH_JWT_SECRET (an HS256 secret of 32+ characters) or AUTH_JWT_PUBLIC_KEY (an RS256 or ES256 public key in PEM)';
+
+/** AUTH_DISABLED=true: run open on purpose; refused together with a key, which it would contradict. */
+function authDisabled(env: NodeJS.ProcessEnv, auth: AuthConfig | undefined): boolean {
+  const disabled = oneOf(env, 'AUTH_DISABLED', ['true', 'false'] as const, 'false') === 'true';
+  if (disabled && auth) {
+    throw new ConfigError(
+      'AUTH_DISABLED=true turns authentication off, yet AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is set: choose one',
+    );
+  }
+  return disabled;
+}
+
+/**
+ * Open (no authentication) is a choice: a production start of the server without a key
+ * stops, unless AUTH_DISABLED=true says so, so that a clone deployed as it is never serves
+ * everyone. main.ts asks before it serves; the CLIs, which serve nothing, do not.
+ */
+export function checkOpenOnPurpose(config: AppConfig): void {
+  if (config.production && !config.auth && !config.authDisabled) {
+    throw new ConfigError(
+      `NODE_ENV=production and no authentication configured: set ${AUTH_SETTINGS} to turn it on, or AUTH_DISABLED=true to run with every route open to whoever reaches the port`,
+    );
+  }
 }
 
 function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
@@ -271,8 +316,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://`);
   }
+  const auth = authConfig(env);
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
+    // Loopback: a clone started as it is cannot be reached from the network (the Docker image sets HOST=0.0.0.0).
+    host: env.HOST || '127.0.0.1',
     databaseUrl,
     embeddedPostgres: {
       dataDir: resolve(env.EMBEDDED_POSTGRES_DIR || '.data/postgres'),
@@ -311,14 +359,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
-    auth: authConfig(env),
+    auth,
+    authDisabled: authDisabled(env, auth),
+    production: isProduction(env),
     logs: {
       level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
       format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     },
     observability: observabilityConfig(env),
     // A page that shows every event's data: off in production unless asked for.
-    explorer: oneOf(env, 'EXPLORER', ['on', 'off'] as const, env.NODE_ENV === 'production' ? 'off' : 'on') === 'on',
+    explorer: oneOf(env, 'EXPLORER', ['on', 'off'] as const, isProduction(env) ? 'off' : 'on') === 'on',
     broker: brokerConfig(env),
   };
 }

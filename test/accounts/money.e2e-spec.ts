@@ -189,11 +189,11 @@ describe.each(['deposits', 'withdrawals'])(
       expectProblem(response, 400);
     });
 
-    it('a form instead of JSON', async () => {
+    it('415 for a form instead of JSON', async () => {
       const response = await api.refusedWithoutEffect(id, () =>
         request(app.http).post(`/accounts/${id}/${path}`).type('form').send('amount=100'),
       );
-      expectProblem(response, 400, { fields: ['amount'] });
+      expectProblem(response, 415, { type: problemType('unsupported-media-type') });
     });
 
     it('413 for a body over 100 kB', async () => {
@@ -214,6 +214,9 @@ describe('bad ids and refused requests on the other routes', () => {
   });
 
   it('answers problem+json 404 to a route that does not exist', async () => {
-    expectProblem(await request(app.http).delete(`/accounts/${UNKNOWN_ID}`), 404);
+    expectProblem(
+      await request(app.http).delete(`/accounts/${UNKNOWN_ID}`).set('Content-Type', 'application/json'),
+      404,
+    );
   });
 });

@@ -61,7 +61,10 @@ describe('personal data of an account', () => {
   });
 
   it('is erased by DELETE /accounts/{id}/personal-data: events, snapshots and views read "[erased]", money and history stay', async () => {
-    const erased = await request(app.http).delete(`/accounts/${id}/personal-data`).expect(200);
+    const erased = await request(app.http)
+      .delete(`/accounts/${id}/personal-data`)
+      .set('Content-Type', 'application/json')
+      .expect(200);
     expect(erased.body).toMatchObject({ id, version: beforeErasure.length + 1 });
     expect(erased.headers.etag).toBe(`"${beforeErasure.length + 1}"`);
 
@@ -88,7 +91,10 @@ describe('personal data of an account', () => {
   });
 
   it('is idempotent, and the account keeps working afterwards', async () => {
-    const again = await request(app.http).delete(`/accounts/${id}/personal-data`).expect(200);
+    const again = await request(app.http)
+      .delete(`/accounts/${id}/personal-data`)
+      .set('Content-Type', 'application/json')
+      .expect(200);
     expect(again.body.version).toBe(beforeErasure.length + 1);
     await api.deposited(id, 100);
     expect((await account(id)).body).toMatchObject({ owner: '[erased]', balance: 1000 });
@@ -96,7 +102,10 @@ describe('personal data of an account', () => {
 
   it('answers 404 for an account that does not exist, and creates no key for it', async () => {
     const unknown = randomUUID();
-    expectProblem(await request(app.http).delete(`/accounts/${unknown}/personal-data`), 404);
+    expectProblem(
+      await request(app.http).delete(`/accounts/${unknown}/personal-data`).set('Content-Type', 'application/json'),
+      404,
+    );
     expect((await db.query('SELECT 1 FROM personal_data_keys WHERE subject_id = $1', [unknown])).rowCount).toBe(0);
   });
 
@@ -108,19 +117,28 @@ describe('personal data of an account', () => {
       [randomUUID(), legacy, JSON.stringify({ owner: 'Legacy Owner', overdraftLimit: 0 })],
     );
     expect((await account(legacy)).body.owner).toBe('Legacy Owner');
-    await request(app.http).delete(`/accounts/${legacy}/personal-data`).expect(200);
+    await request(app.http)
+      .delete(`/accounts/${legacy}/personal-data`)
+      .set('Content-Type', 'application/json')
+      .expect(200);
     expect((await account(legacy)).body).toMatchObject({ owner: '[erased]', currency: 'EUR' });
     expect((await api.events(legacy))[0].data).toMatchObject({ owner: '[erased]' });
   });
 
   it('answers 400 naming an unknown field of a body, and erases nothing', async () => {
     const response = await api.refusedWithoutEffect(other, () =>
-      request(app.http).delete(`/accounts/${other}/personal-data`).send({ owner: 'Grace Hopper' }),
+      request(app.http)
+        .delete(`/accounts/${other}/personal-data`)
+        .set('Content-Type', 'application/json')
+        .send({ owner: 'Grace Hopper' }),
     );
     expectProblem(response, 400, { fields: ['owner'] });
   });
 
   it('answers 400 for an id that is not a UUID', async () => {
-    expectProblem(await request(app.http).delete('/accounts/nope/personal-data'), 400);
+    expectProblem(
+      await request(app.http).delete('/accounts/nope/personal-data').set('Content-Type', 'application/json'),
+      400,
+    );
   });
 });

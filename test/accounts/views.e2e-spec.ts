@@ -164,7 +164,9 @@ describe('POST /projections/{name}/rebuild', () => {
     const last = await api.deposited(id, 2);
     const before = (await list({ limit: 1000, minPosition: last.body.position })).body.items;
 
-    const started = await request(app.http).post('/projections/account-summaries/rebuild');
+    const started = await request(app.http)
+      .post('/projections/account-summaries/rebuild')
+      .set('Content-Type', 'application/json');
     expect(started.status).toBe(202);
     expect((await list({ limit: 1000 })).status).toBe(200);
     for (let waited = 0; ; waited += 50) {
@@ -181,7 +183,13 @@ describe('POST /projections/{name}/rebuild', () => {
   });
 
   it('answers 404 for a follower that does not exist, 422 for one that keeps no view', async () => {
-    expectProblem(await request(app.http).post('/projections/no-such-view/rebuild'), 404);
-    expectProblem(await request(app.http).post('/projections/transfer-process/rebuild'), 422);
+    expectProblem(
+      await request(app.http).post('/projections/no-such-view/rebuild').set('Content-Type', 'application/json'),
+      404,
+    );
+    expectProblem(
+      await request(app.http).post('/projections/transfer-process/rebuild').set('Content-Type', 'application/json'),
+      422,
+    );
   });
 });

@@ -180,6 +180,14 @@ describe('the typed client against the running app', () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(log.next).toBe(positions.at(-1));
   });
+
+  it('sends Content-Type: application/json with the commands that take no body, as the API requires', async () => {
+    const { id } = await open('Closing Time');
+    const erased = await client.DELETE('/accounts/{id}/personal-data', { params: { path: { id } } });
+    expect(erased.response.status).toBe(200);
+    const closed = await client.POST('/accounts/{id}/close', { params: { path: { id } } });
+    expect({ status: closed.response.status, data: closed.data }).toMatchObject({ status: 200, data: { id } });
+  });
 });
 
 describe('the typed client with authentication on', () => {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TRANSFER_PROCESS } from '../../src/contexts/transfers/application/transfer-process/transfer.process-manager.js';
 import { AccountsApi } from '../support/accounts-api.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
 
 type LogLine = Record<string, unknown> & {
   level: number;
@@ -12,6 +13,9 @@ type LogLine = Record<string, unknown> & {
   req?: { method: string; url: string; headers: Record<string, string> };
   res?: { statusCode: number };
 };
+
+// An owner's name is personal data: it may be in the events (sealed), never in the logs.
+const OWNER = 'Zebulon Quillfeather-Marchbanks';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -98,5 +102,34 @@ describe('logs', () => {
     expect(written.join('')).not.toContain('secret-token-value');
     expect(requestLine('GET', '/health')).toBeUndefined();
     expect(requestLine('GET', '/metrics')).toBeUndefined();
+  });
+
+  it('keeps owner names out of the logs, whatever the requests that held one', async () => {
+    const id = await api.open({ owner: OWNER });
+    const search = encodeURIComponent(OWNER);
+    // Reads that name the owner in the query, until the view has it.
+    await until(
+      () => request(app.http).get(`/accounts?owner=${search}`),
+      (response) => response.body.items?.length === 1,
+      'the account in the view',
+    );
+    await request(app.http).get(`/explorer/api/streams?q=${search}`).expect(200);
+    await request(app.http).get(`/accounts/${id}`).set('Referer', `http://localhost/explorer?q=${search}`).expect(200);
+    // Refusals with the name in the body or the query.
+    await api.post('/accounts', { owner: OWNER, currency: 'not-a-currency' }).expect(400);
+    await api.post('/accounts', { owner: OWNER, note: OWNER }).expect(400);
+    const asText = JSON.stringify({ owner: OWNER });
+    await request(app.http).post('/accounts').set('Content-Type', 'text/plain').send(asText).expect(415);
+    await request(app.http).get(`/accounts?owner=${search}&limit=0`).expect(400);
+    await request(app.http).delete(`/accounts/${id}/personal-data`).set('Content-Type', 'application/json').expect(200);
+
+    // The name's first part would show it in any encoding: plain, percent-encoded or in JSON.
+    expect(
+      written
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes('Zebulon')),
+    ).toEqual([]);
+    expect(requestLine('GET', '/accounts?owner=[Redacted]&limit=[Redacted]')).toBeDefined();
   });
 });

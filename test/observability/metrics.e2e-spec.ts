@@ -25,7 +25,9 @@ describe('GET /metrics', () => {
   afterAll(() => app?.close());
 
   it('times requests by route template and status, never by the raw URL', async () => {
-    expect((await request(app.http).post('/projections/view-4711/rebuild')).status).toBe(404);
+    expect(
+      (await request(app.http).post('/projections/view-4711/rebuild').set('Content-Type', 'application/json')).status,
+    ).toBe(404);
     expect((await request(app.http).get('/no-such-route')).status).toBe(404);
 
     const text = await scrape(app);

@@ -48,7 +48,12 @@ describe('with AUTH_JWT_SECRET set', () => {
     ['a token without a subject', bearer(token({ roles: ['admin'] }))],
   ])('answers %s with 401 and WWW-Authenticate: Bearer', async (_, headers) => {
     expectUnauthorized(await request(app.http).get('/notifications').set(headers));
-    expectUnauthorized(await request(app.http).post('/projections/some-view/rebuild').set(headers));
+    expectUnauthorized(
+      await request(app.http)
+        .post('/projections/some-view/rebuild')
+        .set('Content-Type', 'application/json')
+        .set(headers),
+    );
   });
 
   it('says why an expired token is refused', async () => {
@@ -65,13 +70,22 @@ describe('with AUTH_JWT_SECRET set', () => {
   });
 
   it('answers a valid token without the admin role with 403 on a rebuild, and lets an admin through', async () => {
-    expectProblem(await request(app.http).post('/projections/some-view/rebuild').set(alice), 403);
-    expectProblem(await request(app.http).post('/projections/some-view/rebuild').set(admin), 404);
+    expectProblem(
+      await request(app.http).post('/projections/some-view/rebuild').set('Content-Type', 'application/json').set(alice),
+      403,
+    );
+    expectProblem(
+      await request(app.http).post('/projections/some-view/rebuild').set('Content-Type', 'application/json').set(admin),
+      404,
+    );
   });
 
   // example:start
   it('lets an admin rebuild', async () => {
-    const started = await request(app.http).post('/projections/account-summaries/rebuild').set(admin);
+    const started = await request(app.http)
+      .post('/projections/account-summaries/rebuild')
+      .set('Content-Type', 'application/json')
+      .set(admin);
     expect({ status: started.status, body: started.body }).toEqual({
       status: 202,
       body: { name: 'account-summaries', status: 'rebuilding' },
@@ -85,9 +99,22 @@ describe('with AUTH_JWT_SECRET set', () => {
 
   it('lets only an admin erase personal data, and records who did', async () => {
     const { id } = (await request(app.http).post('/accounts').set(alice).send({ owner: 'Ada' })).body;
-    expectProblem(await request(app.http).delete(`/accounts/${id}/personal-data`).set(alice), 403);
+    expectProblem(
+      await request(app.http)
+        .delete(`/accounts/${id}/personal-data`)
+        .set('Content-Type', 'application/json')
+        .set(alice),
+      403,
+    );
     expect((await request(app.http).get(`/accounts/${id}`).set(alice)).body.owner).toBe('Ada');
-    expect((await request(app.http).delete(`/accounts/${id}/personal-data`).set(admin)).status).toBe(200);
+    expect(
+      (
+        await request(app.http)
+          .delete(`/accounts/${id}/personal-data`)
+          .set('Content-Type', 'application/json')
+          .set(admin)
+      ).status,
+    ).toBe(200);
     const events = (await request(app.http).get(`/accounts/${id}/events`).set(alice)).body.items;
     expect(events.at(-1)).toMatchObject({ type: 'AccountPersonalDataErased', metadata: { actorId: 'root' } });
   });

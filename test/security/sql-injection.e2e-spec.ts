@@ -55,7 +55,12 @@ describe('text that looks like SQL is data, stored and returned verbatim', () =>
   });
 
   it.each(TEXTS)('a projection name %j is just an unknown one', async (name) => {
-    expectProblem(await request(app.http).post(`/projections/${encodeURIComponent(name)}/rebuild`), 404);
+    expectProblem(
+      await request(app.http)
+        .post(`/projections/${encodeURIComponent(name)}/rebuild`)
+        .set('Content-Type', 'application/json'),
+      404,
+    );
   });
 
   it('leaves every table in place', async () => {

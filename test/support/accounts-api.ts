@@ -12,8 +12,9 @@ export type { EventBody } from './notification-log.js';
 export class AccountsApi {
   constructor(readonly http: Server) {}
 
+  /** A POST as a client of the API sends it: `Content-Type: application/json`, with a body or without (`headers` may say otherwise). */
   post(path: string, body?: object, headers: Headers = {}): request.Test {
-    const test = request(this.http).post(path).set(headers);
+    const test = request(this.http).post(path).set('Content-Type', 'application/json').set(headers);
     return body === undefined ? test : test.send(body);
   }
 

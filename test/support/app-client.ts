@@ -24,7 +24,8 @@ export async function call<T = unknown>(
 ): Promise<Reply<T>> {
   const response = await fetch(`${app.url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers },
+    // The API takes no state-changing request that is not JSON, those without a body too.
+    headers: { ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }), ...options.headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(options.timeoutMs ?? 20_000),
   });

@@ -26,9 +26,23 @@ export interface ChronicleClientOptions extends Omit<ClientOptions, 'baseUrl'> {
 export function createChronicleClient(baseUrl: string, options: ChronicleClientOptions = {}): ChronicleClient {
   const { token, ...rest } = options;
   const client = createClient<paths>({ ...rest, baseUrl });
+  client.use(jsonCommands);
   if (token !== undefined) client.use(bearer(token));
   return client;
 }
+
+/**
+ * The API takes a state-changing request only as `application/json`, a command without a
+ * body too (`close`, `erasePersonalData`), where openapi-fetch would send no Content-Type.
+ */
+const jsonCommands: Middleware = {
+  onRequest({ request }) {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.headers.has('Content-Type')) {
+      request.headers.set('Content-Type', 'application/json');
+    }
+    return request;
+  },
+};
 
 function bearer(token: NonNullable<ChronicleClientOptions['token']>): Middleware {
   return {

@@ -1099,7 +1099,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1299,7 +1302,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1425,7 +1431,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1633,7 +1642,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1832,7 +1844,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -2264,6 +2279,16 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing */
+      415: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description `about:blank`: The follower keeps no view to rebuild */
       422: {
         headers: {
@@ -2425,7 +2450,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read */
+      /**
+       * @description - `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing
+       *     - `urn:chronicle:problem:unreadable-body`: The body has a charset or Content-Encoding the API does not read
+       */
       415: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];

@@ -61,6 +61,7 @@ export function ApiCommand({
       PROBLEMS.unreadableBody,
       ...(existing ? [notFound, PROBLEMS.concurrencyConflict] : []),
       PROBLEMS.bodyTooLarge,
+      PROBLEMS.unsupportedMediaType,
       PROBLEMS.unsupportedBody,
       ...refusals,
       PROBLEMS.idempotencyKeyReused,

@@ -96,6 +96,8 @@ export function toProblem(error: unknown): ProblemDetails {
       return problem(status, 'body-too-large', 'The request body is larger than the limit (BODY_LIMIT)');
     }
     if (fault) return problem(status, 'unreadable-body', `The request body cannot be read: ${fault.message}`);
+    // Not the body's bytes but its declared type: a state-changing request that is not JSON.
+    if (status === 415) return problem(status, 'unsupported-media-type', error.message);
     return problem(status, undefined, error.message);
   }
   if (isDatabaseUnreachable(error)) {

@@ -37,6 +37,13 @@ export const PROBLEMS = {
     'The body has a charset or Content-Encoding the API does not read',
     bodyFault(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'charset.unsupported', 'unsupported charset "LATIN-9"'),
   ),
+  unsupportedMediaType: problemExample(
+    'The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing',
+    new HttpException(
+      'POST needs Content-Type: application/json, also without a body; got "text/plain"',
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    ),
+  ),
   concurrencyConflict: problemExample(
     'If-Match names a version that is not the current one, or concurrent writers kept winning for COMMAND_RETRIES retries; nothing was stored',
     new ConcurrencyError(EXAMPLE_ID, 2, 3),

@@ -95,6 +95,7 @@ const REBUILD_PROBLEMS = [
     rebuildRefusal(new RebuildRunningError('account-summaries')),
   ),
   problemExample('The follower keeps no view to rebuild', rebuildRefusal(new NotRebuildableError('transfer-process'))),
+  PROBLEMS.unsupportedMediaType,
 ];
 
 /** Where every follower of the log stands. */

@@ -8,6 +8,33 @@ import { correlationIdOf } from '#event-sourcing/http';
 const QUIET = /^\/(health|metrics)(\/|\?|$)/;
 
 /**
+ * The URL with every query value replaced: values are what a client searches for, such as
+ * an owner's name (`?owner=`, the explorer's `?q=`), and personal data stays out of the logs.
+ */
+export function withoutQueryValues(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const names = [...new URLSearchParams(url.slice(start + 1)).keys()];
+  return `${url.slice(0, start)}?${names.map((name) => `${encodeURIComponent(name)}=[Redacted]`).join('&')}`;
+}
+
+/**
+ * What a request line tells about its request: no body, no query values, no parsed query
+ * or params, so that no personal field reaches log storage.
+ */
+function requestFields(request: {
+  id: unknown;
+  method: string;
+  url: string;
+  headers: unknown;
+  remoteAddress?: string;
+  remotePort?: number;
+}): Record<string, unknown> {
+  const { id, method, url, headers, remoteAddress, remotePort } = request;
+  return { id, method, url: withoutQueryValues(url), headers, remoteAddress, remotePort };
+}
+
+/**
  * nestjs-pino on `root`: one line per request, and Nest's logs inside a request carry
  * that request's correlation id (the one its events and its `X-Correlation-Id` answer get).
  */
@@ -19,6 +46,7 @@ export function requestLogging(root: Logger): DynamicModule {
       // Every line of the request gets the id as `correlationId`, the request line its headers too.
       quietReqLogger: true,
       customAttributeKeys: { reqId: 'correlationId' },
+      serializers: { req: requestFields },
       autoLogging: { ignore: (request: IncomingMessage) => QUIET.test(request.url ?? '') },
     },
   });
