@@ -10,6 +10,7 @@ import { configureApp } from './app.setup.js';
 import { checkOpenOnPurpose, loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
+import { listenOnIpv6Loopback } from './security/ipv6-loopback.js';
 import { limitRequestTime } from './security/request-timeouts.js';
 
 async function bootstrap(): Promise<void> {
@@ -27,29 +28,42 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   configureApp(app, config);
 
+  // The app's own server, and its ::1 twin when HOST is unset.
+  const servers: Server[] = [app.getHttpServer() as Server];
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
-    stopTakingRequests(app.getHttpServer() as Server, config.shutdownTimeoutMs);
+    const closed = servers.slice(1).map((twin) => new Promise((resolve) => twin.once('close', resolve)));
+    for (const server of servers) stopTakingRequests(server, config.shutdownTimeoutMs);
     // Nest then ends SSE streams, lets followers finish their batch, waits for the
     // requests in flight (closing the HTTP server), and only then closes the pool.
     await app.close();
+    await Promise.all(closed);
     await database.stop();
     root.flush();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
-  limitRequestTime(app.getHttpServer() as Server, config.requestTimeouts);
-  await app.listen(config.port, config.host);
-  const url = boundUrl(app.getHttpServer() as Server);
-  logger.info(`listening on ${url} (API docs at /docs)`);
-  if (!config.auth) logger.warn(`authentication is off: every route is open to whoever reaches ${url}`);
+  limitRequestTime(servers[0], config.requestTimeouts);
+  await app.listen(config.port, config.host ?? '127.0.0.1');
+  if (config.host === undefined) {
+    const twin = await listenOnIpv6Loopback(
+      app.getHttpAdapter().getInstance(),
+      (servers[0].address() as AddressInfo).port,
+      (created) => limitRequestTime(created, config.requestTimeouts),
+      (message) => logger.warn(message),
+    );
+    if (twin) servers.push(twin);
+  }
+  const urls = servers.map(boundUrl).join(' and ');
+  logger.info(`listening on ${urls} (API docs at /docs)`);
+  if (!config.auth) logger.warn(`authentication is off: every route is open to whoever reaches ${urls}`);
 }
 
-/** The address the server really bound, as a URL: HOST may be a name, or a wildcard such as 0.0.0.0. */
+/** The address a server really bound, as a URL: HOST may be a name, or a wildcard such as 0.0.0.0. */
 function boundUrl(server: Server): string {
   const { address, family, port } = server.address() as AddressInfo;
   return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;

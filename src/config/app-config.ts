@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 /** Typed configuration read once from the environment. */
 export interface AppConfig {
   port: number;
-  /** The address the HTTP server binds: loopback unless HOST says otherwise. */
-  host: string;
+  /** The address the HTTP server binds (HOST); unset, the loopback: 127.0.0.1, and ::1 where the machine has it. */
+  host?: string;
   /** A PostgreSQL server of your own; when absent an embedded one is started. */
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
@@ -319,8 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const auth = authConfig(env);
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
-    // Loopback: a clone started as it is cannot be reached from the network (the Docker image sets HOST=0.0.0.0).
-    host: env.HOST || '127.0.0.1',
+    // Unset, the loopback: a clone started as it is cannot be reached from the network (the Docker image sets HOST=0.0.0.0).
+    host: env.HOST || undefined,
     databaseUrl,
     embeddedPostgres: {
       dataDir: resolve(env.EMBEDDED_POSTGRES_DIR || '.data/postgres'),

@@ -49,10 +49,13 @@ async function listeners(port: number): Promise<string[]> {
 }
 
 describe('where the app listens', () => {
-  it('binds 127.0.0.1 when HOST is not set, and says so', async () => {
+  it('binds 127.0.0.1 and ::1 when HOST is not set, and says so', async () => {
     const app = await startApp({ name: 'loopback', databaseUrl: database.url, env: UNSET });
-    expect(await listeners(app.port)).toEqual(['127.0.0.1']);
-    await said(app, `listening on http://127.0.0.1:${app.port} `);
+    // ::1 as /proc/net/tcp6 writes it (four little-endian words).
+    expect(await listeners(app.port)).toEqual(['127.0.0.1', '00000000000000000000000001000000']);
+    await said(app, `listening on http://127.0.0.1:${app.port} and http://[::1]:${app.port} `);
+    const overIpv6 = await fetch(`http://[::1]:${app.port}/health`);
+    expect(overIpv6.status).toBe(200);
     await said(app, 'authentication is off: every route is open');
     await app.stop('SIGTERM');
   });
