@@ -21,7 +21,11 @@ export async function runAppContextCommand(
     database: { ...loaded.database, queryTimeoutMs: 0 },
     followers: { ...loaded.followers, enabled: false },
   };
-  const server = await openDatabaseServer(config, (line) => logger.log(line), { shareRunning: true });
+  const server = await openDatabaseServer(
+    config,
+    { info: (line) => logger.log(line), error: (line) => logger.error(line) },
+    { shareRunning: true },
+  );
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, server.url), {
     logger: ['log', 'warn', 'error'],
   });
