@@ -33,8 +33,12 @@ type Query = pg.Client['query'];
  */
 export function pooledClient(timeoutMs: number): typeof pg.Client {
   return class PooledClient extends pg.Client {
-    constructor(config?: string | pg.ClientConfig) {
-      super(config);
+    constructor(config?: pg.ClientConfig) {
+      // Opening a connection is waiting for the server's answer too: a frozen server accepts
+      // the TCP connection and then says nothing.
+      const { connectionTimeoutMillis = 0 } = config ?? {};
+      const opening = timeoutMs > 0 && (connectionTimeoutMillis === 0 || timeoutMs < connectionTimeoutMillis);
+      super(opening ? { ...config, connectionTimeoutMillis: timeoutMs } : config);
       // pg emits 'error' on a client the server drops (a restart, pg_terminate_backend)
       // while it is checked out of the pool between two queries, and neither pg-pool nor
       // TypeORM listens then: Node would end the process. Its next query fails instead

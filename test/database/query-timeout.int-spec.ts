@@ -1,7 +1,10 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { databaseOptions } from '../../src/database/database-options.js';
-import { withoutQueryTimeout } from '../../src/database/pooled-client.js';
+import { pooledClient, withoutQueryTimeout } from '../../src/database/pooled-client.js';
+import { toProblem } from '../../src/event-sourcing/http/problem-details.filter.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';
 
@@ -61,5 +64,28 @@ describe('DATABASE_QUERY_TIMEOUT_MS', () => {
   it('does not cut the statements of work run withoutQueryTimeout (migrations, tools)', async () => {
     const slow = withoutQueryTimeout(() => dataSource.query('SELECT 1 AS one FROM pg_sleep(0.5)'));
     await expect(slow).resolves.toEqual([{ one: 1 }]);
+  });
+
+  it('gives a new connection as long to be answered, however long DATABASE_POOL_WAIT_MS is', async () => {
+    // A server that accepts connections and then says nothing, as a stopped one does.
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const pool = new pg.Pool({
+      connectionString: `postgres://nobody@127.0.0.1:${port}/none`,
+      Client: pooledClient(QUERY_TIMEOUT_MS),
+      connectionTimeoutMillis: 10 * QUERY_TIMEOUT_MS,
+    });
+    try {
+      const error = await pool.query('SELECT 1').catch((failure: unknown) => failure);
+      // pg's own connect timeout, not pg-pool's (which would say 'Connection terminated due to connection timeout').
+      expect(error).toMatchObject({ message: 'timeout expired' });
+      expect(toProblem(error)).toMatchObject({ status: 503, type: 'urn:chronicle:problem:database-busy' });
+    } finally {
+      await pool.end();
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

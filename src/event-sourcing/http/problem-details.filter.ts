@@ -65,9 +65,10 @@ function bodyFault(cause: unknown): { type: string; message: string } | undefine
 // overloaded or something holds what the request needs. Nothing was stored (the
 // transaction rolled back), so the client may retry later, as for an unreachable database.
 // Or the server did not answer a statement at all within DATABASE_QUERY_TIMEOUT_MS (pg's
-// 'Query read timeout', and the app's own, which also closes the connection): a stopped
-// server. Its transaction dies with the connection; a statement that had reached the server
-// may still run once it resumes, which a retry with the same Idempotency-Key resolves.
+// 'Query read timeout', and the app's own, which also closes the connection), or a new
+// connection within that time (pg's 'timeout expired'): a stopped server. Its transaction
+// dies with the connection; a statement that had reached the server may still run once it
+// resumes, which a retry with the same Idempotency-Key resolves.
 const OVERLOADED_CODES = new Set(['57014', '55P03', '53300']);
 
 function isDatabaseOverloaded(error: unknown): boolean {
@@ -76,6 +77,7 @@ function isDatabaseOverloaded(error: unknown): boolean {
   return (
     OVERLOADED_CODES.has(code ?? '') ||
     message === 'timeout exceeded when trying to connect' ||
+    message === 'timeout expired' ||
     message.startsWith('Query read timeout')
   );
 }
