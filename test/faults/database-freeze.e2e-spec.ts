@@ -18,7 +18,8 @@ import {
 import { ThrowawayPostgres } from '../support/throwaway-postgres.js';
 import { until } from '../support/until.js';
 
-const POOL_WAIT_MS = 2_000;
+// The query timeout shorter, as by default: it also bounds opening a connection.
+const POOL_WAIT_MS = 3_000;
 const QUERY_TIMEOUT_MS = 2_000;
 /**
  * The documented bound (DATABASE_POOL_WAIT_MS + DATABASE_QUERY_TIMEOUT_MS), and 3 s for a
