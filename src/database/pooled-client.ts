@@ -15,7 +15,7 @@ const unbounded = new AsyncLocalStorage<true>();
 
 /**
  * Runs `work` with no client-side limit on its statements: for migrations and tools whose
- * statements may rightly run for minutes (each bounded by its own statement_timeout).
+ * statements may rightly run for minutes (statement_timeout still applies, unless they lift it).
  */
 export function withoutQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
   return unbounded.run(true, work);
