@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   checkOpenOnPurpose(config);
   const root = createRootLogger(config.logs);
   const logger = root.child({ context: 'Chronicle' });
-  const database = await openDatabaseServer(config, (line) => logger.info(line));
+  const database = await openDatabaseServer(config, logger);
   // Not forceCloseConnections: Nest would then destroy sockets with requests still in flight.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, root), {
     bodyParser: false,

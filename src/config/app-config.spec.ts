@@ -15,6 +15,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('waits 4 s for the answer to a statement unless DATABASE_QUERY_TIMEOUT_MS says otherwise (0: for ever)', () => {
+    expect(loadConfig({}).database.queryTimeoutMs).toBe(4_000);
+    expect(loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '0' }).database.queryTimeoutMs).toBe(0);
+    expect(loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '1500' }).database.queryTimeoutMs).toBe(1_500);
+    expect(() => loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '-1' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS/);
+  });
+
   it('takes Account snapshots every 100 events unless SNAPSHOT_EVERY_ACCOUNT says otherwise (0: off)', () => {
     expect(loadConfig({}).snapshotEvery).toEqual({ Account: 100 });
     expect(loadConfig({ SNAPSHOT_EVERY_ACCOUNT: '0' }).snapshotEvery).toEqual({ Account: 0 });

@@ -15,6 +15,11 @@ export interface AppConfig {
     poolWaitMs: number;
     statementTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
+    /**
+     * How long the app waits for the server's answer to one statement before it closes the
+     * connection (503); 0: for ever. A stopped server never cancels a statement itself.
+     */
+    queryTimeoutMs: number;
   };
   bodyLimit: string;
   /** How long requests in flight get to finish on SIGTERM before their connections are cut. */
@@ -331,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      queryTimeoutMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 4_000, 0, 3_600_000),
     },
     bodyLimit: env.BODY_LIMIT || '100kb',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 0, 3_600_000),

@@ -9,7 +9,7 @@ import { openDatabaseServer } from './database-server.js';
  * read-model entities compared with the migrated schema.
  */
 const config = loadConfig();
-const server = await openDatabaseServer(config, console.log, { shareRunning: true });
+const server = await openDatabaseServer(config, console, { shareRunning: true });
 
 export default new DataSource({
   ...databaseOptions(server.url, config.database),

@@ -1,20 +1,7 @@
-import pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import type { AppConfig } from '../config/app-config.js';
-
-/**
- * pg emits 'error' on a client the server drops (a restart, pg_terminate_backend) while it
- * is checked out of the pool between two queries, and neither pg-pool nor TypeORM listens
- * then: Node would end the process. Its next query fails instead (503), and the pool
- * discards it on release.
- */
-class PooledClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config);
-    this.on('error', () => undefined);
-  }
-}
+import { pooledClient } from './pooled-client.js';
 
 /**
  * TypeORM options for one PostgreSQL URL. Migrations run through openDataSource (under a
@@ -30,7 +17,7 @@ export function databaseOptions(url: string, config: AppConfig['database']): Dat
     logging: ['error', 'migration'],
     extra: {
       max: config.poolSize,
-      Client: PooledClient,
+      Client: pooledClient(config.queryTimeoutMs),
       // pg's default is to wait for a free connection forever: under overload or a lost
       // server every request would queue without bound. Past this wait it fails (503).
       connectionTimeoutMillis: config.poolWaitMs,

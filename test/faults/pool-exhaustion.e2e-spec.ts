@@ -5,7 +5,7 @@
  * pooled connection. Requests that then find no free connection must fail fast with 503
  * (DATABASE_POOL_WAIT_MS), the blocked statements must be cancelled by the statement
  * timeout and answer 503 too, nothing half-stored, and the app must serve again once the
- * lock is gone.
+ * lock is gone. GET /health, the liveness probe, answers 200 throughout.
  */
 import pg from 'pg';
 import { buildApp, killAllApps, startApp, withAppOutput, type AppProcess } from '../support/app-process.js';
@@ -107,7 +107,8 @@ describe('pool exhaustion and slow statements', () => {
         const waited = Date.now() - started;
         const health = queued.pop()!;
         for (const reply of queued) expectRetryLater(reply, 'database-busy');
-        expectRetryLater(health);
+        // The liveness probe needs no connection: the process is fine.
+        expect(health.status).toBe(200);
         expect(waited).toBeGreaterThanOrEqual(POOL_WAIT_MS - 50);
         expect(waited).toBeLessThan(ANSWER_BOUND_MS);
 

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
@@ -60,6 +60,41 @@ export class ThrowawayPostgres {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Sends `signal` to the postmaster and every process it forked (sessions, background
+   * workers): SIGSTOP freezes the whole server with its sockets open, as a hung VM or a
+   * stalled disk would, and SIGCONT thaws it. Linux only (reads /proc).
+   */
+  signalCluster(signal: 'SIGSTOP' | 'SIGCONT'): number[] {
+    const postmaster = this.postmasterPid();
+    if (!postmaster) throw new Error(`no PostgreSQL runs on ${this.dataDir}`);
+    // Only a stopped postmaster forks no session the list would miss (or that would exit
+    // under it): stopped first, thawed last.
+    if (signal === 'SIGSTOP') process.kill(postmaster, signal);
+    const children = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          // /proc/<pid>/stat: pid (comm) state ppid ...; comm may hold spaces, so read after the last ')'.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    for (const pid of children) {
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        // A session that ended between the listing and the signal.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
+    if (signal === 'SIGCONT') process.kill(postmaster, signal);
+    return [postmaster, ...children];
   }
 
   /** Stops it if it runs, kills a postmaster someone else left on its directory, and deletes the directory: for afterAll. */

@@ -161,7 +161,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness probe: does the database answer? */
+    /** Liveness probe: does the process serve requests? */
     get: operations['checkHealth'];
     put?: never;
     post?: never;
@@ -630,11 +630,6 @@ export interface components {
        * @enum {string}
        */
       status: 'ok';
-      /**
-       * @description Age in seconds of the oldest open writing transaction in the database: log readers wait for it to end
-       * @example 0.2
-       */
-      oldestTransactionSeconds: number;
     };
     MoneyAmountDto: {
       /**
@@ -1915,18 +1910,6 @@ export interface operations {
         };
       };
       500: components['responses']['InternalServerError'];
-      /** @description `about:blank`: The database does not answer */
-      503: {
-        headers: {
-          /** @description Seconds to wait before trying again */
-          'Retry-After': number;
-          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDetails'];
-        };
-      };
     };
   };
   checkReadiness: {

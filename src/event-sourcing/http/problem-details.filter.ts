@@ -66,12 +66,22 @@ function bodyFault(cause: unknown): { type: string; message: string } | undefine
 // gave up waiting for a lock (55P03), or has no connection slot left (53300): it is
 // overloaded or something holds what the request needs. Nothing was stored (the
 // transaction rolled back), so the client may retry later, as for an unreachable database.
+// Or the server did not answer a statement at all within DATABASE_QUERY_TIMEOUT_MS (pg's
+// 'Query read timeout', and the app's own, which also closes the connection), or a new
+// connection within that time (pg's 'timeout expired'): a stopped server. Its transaction
+// dies with the connection; a statement that had reached the server may still run once it
+// resumes, which a retry with the same Idempotency-Key resolves.
 const OVERLOADED_CODES = new Set(['57014', '55P03', '53300']);
 
 function isDatabaseOverloaded(error: unknown): boolean {
   const cause = (error as { driverError?: unknown }).driverError ?? error;
-  const { code, message } = cause as { code?: string; message?: string };
-  return OVERLOADED_CODES.has(code ?? '') || message === 'timeout exceeded when trying to connect';
+  const { code, message = '' } = cause as { code?: string; message?: string };
+  return (
+    OVERLOADED_CODES.has(code ?? '') ||
+    message === 'timeout exceeded when trying to connect' ||
+    message === 'timeout expired' ||
+    message.startsWith('Query read timeout')
+  );
 }
 
 /** The problem document an error is answered with; the API docs' examples come from here too. */
