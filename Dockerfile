@@ -1,14 +1,14 @@
 # Production image: the compiled app, run against the PostgreSQL in DATABASE_URL.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: the image talks to the PostgreSQL in DATABASE_URL, so the embedded
-# server's binaries need no setup, and the node:20 image's npm 10 ignores allowScripts.
+# server's binaries need no setup, and the image's npm 10 ignores allowScripts.
 RUN npm ci --ignore-scripts
 COPY . .
 RUN npx nest build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 # A production start: it refuses to run without AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY (or
 # AUTH_DISABLED=true, to run open on purpose). HOST: every interface of the container, whose
 # own network decides who reaches it (outside a container the app binds 127.0.0.1).
