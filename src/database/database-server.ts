@@ -1,5 +1,10 @@
 import type { AppConfig } from '../config/app-config.js';
-import { runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import {
+  runningEmbeddedPostgres,
+  startEmbeddedPostgres,
+  usableDataDir,
+  type EmbeddedDatabase,
+} from './embedded-postgres.js';
 
 export interface DatabaseServer {
   url: string;
@@ -24,7 +29,8 @@ const RESTART_WINDOW_MS = 60_000;
 const RESTART_PAUSE_MS = 1_000;
 
 /**
- * The server in DATABASE_URL, or else the embedded one with its data in `.data/postgres`.
+ * The server in DATABASE_URL, or else the embedded one with its data in `.data/postgres`
+ * (elsewhere when root runs it in a folder PostgreSQL's own user cannot enter).
  * With `shareRunning` (command-line tools), an embedded server the app already runs is used as it is.
  */
 export async function openDatabaseServer(
@@ -33,10 +39,17 @@ export async function openDatabaseServer(
   options: { shareRunning?: boolean } = {},
 ): Promise<DatabaseServer> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: leaveRunning };
-  const running = options.shareRunning ? runningEmbeddedPostgres(config.embeddedPostgres) : undefined;
+  const embedded = { ...config.embeddedPostgres, dataDir: usableDataDir(config.embeddedPostgres.dataDir) };
+  const running = options.shareRunning ? runningEmbeddedPostgres(embedded) : undefined;
   if (running) return { url: running, stop: leaveRunning };
-  log.info(`DATABASE_URL is not set: starting an embedded PostgreSQL (data in ${config.embeddedPostgres.dataDir})`);
-  const server = await startEmbeddedPostgres({ ...config.embeddedPostgres, persistent: true });
+  log.info(`DATABASE_URL is not set: starting an embedded PostgreSQL (data in ${embedded.dataDir})`);
+  if (embedded.dataDir !== config.embeddedPostgres.dataDir) {
+    log.info(
+      `running as root in a folder the 'postgres' user cannot enter, so its data is not in ${config.embeddedPostgres.dataDir}; ` +
+        `set EMBEDDED_POSTGRES_DIR to choose, or DATABASE_URL to use a server of your own`,
+    );
+  }
+  const server = await startEmbeddedPostgres({ ...embedded, persistent: true });
   restartOnCrash(server, log);
   return server;
 }

