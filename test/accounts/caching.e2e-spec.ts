@@ -55,7 +55,10 @@ describe('caches after an erasure', () => {
     const unchanged = await request(app.http).get(reads[0][1]).set('If-None-Match', fullPage.headers.etag);
     expect(unchanged.status).toBe(304);
 
-    const erased = await request(app.http).delete(`/accounts/${id}/personal-data`).expect(200);
+    const erased = await request(app.http)
+      .delete(`/accounts/${id}/personal-data`)
+      .set('Content-Type', 'application/json')
+      .expect(200);
 
     for (const [what, path] of readsOf(id, erased.body.position, opened.position)) {
       const response = await request(app.http).get(path).set('If-None-Match', before.get(what)!.headers.etag);

@@ -144,6 +144,8 @@ describe('with AUTH_JWT_SECRET set', () => {
       ['AccountOpened', 'alice'],
       ['MoneyDeposited', 'root'],
       ['TransferSent', 'alice'],
+      // Recorded before the transfer completes, so present once it has.
+      ['TransferDelivered', 'alice'],
     ]);
     expect(actors(await events(to.id))).toEqual([
       ['AccountOpened', 'alice'],

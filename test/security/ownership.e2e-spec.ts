@@ -43,7 +43,10 @@ describe('with authentication on, an account belongs to the subject who opened i
       'POST /accounts/{id}/withdrawals',
       (id, who) => request(app.http).post(`/accounts/${id}/withdrawals`).set(who).send({ amount: 7 }),
     ],
-    ['POST /accounts/{id}/close', (id, who) => request(app.http).post(`/accounts/${id}/close`).set(who)],
+    [
+      'POST /accounts/{id}/close',
+      (id, who) => request(app.http).post(`/accounts/${id}/close`).set('Content-Type', 'application/json').set(who),
+    ],
     [
       'POST /transfers from it',
       (id, who) =>
@@ -115,8 +118,14 @@ describe('with authentication on, an account belongs to the subject who opened i
     ['GET /notifications', () => request(app.http).get('/notifications')],
     ['GET /notifications/stream', () => request(app.http).get('/notifications/stream')],
     ['GET /explorer/api/overview', () => request(app.http).get('/explorer/api/overview')],
-    ['POST /projections/{name}/rebuild', () => request(app.http).post('/projections/account-summaries/rebuild')],
-    ['DELETE /accounts/{id}/personal-data', () => request(app.http).delete(`/accounts/${account}/personal-data`)],
+    [
+      'POST /projections/{name}/rebuild',
+      () => request(app.http).post('/projections/account-summaries/rebuild').set('Content-Type', 'application/json'),
+    ],
+    [
+      'DELETE /accounts/{id}/personal-data',
+      () => request(app.http).delete(`/accounts/${account}/personal-data`).set('Content-Type', 'application/json'),
+    ],
   ])('answers %s with 403 to a token without the admin role, the owner and a teller too', async (_, send) => {
     for (const who of [alice, teller]) expectProblem(await send().set(who), 403);
   });
