@@ -11,6 +11,7 @@ import {
 } from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
+import { answerWithin } from './security/answer-deadline.js';
 import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
 import { docsSendJson, requireJson } from './security/json-only.js';
@@ -27,6 +28,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.use(refuseControlCharacters);
   express.use(requireJson);
   express.useBodyParser('json', { limit: config.bodyLimit });
+  // Once the request is in: whatever holds its answer up, the client hears within the deadline.
+  express.use(answerWithin(config.answerDeadlineMs));
   express.disable('x-powered-by');
   // Every answer without an ETag of its own gets a hash of its bytes: it changes whenever
   // they do (an erasure too), so a 304 never hides a change; strong, since it is the bytes.

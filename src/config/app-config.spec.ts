@@ -76,6 +76,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SSE_MAX_STREAMS_PER_CLIENT: '-1' })).toThrow(/SSE_MAX_STREAMS_PER_CLIENT/);
   });
 
+  it('answers every request within 10 s unless ANSWER_DEADLINE_MS says otherwise, above the longest view wait', () => {
+    expect(loadConfig({}).answerDeadlineMs).toBe(10_000);
+    expect(loadConfig({ ANSWER_DEADLINE_MS: '0', MIN_POSITION_WAIT_MS: '60000' }).answerDeadlineMs).toBe(0);
+    expect(() => loadConfig({ ANSWER_DEADLINE_MS: '5000' })).toThrow(
+      /MIN_POSITION_WAIT_MS \(5000\) must be below ANSWER_DEADLINE_MS \(5000\)/,
+    );
+  });
+
   it('wants the headers within 10 s and the whole request within 30 s unless HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS say otherwise', () => {
     expect(loadConfig({}).requestTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000 });
     expect(loadConfig({ HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '2000' }).requestTimeouts).toEqual({

@@ -45,6 +45,8 @@ export interface AppConfig {
   sseMaxStreamsPerClient: number;
   /** How long a client may take to send a request's headers, and the whole request, before a 408. */
   requestTimeouts: { headersMs: number; requestMs: number };
+  /** How long after its body arrived a request is answered at the latest (503 then; 0: no deadline). */
+  answerDeadlineMs: number;
   /** Snapshot intervals by stream type (0: off); unset, the aggregate class's default applies. */
   snapshotEvery: { Account?: number };
   /** Aggregates per type whose latest saved state stays in memory (0: none). */
@@ -243,6 +245,16 @@ function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
   return { headersMs, requestMs };
 }
 
+function answerDeadline(env: NodeJS.ProcessEnv): number {
+  const deadlineMs = integer(env, 'ANSWER_DEADLINE_MS', 10_000, 0, 3_600_000);
+  const waitMs = integer(env, 'MIN_POSITION_WAIT_MS', 5_000, 0, 60_000);
+  // A read told to wait for its view must be able to wait that long and still answer.
+  if (deadlineMs > 0 && waitMs >= deadlineMs) {
+    throw new ConfigError(`MIN_POSITION_WAIT_MS (${waitMs}) must be below ANSWER_DEADLINE_MS (${deadlineMs})`);
+  }
+  return deadlineMs;
+}
+
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -356,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     sseMaxStreamsPerClient: integer(env, 'SSE_MAX_STREAMS_PER_CLIENT', 10, 0, 100_000),
     requestTimeouts: requestTimeouts(env),
+    answerDeadlineMs: answerDeadline(env),
     snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
     aggregateCacheSize: integer(env, 'AGGREGATE_CACHE_SIZE', 10_000, 0, 10_000_000),
     payloads: {

@@ -126,9 +126,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    // A late answer to a request answered already (its deadline passed): nothing to report.
+    if (response.headersSent && (error as NodeJS.ErrnoException).code === 'ERR_HTTP_HEADERS_SENT') return;
     const body = toProblem(error);
     if (body.status === 503) {
-      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       this.logger.warn(`database unavailable: ${(error as Error).message}`);
     } else if (error instanceof UnreadableEventError) {
       // The message names the stored event; a stack trace would add nothing.
@@ -137,6 +138,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error((error as Error).stack ?? String(error));
     }
     if (response.headersSent) return;
+    if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 }
