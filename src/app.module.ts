@@ -31,7 +31,10 @@ export class AppModule {
         AuthModule.forRoot(config.auth),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({ ...databaseOptions(databaseUrl, config.database), autoLoadEntities: true }),
-          dataSourceFactory: (options) => openDataSource(options!),
+          dataSourceFactory: (options) => {
+            const migrations = logger.child({ context: 'Migrations' });
+            return openDataSource(options!, (line) => migrations.info(line));
+          },
         }),
         EventSourcingModule.forRoot({
           commandRetries: config.commandRetries,

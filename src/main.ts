@@ -61,6 +61,10 @@ async function bootstrap(): Promise<void> {
   const urls = servers.map(boundUrl).join(' and ');
   logger.info(`listening on ${urls} (API docs at /docs)`);
   if (!config.auth) logger.warn(`authentication is off: every route is open to whoever reaches ${urls}`);
+  if (config.corsOrigins.length === 0) {
+    // Else a frontend on another origin meets a bare 404 to its preflight, with no word why.
+    logger.info('CORS is closed: browser apps on other origins cannot call the API; list them in CORS_ORIGINS');
+  }
 }
 
 /** The address a server really bound, as a URL: HOST may be a name, or a wildcard such as 0.0.0.0. */

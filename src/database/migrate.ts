@@ -8,9 +8,8 @@ import { openDataSource } from './open-data-source.js';
 const config = loadConfig();
 const server = await openDatabaseServer(config, console, { shareRunning: true });
 try {
-  const dataSource = await openDataSource(databaseOptions(server.url, config.database));
+  const dataSource = await openDataSource(databaseOptions(server.url, config.database), console.log);
   await dataSource.destroy();
-  console.log('The schema is up to date');
 } finally {
   await server.stop();
 }
