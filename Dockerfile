@@ -2,6 +2,8 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci wants every workspace's package.json (the typed client's: clients/typescript).
+COPY clients/typescript/package.json clients/typescript/
 # No install scripts: the image talks to the PostgreSQL in DATABASE_URL, so the embedded
 # server's binaries need no setup, and the image's npm 10 ignores allowScripts.
 RUN npm ci --ignore-scripts
