@@ -163,3 +163,19 @@ describe('Idempotency-Key', () => {
     expect(opened.metadata.causationId).not.toBe(deposited.metadata.causationId);
   });
 });
+
+describe('problems', () => {
+  it('carry no ETag: a client that keeps the last ETag for If-Match never picks up a problem', async () => {
+    const id = await api.open({ owner: 'No Tag' });
+    const refusals = [
+      await api.get('01a21d09-f9dc-70b9-aefe-f51947c06c9c'),
+      await api.get(id, { version: 'x' }),
+      await api.deposit(id, -5),
+    ];
+    expect(refusals.map((response) => [response.status, response.headers.etag])).toEqual([
+      [404, undefined],
+      [400, undefined],
+      [400, undefined],
+    ]);
+  });
+});

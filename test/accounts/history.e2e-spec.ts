@@ -181,6 +181,11 @@ describe('an account with a history', () => {
       expectProblem(await api.get(id, { asOf: '2000-01-01T00:00:00Z' }), 404);
     });
 
+    it('answers 400 naming asOf when version is sent too, rather than picking one', async () => {
+      const response = await api.get(id, { asOf: events[2].recordedAt, version: 1 });
+      expectProblem(response, 400, { type: problemType('invalid-request'), fields: ['asOf'] });
+    });
+
     it.each([
       'yesterday',
       '1700000000000',

@@ -158,6 +158,14 @@ describe('GET /projections', () => {
 });
 
 describe('POST /projections/{name}/rebuild', () => {
+  it('refuses a body rather than ignoring it', async () => {
+    const response = await request(app.http)
+      .post('/projections/account-summaries/rebuild')
+      .set('Content-Type', 'application/json')
+      .send({ from: 100 });
+    expectProblem(response, 400, { fields: ['from'] });
+  });
+
   it('rebuilds a view from position 0 while it keeps serving, then switches over to the same content', async () => {
     const { id } = await open('Rebuilt');
     await api.deposited(id, 40);

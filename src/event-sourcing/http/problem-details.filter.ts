@@ -139,6 +139,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (response.headersSent) return;
     if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+    // end, not send: send would add an ETag of the bytes, and a problem has no version a
+    // client could send back in If-Match.
+    const json = JSON.stringify(body);
+    response
+      .status(body.status)
+      .type('application/problem+json')
+      .setHeader('Content-Length', Buffer.byteLength(json))
+      .end(json);
   }
 }

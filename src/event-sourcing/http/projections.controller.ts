@@ -1,4 +1,5 @@
 import {
+  Body,
   ConflictException,
   Controller,
   Get,
@@ -20,6 +21,7 @@ import {
   UnknownFollowerError,
 } from '../subscriptions/followers.service.js';
 import { ApiProblemResponses, problemExample } from './api-problem-responses.decorator.js';
+import { ApiNoBody, NoBody } from './no-body.dto.js';
 import { OperatorsOnly } from './operators-only.decorator.js';
 import { PROBLEMS } from './problem-examples.js';
 
@@ -137,7 +139,9 @@ export class ProjectionsController {
   })
   @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Watch `rebuildingHere` in GET /projections' })
   @ApiProblemResponses(...REBUILD_PROBLEMS)
-  rebuild(@Param('name') name: string): RebuildStartedResponse {
+  @ApiNoBody()
+  // A body is refused, not ignored: a client that sends options expects them to count.
+  rebuild(@Param('name') name: string, @Body() _body: NoBody): RebuildStartedResponse {
     try {
       this.followers
         .rebuild(name)

@@ -12,6 +12,16 @@ const IsReadableByDate = () =>
     },
   });
 
+// Both pick one past state: which one a client meant cannot be guessed, so it must say.
+const NotWithVersion = () =>
+  ValidateBy({
+    name: 'notWithVersion',
+    validator: {
+      validate: (_value: unknown, args) => (args?.object as { version?: unknown }).version === undefined,
+      defaultMessage: () => 'asOf and version both pick a past state: send one of them',
+    },
+  });
+
 export class GetAccountQueryDto {
   @ApiPropertyOptional({
     type: 'integer',
@@ -29,12 +39,13 @@ export class GetAccountQueryDto {
 
   @ApiPropertyOptional({
     description:
-      "The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if the account did not exist yet",
+      "The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if the account did not exist yet. Not with version (400)",
     format: 'date-time',
     example: '2026-11-27T12:45:02.240Z',
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   @IsReadableByDate()
+  @NotWithVersion()
   asOf?: string;
 }
