@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { AccountsApi, expectProblem, problemType } from '../support/accounts-api.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -177,5 +178,23 @@ describe('problems', () => {
       [400, undefined],
       [400, undefined],
     ]);
+  });
+});
+
+describe('a method a path does not take', () => {
+  it('answers 405 with Allow naming those it takes; a path nothing takes stays 404', async () => {
+    const id = await api.open({ owner: 'Wrong Method' });
+    const json = { 'Content-Type': 'application/json' };
+    const wrong = [
+      await request(app.http).delete('/accounts').set(json),
+      await request(app.http).put(`/accounts/${id}`).set(json).send({}),
+      await request(app.http).get(`/accounts/${id}/deposits`),
+    ];
+    expect(wrong.map((response) => [response.status, response.headers.allow, response.body.type])).toEqual([
+      [405, 'GET, HEAD, POST', problemType('method-not-allowed')],
+      [405, 'GET, HEAD', problemType('method-not-allowed')],
+      [405, 'POST', problemType('method-not-allowed')],
+    ]);
+    expectProblem(await request(app.http).get('/nothing-here'), 404);
   });
 });

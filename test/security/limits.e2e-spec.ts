@@ -55,7 +55,7 @@ describe('the body limit (BODY_LIMIT)', () => {
         .post('/projections/no-such-view/rebuild')
         .send({ note: 'x'.repeat(size) });
     expectProblem(await rebuild(2_000), 413);
-    // Under the limit the body passes and the route answers: no such view.
-    expectProblem(await rebuild(200), 404);
+    // Under the limit the body passes the parser and the route answers: it takes no body.
+    expectProblem(await rebuild(200), 400, { fields: ['note'] });
   });
 });

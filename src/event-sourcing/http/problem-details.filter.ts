@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import {
   AggregateNotFoundError,
@@ -9,6 +9,7 @@ import {
   IdempotencyKeyReusedError,
   UnreadableEventError,
 } from '../domain/errors.js';
+import { allowedMethods } from './allowed-methods.js';
 import { RequestValidationError, type ProblemDetails } from './problem-details.js';
 import { TooManyStreamsError } from './streams-per-client.js';
 
@@ -128,7 +129,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     // A late answer to a request answered already (its deadline passed): nothing to report.
     if (response.headersSent && (error as NodeJS.ErrnoException).code === 'ERR_HTTP_HEADERS_SENT') return;
-    const body = toProblem(error);
+    let body = toProblem(error);
+    // No route for this method, but one for the path: RFC 9110 (15.5.6) wants 405 and Allow.
+    const request = host.switchToHttp().getRequest<Request>();
+    const allowed = body.status === 404 ? allowedMethods(request) : [];
+    const wrongMethod = allowed.length > 0 && !allowed.includes(request.method);
+    if (wrongMethod) {
+      body = problem(405, 'method-not-allowed', `${request.method} is not allowed here; ${allowed.join(', ')} are`);
+    }
     if (body.status === 503) {
       this.logger.warn(`database unavailable: ${(error as Error).message}`);
     } else if (error instanceof UnreadableEventError) {
@@ -139,6 +147,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (response.headersSent) return;
     if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (wrongMethod) response.setHeader('Allow', allowed.join(', '));
     // end, not send: send would add an ETag of the bytes, and a problem has no version a
     // client could send back in If-Match.
     const json = JSON.stringify(body);
