@@ -45,9 +45,12 @@ export function hardenHttp(app: NestExpressApplication, config: AppConfig): void
         'Last-Event-ID',
         'X-Correlation-Id',
       ],
+      // What a frontend reads: versions, new resources, when to retry and how much is left (RateLimit, draft-7), positions.
       exposedHeaders: [
         'ETag',
         'Location',
+        'RateLimit',
+        'RateLimit-Policy',
         'Retry-After',
         'X-Correlation-Id',
         'X-Projection-Position',

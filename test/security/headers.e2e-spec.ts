@@ -62,7 +62,15 @@ describe('security headers and CORS, with CORS_ORIGINS set', () => {
     expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
     const exposed = (response.headers['access-control-expose-headers'] as string).split(',');
     expect(exposed).toEqual(
-      expect.arrayContaining(['ETag', 'Location', 'Retry-After', 'X-Correlation-Id', 'X-Projection-Position']),
+      expect.arrayContaining([
+        'ETag',
+        'Location',
+        'RateLimit',
+        'RateLimit-Policy',
+        'Retry-After',
+        'X-Correlation-Id',
+        'X-Projection-Position',
+      ]),
     );
   });
 
