@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { FollowersService } from '#event-sourcing';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -34,6 +35,7 @@ async function bootstrap(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    app.get(FollowersService).stopping();
     logger.info(`${signal}: shutting down`);
     const closed = servers.slice(1).map((twin) => new Promise((resolve) => twin.once('close', resolve)));
     for (const server of servers) stopTakingRequests(server, config.shutdownTimeoutMs);

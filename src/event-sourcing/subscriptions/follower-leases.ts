@@ -59,6 +59,8 @@ export class FollowerLeases {
   /** How long a query may take and how often held leases are confirmed; 0: no limit, never. */
   private readonly checkEveryMs: number;
   private readonly logger = new Logger('FollowerLeases');
+  /** Set once the process has begun to stop: a connection lost from then on is expected. */
+  private closing = false;
 
   /** `poolOptions`: the app pool's connection settings; `timeoutSeconds`: 0 leaves the server's TCP settings. */
   constructor(
@@ -102,6 +104,14 @@ export class FollowerLeases {
     );
   }
 
+  /**
+   * The process has begun to stop. The database may go down with it before this closes (an
+   * embedded server gets the terminal's Ctrl-C too): losing the connection is then no news.
+   */
+  closingSoon(): void {
+    this.closing = true;
+  }
+
   async close(): Promise<void> {
     this.held.clear();
     clearInterval(this.heartbeat);
@@ -130,7 +140,9 @@ export class FollowerLeases {
   private lost(client: pg.Client, error?: Error): void {
     if (this.client !== client) return;
     // The server drops our locks with the session, or will: stop claiming them.
-    this.logger.warn(`lease connection lost${error ? `: ${error.message}` : ''}; followers pause until it is back`);
+    const message = `lease connection lost${error ? `: ${error.message}` : ''}`;
+    if (this.closing) this.logger.debug(`${message} while stopping`);
+    else this.logger.warn(`${message}; followers pause until it is back`);
     this.client = undefined;
     this.held.clear();
     clearInterval(this.heartbeat);

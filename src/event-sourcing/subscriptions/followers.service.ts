@@ -106,6 +106,15 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     this.logger.log(`following the log: ${names.join(', ')}`);
   }
 
+  /**
+   * Call as the process begins to stop (in its signal handler), before anything else: the
+   * database may stop at the same moment, and the followers' lease connection closing then
+   * is part of the shutdown, not a fault to warn about.
+   */
+  stopping(): void {
+    this.leases?.closingSoon();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await Promise.allSettled(this.rebuilds.values());
