@@ -213,10 +213,12 @@ describe('bad ids and refused requests on the other routes', () => {
     expectProblem(await request(app.http).get('/accounts/42/events'), 400, { fields: ['id'] });
   });
 
-  it('answers problem+json 404 to a route that does not exist', async () => {
-    expectProblem(
-      await request(app.http).delete(`/accounts/${UNKNOWN_ID}`).set('Content-Type', 'application/json'),
-      404,
-    );
+  it('answers problem+json 404 to a route that does not exist, 405 to a method its path does not take', async () => {
+    expectProblem(await request(app.http).get(`/ledgers/${UNKNOWN_ID}`), 404);
+    const wrongMethod = await request(app.http)
+      .delete(`/accounts/${UNKNOWN_ID}`)
+      .set('Content-Type', 'application/json');
+    expectProblem(wrongMethod, 405, { type: problemType('method-not-allowed') });
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD');
   });
 });
