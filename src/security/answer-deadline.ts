@@ -1,7 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-
-/** What a client is told to wait before it tries again. */
-const RETRY_AFTER_SECONDS = 5;
+import { AnswerDeadlineError, answerWithProblem } from '#event-sourcing/http';
 
 /**
  * Answers 503 (with `Retry-After`) any request still unanswered `ms` after its body was
@@ -17,18 +15,12 @@ export function answerWithin(ms: number): RequestHandler {
     if (ms === 0) return next();
     const timer = setTimeout(() => {
       if (response.headersSent) return;
-      response
-        .status(503)
-        .setHeader('Retry-After', String(RETRY_AFTER_SECONDS))
-        .type('application/problem+json')
-        .send(
-          JSON.stringify({
-            type: 'urn:chronicle:problem:deadline-exceeded',
-            title: 'Service Unavailable',
-            status: 503,
-            detail: `No answer within ${ms} ms; try again after Retry-After (a command sent again with its Idempotency-Key is applied once)`,
-          }),
-        );
+      answerWithProblem(
+        response,
+        new AnswerDeadlineError(
+          `No answer within ${ms} ms; try again after Retry-After (a command sent again with its Idempotency-Key is applied once)`,
+        ),
+      );
     }, ms);
     const done = () => clearTimeout(timer);
     response.once('finish', done);

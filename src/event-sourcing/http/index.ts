@@ -34,8 +34,11 @@ export { ApiNoBody, NoBody } from './no-body.dto.js';
 export { PageLimitQuery } from './page-limit.query.js';
 /** RFC 9457 problem details, and the error a controller throws for a request it refuses as invalid. */
 export { FieldError, ProblemDetails, RequestValidationError } from './problem-details.js';
-/** Turns every error into a problem+json answer. */
-export { ProblemDetailsFilter } from './problem-details.filter.js';
+/**
+ * Turns every error into a problem+json answer; `answerWithProblem` does the same from
+ * outside a route, and `AnswerDeadlineError` is the 503 of an answer not ready in time.
+ */
+export { AnswerDeadlineError, answerWithProblem, ProblemDetailsFilter } from './problem-details.filter.js';
 /** The problems every route may answer, as OpenAPI examples. */
 export { PROBLEMS } from './problem-examples.js';
 /** `?minPosition=` read-your-writes on a view: the query, and the route decorator that waits and tells the view's position. */

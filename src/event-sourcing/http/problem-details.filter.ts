@@ -18,6 +18,12 @@ const RETRY_AFTER_SECONDS = 5;
 /** What the `type` of this API's own problems starts with; a plain HTTP status is `about:blank`. */
 export const PROBLEM_TYPE_PREFIX = 'urn:chronicle:problem:';
 
+/**
+ * No answer was ready within the app's deadline (its work may still finish): 503, to be
+ * tried again after Retry-After with the same Idempotency-Key.
+ */
+export class AnswerDeadlineError extends Error {}
+
 function problem(status: number, slug: string | undefined, detail: string, title?: string): ProblemDetails {
   return {
     type: slug ? `${PROBLEM_TYPE_PREFIX}${slug}` : 'about:blank',
@@ -97,6 +103,7 @@ export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof DomainRuleViolation) return problem(422, error.code.replaceAll('_', '-'), error.message);
   if (error instanceof UnreadableEventError) return problem(500, 'unreadable-event', error.message);
   if (error instanceof TooManyStreamsError) return problem(429, 'too-many-streams', error.message);
+  if (error instanceof AnswerDeadlineError) return problem(503, 'deadline-exceeded', error.message);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const fault = bodyFault(error.cause);
@@ -146,15 +153,27 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error((error as Error).stack ?? String(error));
     }
     if (response.headersSent) return;
-    if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     if (wrongMethod) response.setHeader('Allow', allowed.join(', '));
-    // end, not send: send would add an ETag of the bytes, and a problem has no version a
-    // client could send back in If-Match.
-    const json = JSON.stringify(body);
-    response
-      .status(body.status)
-      .type('application/problem+json')
-      .setHeader('Content-Length', Buffer.byteLength(json))
-      .end(json);
+    sendProblem(response, body);
   }
+}
+
+/**
+ * Answers `error` as the problem the filter would make of it, from outside a route (an
+ * Express middleware, a timer), where Nest's filter does not reach.
+ */
+export function answerWithProblem(response: Response, error: unknown): void {
+  sendProblem(response, toProblem(error));
+}
+
+function sendProblem(response: Response, body: ProblemDetails): void {
+  if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  // end, not send: send would add an ETag of the bytes, and a problem has no version a
+  // client could send back in If-Match.
+  const json = JSON.stringify(body);
+  response
+    .status(body.status)
+    .type('application/problem+json')
+    .setHeader('Content-Length', Buffer.byteLength(json))
+    .end(json);
 }
