@@ -245,14 +245,13 @@ function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
   return { headersMs, requestMs };
 }
 
-function answerDeadline(env: NodeJS.ProcessEnv): number {
-  const deadlineMs = integer(env, 'ANSWER_DEADLINE_MS', 10_000, 0, 3_600_000);
-  const waitMs = integer(env, 'MIN_POSITION_WAIT_MS', 5_000, 0, 60_000);
-  // A read told to wait for its view must be able to wait that long and still answer.
-  if (deadlineMs > 0 && waitMs >= deadlineMs) {
-    throw new ConfigError(`MIN_POSITION_WAIT_MS (${waitMs}) must be below ANSWER_DEADLINE_MS (${deadlineMs})`);
+// A read told to wait for its view must be able to wait that long and still answer.
+function assertWaitsFitTheDeadline({ answerDeadlineMs, followers }: AppConfig): void {
+  if (answerDeadlineMs > 0 && followers.minPositionWaitMs >= answerDeadlineMs) {
+    throw new ConfigError(
+      `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`,
+    );
   }
-  return deadlineMs;
 }
 
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
@@ -334,7 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://`);
   }
   const auth = authConfig(env);
-  return {
+  const config: AppConfig = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     // Unset, the loopback: a clone started as it is cannot be reached from the network (the Docker image sets HOST=0.0.0.0).
     host: env.HOST || undefined,
@@ -368,7 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     sseMaxStreamsPerClient: integer(env, 'SSE_MAX_STREAMS_PER_CLIENT', 10, 0, 100_000),
     requestTimeouts: requestTimeouts(env),
-    answerDeadlineMs: answerDeadline(env),
+    answerDeadlineMs: integer(env, 'ANSWER_DEADLINE_MS', 10_000, 0, 3_600_000),
     snapshotEvery: { Account: integer(env, 'SNAPSHOT_EVERY_ACCOUNT', 100, 0, 1_000_000) },
     aggregateCacheSize: integer(env, 'AGGREGATE_CACHE_SIZE', 10_000, 0, 10_000_000),
     payloads: {
@@ -390,4 +389,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     explorer: oneOf(env, 'EXPLORER', ['on', 'off'] as const, isProduction(env) ? 'off' : 'on') === 'on',
     broker: brokerConfig(env),
   };
+  assertWaitsFitTheDeadline(config);
+  return config;
 }
