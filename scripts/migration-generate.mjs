@@ -8,11 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prettier from 'prettier';
-import { addImport, appendToArray, arrayOfConstant } from '../schematics/utils/source.js';
+import { listMigration, nextMigrationTimestamp } from '../schematics/utils/migrations.js';
+import { KEBAB_CASE } from '../schematics/utils/names.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const name = process.argv[2];
-if (!name || !/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
+if (!name || !KEBAB_CASE.test(name)) {
   console.error(
     'usage: npm run migration:generate -- <name>, in kebab-case: what the migration changes (e.g. product-stock-check)',
   );
@@ -20,9 +21,7 @@ if (!name || !/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
 }
 
 const indexPath = join(root, 'migrations', 'index.ts');
-const listed = [...readFileSync(indexPath, 'utf8').matchAll(/(\d{13})\b/g)].map((match) => Number(match[1]));
-// Later than every listed migration, which run in the order of their timestamps.
-const timestamp = Math.max(Date.now(), ...listed.map((t) => t + 1));
+const timestamp = nextMigrationTimestamp(readFileSync(indexPath, 'utf8'));
 
 const cli = join(root, 'node_modules', 'typeorm', 'cli.js');
 const generate = spawnSync(
@@ -60,15 +59,7 @@ async function writeFormatted(path, text) {
 }
 // Only types come from typeorm here: the project imports them as types (lint).
 await writeFormatted(migrationPath, generated.replace(/^import \{/m, 'import type {'));
-await writeFormatted(
-  indexPath,
-  appendToArray(
-    addImport(readFileSync(indexPath, 'utf8'), className, `./${file}.js`),
-    arrayOfConstant('migrations'),
-    className,
-    'export const migrations = [...] in migrations/index.ts',
-  ),
-);
+await writeFormatted(indexPath, listMigration(readFileSync(indexPath, 'utf8'), { className, file }));
 console.log(
   `wrote migrations/${file}.ts and listed ${className} last in migrations/index.ts: read it, then npm run migration:run`,
 );

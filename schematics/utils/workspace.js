@@ -1,7 +1,8 @@
 import { strings } from '@angular-devkit/core';
 import { SchematicsException } from '@angular-devkit/schematics';
+import { listMigration, nextMigrationTimestamp } from './migrations.js';
 import { AGGREGATE_BASE_MEMBERS } from './names.js';
-import { addImport, appendToArray, arrayOfConstant, findClass } from './source.js';
+import { findClass } from './source.js';
 
 /** @typedef {import('@angular-devkit/schematics').Tree} Tree */
 
@@ -186,8 +187,7 @@ export function assertProjectionFree(tree, projection) {
  * @param {string} name kebab-case, what the migration creates
  */
 export function nextMigration(tree, name) {
-  const listed = [...tree.readText(MIGRATIONS_INDEX).matchAll(/(\d{13})\b/g)].map((match) => Number(match[1]));
-  const timestamp = Math.max(Date.now(), ...listed.map((t) => t + 1));
+  const timestamp = nextMigrationTimestamp(tree.readText(MIGRATIONS_INDEX));
   return { timestamp, className: `${strings.classify(name)}${timestamp}`, file: `${timestamp}-${name}` };
 }
 
@@ -197,12 +197,5 @@ export function nextMigration(tree, name) {
  * @param {{ className: string, file: string }} migration
  */
 export function registerMigration(tree, migration) {
-  updateText(tree, MIGRATIONS_INDEX, (text) =>
-    appendToArray(
-      addImport(text, migration.className, `./${migration.file}.js`),
-      arrayOfConstant('migrations'),
-      migration.className,
-      'export const migrations = [...] in migrations/index.ts',
-    ),
-  );
+  updateText(tree, MIGRATIONS_INDEX, (text) => listMigration(text, migration));
 }
