@@ -5,14 +5,15 @@
 // still pointing at a removed file. Exits 1 when there is one.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { NEVER_SCANNED } from './removal.mjs';
 
 const [before, after] = process.argv.slice(2);
 if (!before || !after) {
   console.error('usage: node scripts/examples/doc-references.mjs <before> <after>');
   process.exit(2);
 }
-// bench/results holds the reports of past runs, which name what those runs measured.
-const NEVER_READ = new Set(['node_modules', '.git', 'dist', '.data', 'coverage', 'results']);
+// The folders the removal never scans, and bench/results: reports of past runs, which name what those runs measured.
+const NEVER_READ = new Set([...NEVER_SCANNED, 'results']);
 const PATH_SPAN = /`((?:src|test|migrations|scripts|bench|docs|clients|deploy|schematics)\/[\w.\-/]+)`/g;
 const LINK = /\]\(([^)\s]+)\)/g;
 

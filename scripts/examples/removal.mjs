@@ -11,7 +11,7 @@ export const MANIFEST = 'scripts/examples/manifest.json';
 const MARKER = /^\s*(?:\/\/\s*example:(start|end)|<!--\s*example:(start|end)\s*-->)\s*$/;
 /** The files whose example regions are cut. */
 const SCANNED = /\.(?:[cm]?[jt]s|md)$/;
-const NEVER_SCANNED = new Set(['node_modules', '.git', 'dist', '.data', 'coverage']);
+export const NEVER_SCANNED = new Set(['node_modules', '.git', 'dist', '.data', 'coverage']);
 
 /** A reason to change nothing, for the user rather than a stack trace. */
 export class RemovalError extends Error {}
