@@ -1,6 +1,6 @@
 import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync } from 'node:crypto';
-import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
+import { BearerTokenVerifier, InvalidTokenError, UnusableClaimError } from './bearer-token.verifier.js';
 
 const jwt = new JwtService();
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -65,7 +65,8 @@ describe('BearerTokenVerifier', () => {
     { sub: 'alice\n' },
     { sub: 'alice', roles: ['admin\u007f'] },
     { sub: 'alice', roles: 'admin \u0001' },
-  ])('refuses a subject or role with control characters as an invalid token: %j', async (claims) => {
+  ])('refuses a subject or role with control characters as an unusable claim: %j', async (claims) => {
+    await expect(withSecret.verify(hs256(claims, SECRET))).rejects.toThrow(UnusableClaimError);
     await expect(withSecret.verify(hs256(claims, SECRET))).rejects.toThrow(/control characters/);
   });
 });

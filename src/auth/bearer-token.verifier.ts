@@ -12,6 +12,13 @@ export interface Principal {
 /** A token that proves nothing: absent, malformed, forged, expired or meant for someone else. */
 export class InvalidTokenError extends Error {}
 
+/**
+ * A genuine token whose claims the app cannot use (a control character in `sub` or a role):
+ * a bad request (400, RFC 6750's `invalid_request`) rather than a bad token, since a new
+ * token from the same issuer would carry the same claims.
+ */
+export class UnusableClaimError extends Error {}
+
 interface TrustedKey {
   key: string;
   algorithms: ('HS256' | 'RS256' | 'ES256')[];
@@ -59,7 +66,7 @@ export class BearerTokenVerifier {
     const roles = rolesOf(payload[this.config.rolesClaim]);
     // The subject is stored as the actor of every event (PostgreSQL text cannot hold a NUL).
     if ([payload.sub, ...roles].some((claim) => CONTROL_CHARACTER.test(claim))) {
-      throw new InvalidTokenError('The token names a subject or role with control characters');
+      throw new UnusableClaimError('The token names a subject or role with control characters');
     }
     return { id: payload.sub, roles };
   }

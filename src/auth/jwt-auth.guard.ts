@@ -1,9 +1,9 @@
-import { UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { OPERATORS_ONLY, setRequestActor } from '#event-sourcing/http';
 import { ANY_OWNER_ROLES, OPERATOR_ROLE } from './access-roles.js';
-import { BearerTokenVerifier, InvalidTokenError } from './bearer-token.verifier.js';
+import { BearerTokenVerifier, InvalidTokenError, UnusableClaimError } from './bearer-token.verifier.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { missingRole, REQUIRED_ROLES } from './roles.decorator.js';
 
@@ -38,6 +38,10 @@ export class JwtAuthGuard implements CanActivate {
     try {
       principal = await this.verifier.verify(token);
     } catch (error) {
+      if (error instanceof UnusableClaimError) {
+        response.setHeader('WWW-Authenticate', 'Bearer error="invalid_request"');
+        throw new BadRequestException(error.message);
+      }
       if (!(error instanceof InvalidTokenError)) throw error;
       // RFC 6750, 3: the error code tells a client that a new token would help.
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -74,7 +74,7 @@ describe('control characters in a token', () => {
 
   // The subject becomes the actor stored with every event: a NUL in it was a 500 on every command.
   it.each([{ sub: 'ali\u0000ce' }, { sub: 'alice\u001b' }, { sub: 'alice', roles: ['admin\u0000'] }])(
-    'refuses a token whose claims hold one as invalid (401): %j',
+    'refuses a token whose claims hold one as a bad request (400): %j',
     async (claims) => {
       for (const response of [
         await request(app.http)
@@ -87,8 +87,8 @@ describe('control characters in a token', () => {
           .send({ owner: 'Ada Lovelace' }),
         // example:end
       ]) {
-        expectProblem(response, 401);
-        expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+        expectProblem(response, 400);
+        expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
       }
     },
   );
