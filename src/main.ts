@@ -12,6 +12,7 @@ import { checkOpenOnPurpose, loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
 import { listenOnIpv6Loopback } from './security/ipv6-loopback.js';
+import { answerClientErrorsWithProblems } from './security/client-errors.js';
 import { limitRequestTime } from './security/request-timeouts.js';
 
 async function bootstrap(): Promise<void> {
@@ -49,13 +50,17 @@ async function bootstrap(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
-  limitRequestTime(servers[0], config.requestTimeouts);
+  const prepareServer = (server: Server) => {
+    limitRequestTime(server, config.requestTimeouts);
+    answerClientErrorsWithProblems(server);
+  };
+  prepareServer(servers[0]);
   await app.listen(config.port, config.host ?? '127.0.0.1');
   if (config.host === undefined) {
     const twin = await listenOnIpv6Loopback(
       app.getHttpAdapter().getInstance(),
       (servers[0].address() as AddressInfo).port,
-      (created) => limitRequestTime(created, config.requestTimeouts),
+      prepareServer,
       (message) => logger.warn(message),
     );
     if (twin) servers.push(twin);

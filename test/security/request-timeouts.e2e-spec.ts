@@ -68,6 +68,41 @@ function trickle(head: string, pieces: string[]): Promise<Exchange> {
   });
 }
 
+/** A whole answer as sent: its status line, and a problem document with that status. */
+function expectProblemOnTheWire(received: string, statusLine: string): void {
+  const [head, body] = received.split('\r\n\r\n');
+  const [line, ...headers] = head.split('\r\n');
+  expect(line).toBe(statusLine);
+  expect(headers.map((h) => h.toLowerCase())).toContain('content-type: application/problem+json');
+  expect(JSON.parse(body)).toMatchObject({ type: 'about:blank', status: Number(statusLine.split(' ')[1]) });
+}
+
+/** Sends `raw` as it is and reads until the server closes the connection. */
+function exchange(raw: string): Promise<string> {
+  return trickle(raw, []).then(({ received }) => received);
+}
+
+describe('requests Node cannot parse get a problem document, as every other error does', () => {
+  it('a malformed request line is a 400', async () => {
+    expectProblemOnTheWire(await exchange('GET /health HTTP/1.1 junk\r\nHost: x\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
+  });
+
+  it('a header line without a colon is a 400', async () => {
+    expectProblemOnTheWire(
+      await exchange('GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n'),
+      'HTTP/1.1 400 Bad Request',
+    );
+  });
+
+  it("headers past Node's size limit are a 431", async () => {
+    const big = `X-Big: ${'a'.repeat(20_000)}\r\n`;
+    expectProblemOnTheWire(
+      await exchange(`GET /health HTTP/1.1\r\nHost: x\r\n${big}\r\n`),
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+  });
+});
+
 describe('slow requests', () => {
   it('a body that does not arrive within REQUEST_TIMEOUT_MS gets 408 and the connection is closed', async () => {
     await withAppOutput(
@@ -78,7 +113,7 @@ describe('slow requests', () => {
           'POST /accounts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n' +
           `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
         const { received, sent } = await trickle(head, [...body]);
-        expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+        expectProblemOnTheWire(received, 'HTTP/1.1 408 Request Timeout');
         expect(sent).toBeLessThan(body.length);
       },
     );
@@ -90,7 +125,7 @@ describe('slow requests', () => {
       ...lines,
       '\r\n',
     ]);
-    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expectProblemOnTheWire(received, 'HTTP/1.1 408 Request Timeout');
     expect(sent).toBeLessThan(lines.length);
   });
 
