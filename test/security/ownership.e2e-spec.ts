@@ -118,6 +118,8 @@ describe('with authentication on, an account belongs to the subject who opened i
     ['GET /notifications', () => request(app.http).get('/notifications')],
     ['GET /notifications/stream', () => request(app.http).get('/notifications/stream')],
     ['GET /explorer/api/overview', () => request(app.http).get('/explorer/api/overview')],
+    ['GET /projections', () => request(app.http).get('/projections')],
+    ['GET /reports/daily-totals', () => request(app.http).get('/reports/daily-totals')],
     [
       'POST /projections/{name}/rebuild',
       () => request(app.http).post('/projections/account-summaries/rebuild').set('Content-Type', 'application/json'),

@@ -2184,6 +2184,16 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
       /**
@@ -2349,6 +2359,16 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: Authentication is on and the token lacks the operator role */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
       /**

@@ -112,7 +112,9 @@ export class ProjectionsController {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
+  // Operators only: a failure's message may quote the event it failed on.
   @Get()
+  @OperatorsOnly()
   @ApiOperation({
     operationId: 'listProjections',
     summary: 'Where every follower of the log stands: checkpoint, lag, failures',

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses, PROBLEMS } from '#event-sourcing/http';
+import { ApiProblemResponses, OperatorsOnly, PROBLEMS } from '#event-sourcing/http';
 import { GetDailyTotals, type DailyTotals } from '../application/daily-totals/get-daily-totals.query.js';
 import { DailyTotalResponse, DailyTotalsResponse } from './dto/daily-totals.response.js';
 import { DailyTotalsQueryDto } from './dto/daily-totals.query.dto.js';
@@ -12,7 +12,9 @@ import { DailyTotalsQueryDto } from './dto/daily-totals.query.dto.js';
 export class ReportsController {
   constructor(private readonly queries: QueryBus) {}
 
+  // The bank's totals over every account: for its staff, not for one account's owner.
   @Get('daily-totals')
+  @OperatorsOnly()
   @ApiOperation({
     operationId: 'getDailyTotals',
     summary: 'Deposits and withdrawals per day and currency',
