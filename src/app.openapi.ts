@@ -51,6 +51,9 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Chronicle')
     .setDescription(DESCRIPTION)
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/license/mit')
+    // Relative: the document is served by the API it describes, whatever its address.
+    .addServer('/', 'The server that serves this document')
     // example:start
     .addTag('accounts', 'Bank accounts: a bounded context whose state is its events')
     .addTag('transfers', 'Money moved between accounts by a process manager that follows the log')

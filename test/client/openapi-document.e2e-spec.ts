@@ -1,4 +1,5 @@
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
@@ -66,6 +67,15 @@ describe('openapi.json and the typed client', () => {
     };
     visit(document, '#');
     expect(misplaced).toEqual([]);
+  });
+
+  it("passes Redocly's recommended lint with no errors, as tools that read it expect", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: await committed(OPENAPI_FILES.document), config });
+    const errors = problems
+      .filter((problem) => problem.severity === 'error')
+      .map((problem) => `${problem.ruleId} at ${problem.location[0]?.pointer}: ${problem.message}`);
+    expect(errors).toEqual([]);
   });
 
   it('is what the app serves at /docs-json, whatever its configuration', async () => {
