@@ -329,6 +329,7 @@ describe('GET /notifications/stream', () => {
 
   it('ends open streams on shutdown, so that closing the app does not hang', async () => {
     const open = [await stream(), await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) })];
+    await open[0].until((c) => c.messages.some((m) => m.id === String(log.at(-1)!.position)));
     for (const client of open) await client.until((c) => c.comments.includes('heartbeat'));
     expect(controller().openStreams).toBe(2);
 

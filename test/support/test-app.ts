@@ -9,6 +9,7 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { createRootLogger } from '../../src/observability/logging/root-logger.js';
 import { loadConfig } from '../../src/config/app-config.js';
+import { ContractCheck } from './contract-check.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** The app's root module with a test's own modules beside it. */
@@ -45,6 +46,7 @@ export async function createTestApp(
   // Pino stays silent (Nest's own errors still show) unless a test sets LOG_LEVEL.
   const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', ...options.env });
   let app: NestExpressApplication | undefined;
+  const contract = new ContractCheck();
   try {
     const logger = createRootLogger(config.logs, options.logs);
     const root = AppModule.forRoot(config, database.url, logger);
@@ -56,6 +58,7 @@ export async function createTestApp(
     });
     // A test that reads the logs gets Nest's lines through pino too, as src/main.ts does.
     if (options.logs) app.useLogger(app.get(Logger));
+    contract.install(app);
     configureApp(app, config);
     await app.init();
   } catch (error) {
@@ -73,6 +76,11 @@ export async function createTestApp(
         await started.close();
       } finally {
         if (owned) await database.drop();
+      }
+      if (contract.violations.length > 0) {
+        throw new Error(
+          `Answers that openapi.json does not describe:\n${[...new Set(contract.violations)].join('\n')}`,
+        );
       }
     },
   };

@@ -2246,6 +2246,16 @@ export interface operations {
           'application/json': components['schemas']['RebuildStartedResponse'];
         };
       };
+      /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
+      400: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       401: components['responses']['Unauthorized'];
       /** @description `about:blank`: Authentication is on and the token lacks the operator role */
       403: {

@@ -97,6 +97,7 @@ const REBUILD_PROBLEMS = [
     rebuildRefusal(new RebuildRunningError('account-summaries')),
   ),
   problemExample('The follower keeps no view to rebuild', rebuildRefusal(new NotRebuildableError('transfer-process'))),
+  PROBLEMS.invalidRequest,
   PROBLEMS.unsupportedMediaType,
 ];
 

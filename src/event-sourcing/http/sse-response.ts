@@ -20,6 +20,8 @@ export class SseResponse implements TailSink<string> {
   private markClosed!: () => void;
   private lastWrite = Date.now();
   private heartbeat?: NodeJS.Timeout;
+  // A write waiting for the client to take what it was sent: the stream is busy, not silent.
+  private draining = false;
 
   constructor(
     readonly response: Response,
@@ -45,7 +47,10 @@ export class SseResponse implements TailSink<string> {
     if (this.stopped) return;
     this.lastWrite = Date.now();
     if (!this.response.write(chunk)) {
+      this.draining = true;
       await Promise.race([new Promise((resolve) => this.response.once('drain', resolve)), this.closed]);
+      this.draining = false;
+      this.lastWrite = Date.now();
     }
   }
 
@@ -64,9 +69,13 @@ export class SseResponse implements TailSink<string> {
   // One timer per stream, re-armed only when it fires, not on every message.
   private beatIn(ms: number): void {
     this.heartbeat = setTimeout(() => {
-      const silentMs = Date.now() - this.lastWrite;
-      if (silentMs >= this.heartbeatMs) this.push(': heartbeat\n\n');
-      if (!this.stopped) this.beatIn(Math.max(1, this.heartbeatMs - (Date.now() - this.lastWrite)));
+      if (this.silentMs() >= this.heartbeatMs) this.push(': heartbeat\n\n');
+      if (!this.stopped) this.beatIn(Math.max(1, this.heartbeatMs - this.silentMs()));
     }, ms);
+  }
+
+  // A write that waits is not silence: a heartbeat would go out between the events of one catch-up.
+  private silentMs(): number {
+    return this.draining ? 0 : Date.now() - this.lastWrite;
   }
 }
