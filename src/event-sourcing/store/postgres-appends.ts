@@ -195,6 +195,9 @@ async function releaseCriticalSection(client: PoolClient, cause: unknown): Promi
  *   if the group committed first, each append finds its event ids stored and answers
  *   `duplicate`, as the caller's own retry would; if it still runs on the server, each
  *   waits for its stream's lock until the group ends, then appends or answers `duplicate`.
+ * A statement timeout cannot say which member the server waited for: when it was something
+ * every append waits on (the critical section held elsewhere), the group's appends wait
+ * for it a second time, alone, on as many connections as the pool gives them.
  * Not when the server did not answer in time (the pool's client timed the statement out,
  * pg's "Query read timeout"): the server is frozen or cut off, each append alone would
  * wait that long again, and a request's answer would take twice its documented bound
