@@ -64,6 +64,20 @@ describe('AppendGroups', () => {
     expect(sent[2]).toEqual(['x2']);
   });
 
+  it('holds an append of a stream that has one out, even with a slot free, until that one is answered', async () => {
+    const { groups, sent, answer } = harness();
+    const first = groups.append(item('x1', 'x'));
+    const second = groups.append(item('x2', 'x'));
+    void groups.append(item('y1', 'y'));
+    expect(sent).toEqual([['x1'], ['y1']]);
+
+    await answer(0);
+    expect(await first).toBe('x1 done');
+    expect(sent).toEqual([['x1'], ['y1'], ['x2']]);
+    await answer(2);
+    expect(await second).toBe('x2 done');
+  });
+
   it('caps a group by appends and by events; an append above the event cap goes alone', async () => {
     const { groups, sent, answer } = harness({ inFlight: 1, appends: 3, events: 10 });
     void groups.append(item('first'));
@@ -97,6 +111,20 @@ describe('AppendGroups', () => {
     expect(sent).toEqual([['a'], ['large'], ['x1']]);
     await answer(2);
     expect(sent[3]).toEqual(['x2']);
+  });
+
+  it('holds a large append of a stream that has one out, and an append of a stream whose large append is out', async () => {
+    const { groups, sent, answer } = harness({ inFlight: 2, large: 10 });
+    void groups.append(item('x1', 'x'));
+    void groups.append(item('large x', 'x', 10));
+    void groups.append(item('large y', 'y', 10));
+    void groups.append(item('y2', 'y'));
+    expect(sent).toEqual([['x1'], ['large y']]);
+
+    await answer(1);
+    expect(sent).toEqual([['x1'], ['large y'], ['y2']]);
+    await answer(0);
+    expect(sent).toEqual([['x1'], ['large y'], ['y2'], ['large x']]);
   });
 
   it('fails every append of a group whose send failed, and sends the next group', async () => {

@@ -15,7 +15,7 @@ export interface GroupLimits {
   waitMs: number;
 }
 
-/** What groups are formed by: appends of one stream never share a group, and go out in the order they came. */
+/** What groups are formed by: appends of one stream never share a group or go out together, and go out in the order they came. */
 export interface Groupable {
   readonly request: { readonly streamId: string; readonly events: readonly unknown[] };
 }
@@ -36,10 +36,17 @@ const WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
  * holds an append back: it goes out at once while fewer than `inFlight` groups are out,
  * and otherwise waits until one comes back, then goes out with everything else that
  * waited (up to the limits), in arrival order.
+ *
+ * A stream has at most one append out at a time: a later append of it waits until the
+ * earlier one is answered, even with a slot free. Sent at once beside it, it would race it
+ * for the stream's lock on another connection and could be stored first (or refused, its
+ * expected version not reached yet).
  */
 export class AppendGroups<T extends Groupable, R> {
   private inFlight = 0;
   private waiting: Waiting<T, R>[] = [];
+  /** The streams of the appends sent and not answered yet. */
+  private readonly sent = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   /** `send` answers one outcome per append of the group, in order. */
@@ -50,10 +57,18 @@ export class AppendGroups<T extends Groupable, R> {
 
   append(item: T): Promise<R> {
     const { streamId, events } = item.request;
-    if (events.length >= this.limits.large && !this.waiting.some((w) => w.item.request.streamId === streamId)) {
-      return this.send([item]).then(([outcome]) =>
-        outcome.status === 'fulfilled' ? outcome.value : Promise.reject(outcome.reason),
-      );
+    if (
+      events.length >= this.limits.large &&
+      !this.sent.has(streamId) &&
+      !this.waiting.some((w) => w.item.request.streamId === streamId)
+    ) {
+      this.sent.add(streamId);
+      return this.send([item])
+        .finally(() => {
+          this.sent.delete(streamId);
+          this.dispatch();
+        })
+        .then(([outcome]) => (outcome.status === 'fulfilled' ? outcome.value : Promise.reject(outcome.reason)));
     }
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, deadline: performance.now() + this.limits.waitMs, resolve, reject });
@@ -63,10 +78,17 @@ export class AppendGroups<T extends Groupable, R> {
   }
 
   private dispatch(): void {
-    while (this.inFlight < this.limits.inFlight && this.waiting.length > 0) this.run(this.nextGroup());
+    while (this.inFlight < this.limits.inFlight) {
+      const group = this.nextGroup();
+      if (group.length === 0) return;
+      this.run(group);
+    }
   }
 
-  /** The first waiting append and those after it that fit, skipping any of a stream already skipped or taken. */
+  /**
+   * The first waiting append whose stream is not out and those after it that fit,
+   * skipping any of a stream out, already skipped or taken.
+   */
   private nextGroup(): Waiting<T, R>[] {
     const group: Waiting<T, R>[] = [];
     const left: Waiting<T, R>[] = [];
@@ -75,10 +97,9 @@ export class AppendGroups<T extends Groupable, R> {
     for (const waiting of this.waiting) {
       const { streamId, events: appended } = waiting.item.request;
       const fits =
-        group.length === 0 ||
-        (group.length < this.limits.appends &&
-          events + appended.length <= this.limits.events &&
-          !streams.has(streamId));
+        !this.sent.has(streamId) &&
+        !streams.has(streamId) &&
+        (group.length === 0 || (group.length < this.limits.appends && events + appended.length <= this.limits.events));
       if (fits) {
         group.push(waiting);
         events += appended.length;
@@ -93,7 +114,10 @@ export class AppendGroups<T extends Groupable, R> {
 
   private run(group: Waiting<T, R>[]): void {
     this.inFlight++;
+    for (const waiting of group) this.sent.add(waiting.item.request.streamId);
     const settle = (outcomes: PromiseSettledResult<R>[]) => {
+      // Before the callers run on: a caller's next append of its stream is not held back.
+      for (const waiting of group) this.sent.delete(waiting.item.request.streamId);
       group.forEach((waiting, i) => {
         const outcome = outcomes[i];
         if (outcome.status === 'fulfilled') waiting.resolve(outcome.value);

@@ -76,15 +76,18 @@ export function appendGrouped(pool: Pool, append: EncodedAppend): Promise<Append
 
 async function sendGroup(pool: Pool, group: EncodedAppend[]): Promise<PromiseSettledResult<AppendResult>[]> {
   if (group.length === 1) return [await settled(appendAlone(pool, group[0]))];
+  // No connection (the pool's wait ran out, the server refuses): nothing was sent, and each
+  // append alone would wait for one the same way; the group fails with that error.
+  const client = await pool.connect();
   let rows: QueryResultRow[];
   try {
-    rows = await query(pool, { ...APPEND_GROUP, values: groupValues(group) });
+    rows = await queryOn(client, { ...APPEND_GROUP, values: groupValues(group) });
   } catch (error) {
-    if (!raisedByAnAppend(error)) throw error;
-    // Rolled back: each append again on its own, for its own outcome.
-    const outcomes: PromiseSettledResult<AppendResult>[] = [];
-    for (const append of group) outcomes.push(await settled(appendAlone(pool, append)));
-    return outcomes;
+    if (!againAlone(error)) throw error;
+    // Each append again in a call of its own, for its own outcome; at once, side by side:
+    // they are of different streams, and one whose stream's lock is held elsewhere should
+    // not hold the others back.
+    return Promise.all(group.map((append) => settled(appendAlone(pool, append))));
   }
   const hooks = new Set<() => void>();
   const outcomes = rows.map((row, i): PromiseSettledResult<AppendResult> => {
@@ -148,7 +151,11 @@ function groupValues(group: EncodedAppend[]): unknown[] {
 }
 
 async function query(pool: Pool, statement: QueryConfig): Promise<QueryResultRow[]> {
-  const client = await pool.connect();
+  return queryOn(await pool.connect(), statement);
+}
+
+/** Runs `statement` on a client just taken from the pool, and gives the client back. */
+async function queryOn(client: PoolClient, statement: QueryConfig): Promise<QueryResultRow[]> {
   let broken: Error | undefined;
   try {
     return (await client.query(statement)).rows;
@@ -176,14 +183,30 @@ async function releaseCriticalSection(client: PoolClient, cause: unknown): Promi
 }
 
 /**
- * Errors one append's content can cause: a bad value (22), a unique or other constraint
- * (23: an event id stored in another stream, an idempotency key taken), and a deadlock
- * between two groups waiting on each other's unique keys. Not a timeout, a cancel or a
- * lost connection: sent alone, each append would meet those too.
+ * Whether the appends of a group that failed with `error` go again, each alone. Every
+ * member's own error (a bad value, a unique key, a stream id too long for its index, a
+ * deferred trigger raising at commit) fails the whole group, whatever its class, so the
+ * rule is the other way round: again alone unless that could not change anything. It is
+ * safe whatever happened to the group, because the event ids make an append idempotent:
+ * - the server answered with an error (any SQLSTATE, at commit too: a deferred trigger,
+ *   a serialization failure, a deadlock between two groups; a statement timeout; a cancel
+ *   from pg_cancel_backend): the group's transaction rolled back, nothing of it stayed;
+ * - the connection was lost before the answer (a restart, pg_terminate_backend, a reset):
+ *   if the group committed first, each append finds its event ids stored and answers
+ *   `duplicate`, as the caller's own retry would; if it still runs on the server, each
+ *   waits for its stream's lock until the group ends, then appends or answers `duplicate`.
+ * A statement timeout cannot say which member the server waited for: when it was something
+ * every append waits on (the critical section held elsewhere), the group's appends wait
+ * for it a second time, alone, on as many connections as the pool gives them.
+ * Not when the server did not answer in time (the pool's client timed the statement out,
+ * pg's "Query read timeout"): the server is frozen or cut off, each append alone would
+ * wait that long again, and a request's answer would take twice its documented bound
+ * (docs/OPERATIONS.md). The price: a member whose stream's lock is held elsewhere that long
+ * fails its group with it, unless statement_timeout is set lower and the server answers
+ * first (57014, which goes again alone).
  */
-function raisedByAnAppend(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '40P01');
+function againAlone(error: unknown): boolean {
+  return !(error instanceof Error && error.message.startsWith('Query read timeout'));
 }
 
 function translate(error: unknown, request: AppendRequest): unknown {
