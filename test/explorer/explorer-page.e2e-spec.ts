@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import request from 'supertest';
 import { AccountsApi } from '../support/accounts-api.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -30,8 +31,9 @@ describe('the explorer page in Chromium', () => {
   let profile: string;
   let browser: BrowserContext;
   let page: Page;
-  /** The account both tests look at. */
+  /** The accounts the tests look at. */
   let ada: string;
+  let grace: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -63,7 +65,7 @@ describe('the explorer page in Chromium', () => {
 
   it('finds an account’s stream, and stepping back in time shows the earlier balances', async () => {
     ada = await api.open({ owner: 'Ada Lovelace' });
-    await api.open({ owner: 'Grace Hopper' });
+    grace = await api.open({ owner: 'Grace Hopper' });
     for (const amount of [10_000, 2_500, 400]) await api.deposited(ada, amount);
 
     await page.goto(`http://127.0.0.1:${(app.http.address() as AddressInfo).port}/explorer`);
@@ -72,6 +74,7 @@ describe('the explorer page in Chromium', () => {
     await page.getByLabel('Stream id').fill(ada.slice(0, 8));
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('list', { name: 'Streams found' }).getByRole('button', { name: ada }).click();
+    await page.getByRole('heading', { name: `Ada Lovelace ${ada}` }).waitFor();
 
     const state = (version: number) => page.getByRole('table', { name: `State after version ${version}` });
     await state(4).getByRole('row', { name: 'balance 12900', exact: true }).waitFor();
@@ -96,10 +99,37 @@ describe('the explorer page in Chromium', () => {
     // The open stream catches up, and the look back in time stays where it was.
     await page.getByRole('table', { name: 'Events' }).getByRole('button', { name: '5', exact: true }).waitFor();
     await page.getByText('version 3 of 5', { exact: true }).waitFor();
+    // So does the stream's entry in the list.
+    await page
+      .getByRole('list', { name: 'Streams found' })
+      .getByRole('button', { name: ada })
+      .filter({ hasText: 'version 5' })
+      .waitFor();
     await page.getByRole('cell', { name: 'account-summaries', exact: true }).waitFor();
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('lists the accounts by their owners’ names, and keeps the list up to date with the log', async () => {
+    const found = page.getByRole('list', { name: 'Streams found' });
+    const entry = (id: string) => found.getByRole('button', { name: id });
+    await page.getByLabel('Stream id').fill('');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await entry(grace).waitFor();
+    expect(await entry(ada).innerText()).toContain('Ada Lovelace');
+    expect(await entry(grace).innerText()).toContain('Grace Hopper');
+
+    const katherine = await api.open({ owner: 'Katherine Johnson' });
+    await entry(katherine).filter({ hasText: 'Katherine Johnson' }).waitFor({ timeout: LOG_WAIT_MS });
+
+    const erased = await request(app.http)
+      .delete(`/accounts/${grace}/personal-data`)
+      .set('Content-Type', 'application/json');
+    expect(erased.status).toBe(200);
+    await entry(grace).filter({ hasText: '[erased]' }).waitFor({ timeout: LOG_WAIT_MS });
+    expect(await found.innerText()).not.toContain('Grace Hopper');
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });
