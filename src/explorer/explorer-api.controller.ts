@@ -14,6 +14,7 @@ import {
   type StreamStateResponse,
 } from './explorer-api.dto.js';
 import { StreamCatalog, type StreamSummary } from './stream-catalog.js';
+import { type NamedStream, StreamNames } from './stream-names.js';
 
 /**
  * What the explorer page reads: streams by type and id, a stream's events as the API
@@ -26,6 +27,7 @@ import { StreamCatalog, type StreamSummary } from './stream-catalog.js';
 export class ExplorerApiController {
   constructor(
     private readonly catalog: StreamCatalog,
+    private readonly names: StreamNames,
     private readonly store: EventStore,
     private readonly types: AggregateTypes,
   ) {}
@@ -40,13 +42,14 @@ export class ExplorerApiController {
   }
 
   @Get('streams')
-  search(@Query() query: StreamSearchQuery): Promise<{ items: StreamSummary[]; nextCursor: string | null }> {
-    return this.catalog.search({ ...query, text: query.q });
+  async search(@Query() query: StreamSearchQuery): Promise<{ items: NamedStream[]; nextCursor: string | null }> {
+    const { items, nextCursor } = await this.catalog.search({ ...query, text: query.q });
+    return { items: await this.names.of(items), nextCursor };
   }
 
   @Get('streams/:streamId')
   async stream(@Param() { streamId }: StreamParams): Promise<StreamResponse> {
-    const stream = await this.find(streamId);
+    const [stream] = await this.names.of([await this.find(streamId)]);
     return { ...stream, timeTravel: this.canRebuild(stream.streamType) };
   }
 

@@ -1,6 +1,7 @@
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { type EventResponse, PageLimitQuery, QueryInteger } from '#event-sourcing/http';
-import type { StreamSummary, StreamTypeCount } from './stream-catalog.js';
+import type { StreamTypeCount } from './stream-catalog.js';
+import type { NamedStream } from './stream-names.js';
 
 const MAX_STREAM_ID = 1000;
 const MAX_VERSION = 2_147_483_647;
@@ -71,7 +72,7 @@ export interface OverviewResponse {
   lastPosition: number;
 }
 
-export interface StreamResponse extends StreamSummary {
+export interface StreamResponse extends NamedStream {
   timeTravel: boolean;
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ExplorerApiController } from './explorer-api.controller.js';
 import { ExplorerPageController } from './explorer-page.controller.js';
 import { StreamCatalog } from './stream-catalog.js';
+import { StreamNames } from './stream-names.js';
 
 /**
  * The event explorer at /explorer: a page to search streams, read their events, step
@@ -10,6 +11,6 @@ import { StreamCatalog } from './stream-catalog.js';
  */
 @Module({
   controllers: [ExplorerPageController, ExplorerApiController],
-  providers: [StreamCatalog],
+  providers: [StreamCatalog, StreamNames],
 })
 export class ExplorerModule {}

@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { EventStore, type NewEvent } from '#event-sourcing';
+import { EventStore, type NewEvent, PersonalDataKeys } from '#event-sourcing';
 import type { EventBody } from '../support/notification-log.js';
 import { expectProblem } from '../support/problems.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, signToken, TEST_JWT_SECRET } from '../support/tokens.js';
+import { ERASED_NAME, TestHouseholdModule, Household } from './test-household.module.js';
 import { Meter, TestMeterModule } from './test-meter.module.js';
 
 // Streams of a type no aggregate class of the app is stored as: listed and readable, with no states.
@@ -98,6 +99,7 @@ describe('the explorer API', () => {
       version: 3,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      displayName: null,
     });
   });
 
@@ -170,6 +172,80 @@ describe('the explorer API', () => {
     const response = await get('/streams/legacy-1/state');
     expectProblem(response, 422);
     expect(response.body.detail).toContain(LEGACY);
+  });
+});
+
+describe('the explorer’s names of streams', () => {
+  let app: TestApp;
+  const named = (name: string): NewEvent => ({
+    id: randomUUID(),
+    type: 'ExplorerTestHouseholdNamed',
+    schemaVersion: 1,
+    data: { name },
+    metadata: { correlationId: randomUUID(), causationId: randomUUID() },
+  });
+  const names = async () => {
+    const response = await request(app.http).get('/explorer/api/streams');
+    expect(response.status).toBe(200);
+    return {
+      text: response.text,
+      names: Object.fromEntries(
+        (response.body.items as { streamId: string; displayName: string | null }[]).map((s) => [
+          s.streamId,
+          s.displayName,
+        ]),
+      ),
+    };
+  };
+
+  beforeAll(async () => {
+    app = await createTestApp({ imports: [TestHouseholdModule] });
+    const store = app.app.get(EventStore);
+    await store.append({
+      streamId: 'house-1',
+      streamType: Household.streamType,
+      expectedVersion: 0,
+      events: [named('Ada Lovelace')],
+    });
+    // Three events: a snapshot (every 2) and an event after it.
+    await store.append({
+      streamId: 'house-2',
+      streamType: Household.streamType,
+      expectedVersion: 0,
+      events: [named('Grace'), named('Grace B. Murray'), named('Grace Hopper')],
+    });
+    await store.append({
+      streamId: 'house-3',
+      streamType: Household.streamType,
+      expectedVersion: 0,
+      events: [named('')],
+    });
+    await store.append({ streamId: 'other-1', streamType: LEGACY, expectedVersion: 0, events: [reading(1)] });
+  });
+  afterAll(() => app?.close());
+
+  it('lists and describes each stream by the name its aggregate class gives its latest state, and null without one', async () => {
+    expect((await names()).names).toEqual({
+      'house-1': 'Ada Lovelace',
+      'house-2': 'Grace Hopper',
+      'house-3': null,
+      'other-1': null,
+    });
+    const stream = await request(app.http).get('/explorer/api/streams/house-2');
+    expect(stream.body).toMatchObject({ streamId: 'house-2', version: 3, displayName: 'Grace Hopper' });
+  });
+
+  it('shows an erased subject’s name as erased, though it had read and cached it before', async () => {
+    expect((await names()).names['house-1']).toBe('Ada Lovelace');
+
+    await app.app.get(PersonalDataKeys).erase('house-1');
+
+    const after = await names();
+    expect(after.names['house-1']).toBe(ERASED_NAME);
+    expect(after.text).not.toContain('Ada Lovelace');
+    const stream = await request(app.http).get('/explorer/api/streams/house-1');
+    expect(stream.body.displayName).toBe(ERASED_NAME);
+    expect(stream.text).not.toContain('Ada Lovelace');
   });
 });
 

@@ -9,4 +9,10 @@ export interface AggregateClass<A extends EventSourcedAggregate> {
   readonly events?: readonly EventClass[];
   /** Present when the type takes snapshots: of its own fields, unless it writes `toSnapshot` and `restore`. */
   readonly snapshots?: SnapshotSettings;
+  /**
+   * What tools over the store (the explorer) call one of its streams, from its latest state;
+   * undefined: by its id only. A personal field reads as its erased value once its subject
+   * was erased, as everywhere else.
+   */
+  displayName?(aggregate: A): string | undefined;
 }

@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { getJson, token } from './api.js';
 import { html } from './html.js';
 import { Followers, LiveLog } from './live.js';
@@ -44,6 +44,13 @@ function Explorer() {
   const [error, setError] = useState();
   const [streamId, setStreamId] = useState(streamInAddress);
   const [newest, setNewest] = useState();
+  // Who hears every event of the live log besides the open stream: each render's state would
+  // keep only the last of the events that arrive together.
+  const listeners = useMemo(() => new Set(), []);
+  const heard = (event) => {
+    setNewest(event);
+    for (const listener of listeners) listener(event);
+  };
 
   useEffect(() => {
     setError(undefined);
@@ -63,7 +70,7 @@ function Explorer() {
     ${error && html`<p class="error" role="alert">${explain(error)}</p>`}
     <div class="layout" key=${session}>
       <aside class="panel">
-        <${StreamSearch} streamTypes=${overview?.streamTypes ?? []} onOpen=${open} />
+        <${StreamSearch} streamTypes=${overview?.streamTypes ?? []} onOpen=${open} listeners=${listeners} />
       </aside>
       <main class="panel">
         ${
@@ -82,7 +89,7 @@ function Explorer() {
           html`<${LiveLog}
             after=${Math.max(0, overview.lastPosition - LIVE_BACKLOG)}
             onOpen=${open}
-            onEvent=${setNewest}
+            onEvent=${heard}
           />`
         }
         <${Followers} />

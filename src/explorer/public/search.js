@@ -1,25 +1,78 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson } from './api.js';
 import { html } from './html.js';
 
-/** Streams by type and id (its start, or any part of it), a page at a time. */
-export function StreamSearch({ streamTypes, onOpen }) {
+/** The most the list is reloaded while events keep coming: once per this many milliseconds. */
+const LIVE_RELOAD_MS = 500;
+
+/** As many streams as `count` (at least one page) that match `criteria`, from the first. */
+async function firstStreams(criteria, count) {
+  let page = await getJson('/explorer/api/streams', criteria);
+  const items = [...page.items];
+  while (page.nextCursor && items.length < count) {
+    page = await getJson('/explorer/api/streams', { ...criteria, after: page.nextCursor });
+    items.push(...page.items);
+  }
+  return { items, nextCursor: page.nextCursor };
+}
+
+/**
+ * Streams by type and id (its start, or any part of it), a page at a time, each under the name
+ * its aggregate class gives it. `listeners` takes a function to hear the log's events: the list
+ * shown then reloads, so a new stream of the search appears and a changed one shows its
+ * version and name, as far as the pages loaded reach.
+ */
+export function StreamSearch({ streamTypes, onOpen, listeners }) {
   const [type, setType] = useState('');
   const [text, setText] = useState('');
   const [match, setMatch] = useState('prefix');
   const [page, setPage] = useState();
   const [error, setError] = useState();
+  // What the event listener needs of the latest render: the search last sent and what it shows.
+  const shown = useRef({ criteria: { type, q: text, match }, page });
+  shown.current.page = page;
+  /** Bumped by every load: an answer to an older one is not shown over a newer one. */
+  const loads = useRef(0);
 
-  const search = async (after) => {
+  const show = async (load) => {
+    const current = ++loads.current;
     try {
-      const next = await getJson('/explorer/api/streams', { type, q: text, match, after });
-      setPage((shown) => (after ? { ...next, items: [...shown.items, ...next.items] } : next));
+      const next = await load();
+      if (current !== loads.current) return;
+      setPage(next);
       setError(undefined);
     } catch (failure) {
-      setError(failure.message);
+      if (current === loads.current) setError(failure.message);
     }
   };
-  useEffect(() => void search(), []);
+  const search = () => {
+    shown.current.criteria = { type, q: text, match };
+    show(() => getJson('/explorer/api/streams', shown.current.criteria));
+  };
+  const more = () => {
+    const { criteria, page: before } = shown.current;
+    show(async () => {
+      const next = await getJson('/explorer/api/streams', { ...criteria, after: before.nextCursor });
+      return { ...next, items: [...before.items, ...next.items] };
+    });
+  };
+  useEffect(search, []);
+
+  useEffect(() => {
+    let timer;
+    const reload = () => {
+      timer = undefined;
+      const { criteria, page: before } = shown.current;
+      show(() => firstStreams(criteria, before?.items.length ?? 0));
+    };
+    const heard = (event) => {
+      // A stream's first event may make it one of the search; a later one changes only a stream already listed.
+      const listed = shown.current.page?.items.some((stream) => stream.streamId === event.streamId);
+      if ((event.version === 1 || listed) && timer === undefined) timer = setTimeout(reload, LIVE_RELOAD_MS);
+    };
+    listeners.add(heard);
+    return () => (listeners.delete(heard), clearTimeout(timer));
+  }, [listeners]);
 
   const submit = (event) => {
     event.preventDefault();
@@ -56,12 +109,13 @@ export function StreamSearch({ streamTypes, onOpen }) {
         (stream) =>
           html`<li key=${stream.streamId}>
             <button type="button" title=${stream.streamId} onClick=${() => onOpen(stream.streamId)}>
+              ${stream.displayName && html`<strong>${stream.displayName}</strong>`}
               <code>${stream.streamId}</code>
               <small>${stream.streamType} · version ${stream.version}</small>
             </button>
           </li>`,
       )}
     </ul>
-    ${page?.nextCursor && html`<button type="button" class="more" onClick=${() => search(page.nextCursor)}>More streams</button>`}
+    ${page?.nextCursor && html`<button type="button" class="more" onClick=${more}>More streams</button>`}
   `;
 }

@@ -45,7 +45,7 @@ export function StreamView({ streamId, liveVersion }) {
   if (!stream) return html`<p class="hint">Loading ${streamId}…</p>`;
   return html`
     <header class="stream-head">
-      <h2><code>${stream.streamId}</code></h2>
+      <h2>${stream.displayName && html`${stream.displayName} `}<code>${stream.streamId}</code></h2>
       <p>
         <span class="tag">${stream.streamType}</span> version ${stream.version} · created ${when(stream.createdAt)} ·
         updated ${when(stream.updatedAt)}

@@ -58,6 +58,11 @@ export class Account extends EventSourcedAggregate {
   /** Transfers sent that have neither reached their destination nor come back, with their amounts. */
   private readonly transfersInFlight = new Map<string, number>();
 
+  /** Its owner's name in tools over the store (the explorer); `[erased]` once erased. */
+  static displayName(account: Account): string {
+    return account.owner;
+  }
+
   static open(id: string, owner: string, currency: string, overdraftLimit: number): Account {
     const account = new Account(id);
     account.apply(new AccountOpened(owner, currency, overdraftLimit));
