@@ -85,6 +85,18 @@ export function eventStoreContract(
     expect(await store.readStream(id)).toHaveLength(1);
   });
 
+  it('refuses an event id stored in another stream: never its duplicate, whatever the expected version', async () => {
+    const taken = newEvent();
+    await append(stream(), 0, taken);
+    const other = stream();
+    await append(other, 0, newEvent());
+
+    await expect(append(other, 0, taken)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(append(other, 1, taken)).rejects.not.toBeInstanceOf(ConcurrencyError);
+    await expect(append(other, 'any', newEvent(), taken)).rejects.toThrow();
+    expect((await store.readStream(other)).map((e) => e.version)).toEqual([1]);
+  });
+
   it('reads a slice of a stream by version and by time', async () => {
     const id = stream();
     await append(id, 0, newEvent('A'), newEvent('B'), newEvent('C'), newEvent('D'));

@@ -40,10 +40,12 @@ const INDEXES = `
  * `events_position_seq` (the identity, continuing after the last position) and the
  * non-unique indexes, which become partitioned indexes and so reach every partition.
  * Unique indexes other than the primary key (event_id; stream_id, version) cannot be
- * global on a partitioned table: each partition has its own (docs/SCALING.md says why
- * the append function still keeps them unique across partitions).
+ * global on a partitioned table: each partition has its own, event ids get the table
+ * `event_ids` (filled from the log here, then by a trigger on every INSERT), and the
+ * stream lock keeps versions unique (docs/SCALING.md, "Unique across partitions").
  *
- * Attaching the old table scans it once, to check its positions fit the bound.
+ * Attaching the old table scans it once, to check its positions fit the bound; copying
+ * its event ids reads it once more and sorts them for the primary key of `event_ids`.
  * @throws AlreadyPartitionedError
  */
 export async function enablePartitioning(
@@ -63,6 +65,7 @@ export async function enablePartitioning(
       if (await isPartitioned(client)) throw new AlreadyPartitionedError();
       const { head } = await readPartitionedLog(client);
       const first = await convert(client, (Math.floor(head / size) + 1) * size);
+      await client.query('SELECT chronicle_unique_event_ids()');
       if (head > 0) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'position'), $2)`, [EVENTS, head]);
       const log = await readPartitionedLog(client);
       return [first, ...(await addPartitionsAhead(client, log, ahead, size))];

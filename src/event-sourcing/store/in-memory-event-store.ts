@@ -45,9 +45,10 @@ export class InMemoryEventStore extends EventStore {
     assertValidAppend(request);
     const { streamId, events } = request;
     const stream = this.streams.get(streamId) ?? [];
+    // Only this stream's events answer a retry: an id stored in another stream is refused.
     const duplicate = events
       .map((e) => this.byId.get(e.id))
-      .filter((e): e is StoredEvent => e !== undefined)
+      .filter((e): e is StoredEvent => e !== undefined && e.streamId === streamId)
       .sort((a, b) => b.position - a.position)[0];
     if (duplicate) {
       return {
@@ -62,6 +63,13 @@ export class InMemoryEventStore extends EventStore {
     }
     if (request.idempotency && this.idempotency.has(request.idempotency.key)) {
       throw new IdempotencyKeyTakenError(request.idempotency.key);
+    }
+    // As PostgreSQL's unique index on event_id: one copy of an id in the whole log.
+    const taken = events.find((e) => this.byId.has(e.id));
+    if (taken)
+      throw new Error(`Event id ${taken.id} is stored already, in stream ${this.byId.get(taken.id)!.streamId}`);
+    if (new Set(events.map((e) => e.id)).size < events.length) {
+      throw new Error(`An event id is repeated in this append to ${streamId}`);
     }
     const recordedAt = new Date(this.now().getTime());
     for (const event of events) {
