@@ -104,7 +104,9 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError) continue;
         if (!(error instanceof ConcurrencyError)) throw error;
-        if (decided?.unread) continue;
+        // A stream still at the version the decision read was not written by anyone: the state
+        // was refused for being built from events rewritten since (or of a forgotten subject).
+        if (decided?.unread || error.actualVersion === error.expectedVersion) continue;
         this.stats.count(this.stats.conflicts, this.streamType);
         if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
         this.stats.count(this.stats.retries, this.streamType);
@@ -155,11 +157,12 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
       })),
       idempotency: storedKey === undefined ? undefined : { key: storedKey, fingerprint, result },
       whileKeyOf: unread && this.aggregateClass.snapshots?.personal ? aggregate.id : undefined,
+      generation: this.snapshots.generationOf(aggregate),
     });
     if (!appended.duplicate) this.stats.count(this.stats.appended, this.streamType, pending.length);
     aggregate.markSaved(appended.version, appended.recordedAt);
     this.eventBus.publishAll(pending);
-    this.snapshots.saved(aggregate, appended.duplicate);
+    this.snapshots.saved(aggregate, appended.duplicate, appended.generation);
     return { id: aggregate.id, version: appended.version, position: appended.position, result };
   }
 }
