@@ -19,7 +19,9 @@ import {
   type SnapshotSettings,
 } from '#event-sourcing/domain';
 import { PostgresEventStore, PostgresSnapshotStore, runEventMigration } from '#event-sourcing/postgres';
+import { rewriteHistory } from '../../src/event-sourcing/migration/history-generation.js';
 import { createMigratedDatabase } from '../support/test-database.js';
+import { until } from '../support/until.js';
 
 @DomainEvent('TestWalletDeposited')
 class Deposited {
@@ -83,7 +85,8 @@ const codec = new PlainEventCodec();
 
 /** One instance's repository, with its own cache and store, on the shared database. */
 const instance = (cacheSize = 100, store = new PostgresEventStore(database.pool, { codec })) =>
-  new AggregateRepository(Wallet, store, eventBus, new IdGenerator(), 3, {
+  // As many retries as the app's default: the test's withdrawals at once conflict by design.
+  new AggregateRepository(Wallet, store, eventBus, new IdGenerator(), 20, {
     store: new PostgresSnapshotStore(database.pool),
     every: 5,
     cacheSize,
@@ -138,26 +141,59 @@ describe.each(Object.entries(migrations))('cached aggregates after a rewrite of 
     for (const repository of [one, two]) expect((await repository.get(id)).balance).toBe(-50);
   });
 
-  it('store no decision made on the old history whose append comes after the rewrite', async () => {
-    const store = new PostgresEventStore(database.pool, { codec });
-    const repository = instance(100, store);
-    const id = await open(repository, [160]);
-    await repository.get(id);
+  it('keep the limit under withdrawals through both instances at once, each answer the replayed balance at its version', async () => {
+    const [one, two] = [instance(), instance()];
+    const id = await open(one, [160]);
+    await Promise.all([one.get(id), two.get(id)]);
 
-    // The rewrite commits between the decision (on 160: 250 leaves -90) and its append.
+    await migrate();
+
+    const outcomes = await Promise.allSettled(
+      [30, 30, 30, 30, 30, 30, 30, 30].map((amount, i) => withdraw(i % 2 === 0 ? one : two, id, amount)),
+    );
+    const done = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(OverLimit);
+    // 80 - 6 * 30 = -100: six pass, whichever instance took them.
+    expect(done).toHaveLength(6);
+    expect(await replayed(id)).toBe(-100);
+    for (const { version, result } of done) {
+      expect(result).toEqual({ balance: (await instance(0).get(id, { version })).balance });
+    }
+  });
+
+  /** A repository whose first append waits for the rewrite to commit: a decision made before it, appended after. */
+  function rewrittenBeforeFirstAppend() {
+    const store = new PostgresEventStore(database.pool, { codec });
     const append = store.append.bind(store);
-    let rewritten = false;
-    jest.spyOn(store, 'append').mockImplementation(async (request) => {
-      if (!rewritten) {
-        rewritten = true;
-        await migrate();
-      }
+    const seen = { rewritten: false };
+    jest.spyOn(store, 'append').mockImplementationOnce(async (request) => {
+      await migrate();
+      seen.rewritten = true;
       return append(request);
     });
+    return { repository: instance(100, store), seen };
+  }
 
+  it('store no decision made on the old history whose append comes after the rewrite', async () => {
+    const id = await open(instance(), [160]);
+    const { repository, seen } = rewrittenBeforeFirstAppend();
+    await repository.get(id);
+
+    // Decided on 160 (250 leaves -90), then decided again on 80.
     await expect(withdraw(repository, id, 250)).rejects.toThrow(OverLimit);
-    expect(rewritten).toBe(true);
+    expect(seen.rewritten).toBe(true);
     expect(await replayed(id)).toBe(80);
+  });
+
+  it('decide an If-Match command again on the rewritten history: its version did not move', async () => {
+    const id = await open(instance(), [160]);
+    const { repository } = rewrittenBeforeFirstAppend();
+    const pinned = { context: { ...context, expectedVersion: 1 } } as Command<CommandResult>;
+
+    const outcome = await repository.update(pinned, id, (wallet) => wallet.withdraw(50));
+
+    expect(outcome).toMatchObject({ version: 2, result: { balance: 30 } });
+    expect(await replayed(id)).toBe(30);
   });
 
   it('ignore snapshots written from the old history', async () => {
@@ -172,6 +208,44 @@ describe.each(Object.entries(migrations))('cached aggregates after a rewrite of 
 
     // From a snapshot of the old history: 160 - 60 = 100.
     expect(await replayed(id)).toBe(80 - 60);
+  });
+});
+
+describe('an append in flight while a rewrite commits', () => {
+  it('waits for the rewrite and is refused, then decided again on the rewritten history', async () => {
+    const repository = instance();
+    const id = await open(repository, [160]);
+    await repository.get(id);
+
+    // A rewrite as the runner makes one, held open: the deposit halved, the generation moved.
+    const rewrite = await database.pool.connect();
+    try {
+      await rewrite.query('BEGIN');
+      await rewrite.query(
+        `UPDATE events SET data = jsonb_build_object('amount', 80) WHERE stream_id = $1 AND type = 'TestWalletDeposited'`,
+        [id],
+      );
+      await rewriteHistory(rewrite);
+
+      // Decided on 160 (250 leaves -90); its append reads the generation only once the rewrite ends.
+      const decided = withdraw(repository, id, 250);
+      await until(
+        async () =>
+          (
+            await database.pool.query(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'history_generation'::regclass`,
+            )
+          ).rows[0].n,
+        (waiting) => waiting > 0,
+        'the append to wait for the rewrite',
+      );
+      await rewrite.query('COMMIT');
+
+      await expect(decided).rejects.toThrow(OverLimit);
+    } finally {
+      rewrite.release();
+    }
+    expect(await replayed(id)).toBe(80);
   });
 });
 

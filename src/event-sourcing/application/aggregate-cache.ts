@@ -31,7 +31,12 @@ export class AggregateCache {
    */
   put(id: string, entry: CachedAggregate): void {
     const kept = this.entries.get(id);
-    if (kept && (kept.generation > entry.generation || (kept.generation === entry.generation && kept.state.version > entry.state.version))) return;
+    if (
+      kept &&
+      (kept.generation > entry.generation ||
+        (kept.generation === entry.generation && kept.state.version > entry.state.version))
+    )
+      return;
     this.touch(id, entry);
     if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
   }

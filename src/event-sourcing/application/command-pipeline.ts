@@ -104,9 +104,11 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError) continue;
         if (!(error instanceof ConcurrencyError)) throw error;
-        // A stream still at the version the decision read was not written by anyone: the state
-        // was refused for being built from events rewritten since (or of a forgotten subject).
-        if (decided?.unread || error.actualVersion === error.expectedVersion) continue;
+        if (decided?.unread) continue;
+        // A stream still at the version the decision read was written by no one: its state was
+        // built from events rewritten since. Decided again on the rewritten history (If-Match
+        // holds: the version did not move), as a try of its own, so rewrites cannot loop it forever.
+        if (error.actualVersion === error.expectedVersion && tries++ < this.retries) continue;
         this.stats.count(this.stats.conflicts, this.streamType);
         if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
         this.stats.count(this.stats.retries, this.streamType);

@@ -83,7 +83,11 @@ export class SnapshotPolicy<A extends EventSourcedAggregate> {
     const generation = this.generations.get(aggregate);
     // A state of no known generation could not be told stale after a rewrite.
     if (!this.cache || generation === undefined) return;
-    this.cache.put(aggregate.id, { state: aggregate.takeSnapshot(), snapshotBase: this.base.get(aggregate) ?? 0, generation });
+    this.cache.put(aggregate.id, {
+      state: aggregate.takeSnapshot(),
+      snapshotBase: this.base.get(aggregate) ?? 0,
+      generation,
+    });
   }
 
   /**

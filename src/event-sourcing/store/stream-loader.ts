@@ -78,7 +78,9 @@ const loadKey = ({ streamId, known }: WantedLoad): string =>
 function wantedOf(key: string): WantedLoad {
   const [version, generation] = key.split(':', 2);
   const streamId = key.slice(version.length + generation.length + 2);
-  return generation === '' ? { streamId } : { streamId, known: { version: Number(version), generation: Number(generation) } };
+  return generation === ''
+    ? { streamId }
+    : { streamId, known: { version: Number(version), generation: Number(generation) } };
 }
 
 /**
