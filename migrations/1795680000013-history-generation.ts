@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The history generation: a counter that every rewrite of stored events (`events:migrate`
  * in place, its `--swap`, `reencode`) moves on in the transaction that rewrites them, so
  * that a state built from events since rewritten is known stale wherever it is kept
- * (docs/ARCHITECTURE.md, "The aggregate cache").
+ * (docs/ARCHITECTURE.md, "The write path": a rewrite of history).
  *
  * - `history_generation`: its one row.
  * - `snapshots.generation`: the generation of the events a snapshot's state was built
