@@ -21,11 +21,14 @@ export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<Stor
 // event columns first, so an event row is decoded as readStream's are; then the row's kind,
 // the snapshot's first_recorded_at, the key, the generation, and the number of the load it
 // is for. The head row's stream_id is the key row's (NULL when the stream has none). UNION
-// ALL keeps no order: the events are sorted by version after the read.
+// ALL keeps no order: the events are sorted by version after the read. The generation is
+// read as a value, not joined as a table: the planner's guess of an unanalysed table's rows
+// (thousands) multiplied the statement's cost past jit_above_cost, and JIT compiling took
+// 50 ms a load (W3).
 const LOAD = arrayRows({
   name: 'chronicle_load_streams',
   text: `SELECT loaded.*, wanted.n
-           FROM history_generation history
+           FROM (VALUES ((SELECT generation FROM history_generation))) AS history(generation)
           CROSS JOIN unnest($1::text[], $6::int[], $7::bigint[]) WITH ORDINALITY AS wanted(stream_id, known, generation, n)
           CROSS JOIN LATERAL (
             SELECT CASE WHEN wanted.generation = history.generation THEN wanted.known ELSE 0 END AS version) AS known
