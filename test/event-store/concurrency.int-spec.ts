@@ -132,6 +132,7 @@ describe.each([
           position: stored.at(-1)!.position,
           recordedAt: stored.at(-1)!.recordedAt,
           duplicate: false,
+          generation: 0, // no rewrite of history on this database
         });
         positions.push(...stored.map((e) => e.position));
       }

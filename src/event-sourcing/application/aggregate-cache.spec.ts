@@ -1,9 +1,10 @@
 import { AggregateCache, type CachedAggregate } from './aggregate-cache.js';
 
 const at = new Date(0);
-const entry = (version: number): CachedAggregate => ({
+const entry = (version: number, generation = 0): CachedAggregate => ({
   state: { version, createdAt: at, updatedAt: at, state: {} },
   snapshotBase: 0,
+  generation,
 });
 
 describe('AggregateCache', () => {
@@ -24,5 +25,14 @@ describe('AggregateCache', () => {
     expect(cache.get('a')?.state.version).toBe(5);
     cache.put('a', entry(6));
     expect(cache.get('a')?.state.version).toBe(6);
+  });
+
+  it('keeps a state built from a later rewrite of the history over any of an earlier one', () => {
+    const cache = new AggregateCache(2);
+    cache.put('a', entry(5, 1));
+    cache.put('a', entry(6, 0));
+    expect(cache.get('a')).toMatchObject({ state: { version: 5 }, generation: 1 });
+    cache.put('a', entry(4, 2));
+    expect(cache.get('a')).toMatchObject({ state: { version: 4 }, generation: 2 });
   });
 });

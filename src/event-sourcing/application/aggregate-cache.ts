@@ -1,9 +1,13 @@
 import type { AggregateSnapshot } from '../domain/event-sourced-aggregate.js';
 
-/** An aggregate's latest saved state, never the live object, and the snapshot version its next snapshot counts from. */
+/**
+ * An aggregate's latest saved state, never the live object, the snapshot version its next
+ * snapshot counts from, and the history generation of the events it was built from.
+ */
 export interface CachedAggregate {
   state: AggregateSnapshot;
   snapshotBase: number;
+  generation: number;
 }
 
 /**
@@ -21,10 +25,18 @@ export class AggregateCache {
     return entry;
   }
 
-  /** Keeps the entry unless a newer state of the aggregate is already kept (loads and saves may overlap). */
+  /**
+   * Keeps the entry unless a newer state of the aggregate is already kept (loads and saves
+   * may overlap): a later version, or one built from a later rewrite of its history.
+   */
   put(id: string, entry: CachedAggregate): void {
     const kept = this.entries.get(id);
-    if (kept && kept.state.version > entry.state.version) return;
+    if (
+      kept &&
+      (kept.generation > entry.generation ||
+        (kept.generation === entry.generation && kept.state.version > entry.state.version))
+    )
+      return;
     this.touch(id, entry);
     if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
   }

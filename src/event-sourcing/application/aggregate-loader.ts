@@ -43,19 +43,22 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
   async load(id: string, at: PointInTime = {}): Promise<A | undefined> {
     const latest = at.version === undefined && at.asOf === undefined;
     const cached = latest ? this.cache?.get(id) : undefined;
+    let loaded: LoadedStream | undefined;
     if (cached) {
-      const { events, keyFound } = await this.streams!.load(id, {}, cached.state.version);
-      if (this.cacheable(keyFound)) {
-        const aggregate = this.restoreCached(id, cached, events);
-        if (events.length > 0) this.snapshots.remember(aggregate);
+      loaded = await this.streams!.load(id, {}, { version: cached.state.version, generation: cached.generation });
+      if (loaded.generation === cached.generation && this.cacheable(loaded.keyFound)) {
+        const aggregate = this.restoreCached(id, cached, loaded.events);
+        if (loaded.events.length > 0) this.snapshots.remember(aggregate);
         return aggregate;
       }
-      // Its subject was forgotten (by any instance): the cached state may hold its personal data in plain.
       this.cache!.delete(id);
+      // Built from events rewritten since (by any instance): the statement read the stream as
+      // a load without it does. Else its subject was forgotten (by any instance): the cached
+      // state may hold its personal data in plain, and the load is made the normal way.
+      if (loaded.generation === cached.generation) loaded = undefined;
     }
-    const { snapshot, events, keyFound } = this.streams
-      ? await this.loadTogether(id, at)
-      : await this.loadInTurn(id, at);
+    const { snapshot, events, keyFound, generation } =
+      loaded ?? (this.streams ? await this.loadTogether(id, at) : await this.loadInTurn(id, at));
     // An id of another aggregate type is not an id of this one (snapshots are found by type).
     if (!snapshot && (events.length === 0 || events[0].streamType !== this.aggregateClass.streamType)) return undefined;
     const start = snapshot && {
@@ -65,8 +68,8 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
       state: snapshot.state,
     };
     const aggregate = start
-      ? await this.rebuildFromSnapshot(id, start, events, at)
-      : this.rebuild(id, undefined, 0, events);
+      ? await this.rebuildFromSnapshot(id, start, events, at, generation)
+      : this.rebuild(id, undefined, 0, events, generation);
     if (!this.cacheable(keyFound)) this.snapshots.readWithoutKey(aggregate);
     else if (latest) this.snapshots.remember(aggregate);
     return aggregate;
@@ -103,14 +106,20 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
     // given, so it gets a copy; the default one builds every value anew already.
     const state = this.restoreKeepsState ? structuredClone(cached.state.state) : cached.state.state;
     const start = { ...cached.state, state };
-    return this.rebuild(id, start, cached.snapshotBase, events);
+    return this.rebuild(id, start, cached.snapshotBase, events, cached.generation);
   }
 
-  /** A new aggregate from a snapshot-form state (or none) and the events after it. */
-  private rebuild(id: string, start: AggregateSnapshot | undefined, snapshotBase: number, events: StoredEvent[]): A {
+  /** A new aggregate from a snapshot-form state (or none) and the events after it, read in `generation` of the history. */
+  private rebuild(
+    id: string,
+    start: AggregateSnapshot | undefined,
+    snapshotBase: number,
+    events: StoredEvent[],
+    generation: number | undefined,
+  ): A {
     const aggregate = new this.aggregateClass(id);
     if (start) aggregate.restoreSnapshot(start);
-    this.snapshots.startsFrom(aggregate, snapshotBase);
+    this.snapshots.startsFrom(aggregate, snapshotBase, generation);
     aggregate.replay(
       events.map((e) => ({
         event: EventRegistry.fromRecord(e, e.position),
@@ -130,14 +139,16 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
     start: AggregateSnapshot,
     events: StoredEvent[],
     at: PointInTime,
+    generation: number | undefined,
   ): Promise<A> {
     try {
-      return this.rebuild(id, start, start.version, events);
+      return this.rebuild(id, start, start.version, events, generation);
     } catch (error) {
       if (error instanceof UnreadableEventError) throw error;
       this.snapshotUnreadable(id, error);
+      // Read after the generation was: if a rewrite came between, the state is only taken for older than it is.
       const all = await this.store.readStream(id, { toVersion: at.version, recordedAtOrBefore: at.asOf });
-      return this.rebuild(id, undefined, 0, all);
+      return this.rebuild(id, undefined, 0, all, generation);
     }
   }
 

@@ -105,6 +105,10 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
         if (error instanceof IdempotencyKeyTakenError) continue;
         if (!(error instanceof ConcurrencyError)) throw error;
         if (decided?.unread) continue;
+        // A stream still at the version the decision read was written by no one: its state was
+        // built from events rewritten since. Decided again on the rewritten history (If-Match
+        // holds: the version did not move), as a try of its own, so rewrites cannot loop it forever.
+        if (error.actualVersion === error.expectedVersion && tries++ < this.retries) continue;
         this.stats.count(this.stats.conflicts, this.streamType);
         if (command.context.expectedVersion !== undefined || tries >= this.retries) throw error;
         this.stats.count(this.stats.retries, this.streamType);
@@ -155,11 +159,12 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
       })),
       idempotency: storedKey === undefined ? undefined : { key: storedKey, fingerprint, result },
       whileKeyOf: unread && this.aggregateClass.snapshots?.personal ? aggregate.id : undefined,
+      generation: this.snapshots.generationOf(aggregate),
     });
     if (!appended.duplicate) this.stats.count(this.stats.appended, this.streamType, pending.length);
     aggregate.markSaved(appended.version, appended.recordedAt);
     this.eventBus.publishAll(pending);
-    this.snapshots.saved(aggregate, appended.duplicate);
+    this.snapshots.saved(aggregate, appended.duplicate, appended.generation);
     return { id: aggregate.id, version: appended.version, position: appended.position, result };
   }
 }

@@ -37,6 +37,8 @@ export class SnapshotPolicy<A extends EventSourcedAggregate> {
   private readonly logger: Logger;
   /** The version of the snapshot (0: none) each loaded aggregate started from. */
   private readonly base = new WeakMap<A, number>();
+  /** The history generation each aggregate's events were read or appended in, where the store has one. */
+  private readonly generations = new WeakMap<A, number>();
   /** Aggregates loaded without their subject's key (a forgotten subject): their state is not cached, nor after a save. */
   private readonly keyless = new WeakSet<A>();
   /** Snapshot writes still running; see {@link written}. */
@@ -60,9 +62,15 @@ export class SnapshotPolicy<A extends EventSourcedAggregate> {
     return this.kind && this.settings?.store;
   }
 
-  /** Notes the snapshot version (0: none) a newly built aggregate starts from. */
-  startsFrom(aggregate: A, snapshotVersion: number): void {
+  /** Notes the snapshot version (0: none) a newly built aggregate starts from, and the history generation it was read in. */
+  startsFrom(aggregate: A, snapshotVersion: number, generation: number | undefined): void {
     this.base.set(aggregate, snapshotVersion);
+    if (generation !== undefined) this.generations.set(aggregate, generation);
+  }
+
+  /** The history generation of the events the aggregate's state was built from, where the store has one. */
+  generationOf(aggregate: A): number | undefined {
+    return this.generations.get(aggregate);
   }
 
   /** Notes an aggregate read without its subject's key: neither its state nor its next saved one is cached. */
@@ -72,12 +80,22 @@ export class SnapshotPolicy<A extends EventSourcedAggregate> {
 
   /** Caches a copy of the aggregate's saved state: commands change the aggregate itself. */
   remember(aggregate: A): void {
-    if (!this.cache) return;
-    this.cache.put(aggregate.id, { state: aggregate.takeSnapshot(), snapshotBase: this.base.get(aggregate) ?? 0 });
+    const generation = this.generations.get(aggregate);
+    // A state of no known generation could not be told stale after a rewrite.
+    if (!this.cache || generation === undefined) return;
+    this.cache.put(aggregate.id, {
+      state: aggregate.takeSnapshot(),
+      snapshotBase: this.base.get(aggregate) ?? 0,
+      generation,
+    });
   }
 
-  /** After a commit: a snapshot if one is due, and the cache's entry kept up to date or dropped. */
-  saved(aggregate: A, duplicate: boolean): void {
+  /**
+   * After a commit: a snapshot if one is due, and the cache's entry kept up to date or dropped.
+   * @param generation the history generation the append committed in: the saved state's
+   */
+  saved(aggregate: A, duplicate: boolean, generation: number | undefined): void {
+    if (generation !== undefined) this.generations.set(aggregate, generation);
     this.snapshotIfDue(aggregate);
     // A duplicate's events are an earlier request's, not necessarily the ones applied here.
     if (duplicate || this.keyless.has(aggregate)) this.cache?.delete(aggregate.id);
@@ -112,6 +130,7 @@ export class SnapshotPolicy<A extends EventSourcedAggregate> {
           state: taken.state,
           firstRecordedAt: taken.createdAt,
           recordedAt: taken.updatedAt,
+          generation: this.generations.get(aggregate),
         },
         kind.personal,
       );

@@ -14,6 +14,7 @@ import {
   type MigrationCheckpoint,
 } from './migration-checkpoint.js';
 import { MigrationProgress } from './migration-progress.js';
+import { holdAppends, rewriteHistory } from './history-generation.js';
 import { isPartitioned } from '../partitioning/partition-catalog.js';
 
 export interface EventMigrationOptions {
@@ -262,15 +263,21 @@ class MigrationRun {
       migrated.map((e) => JSON.stringify(e.metadata)),
     ];
     if (!this.inPlace) await client.query(copy(this.target), [...values, after, last]);
-    else if (changes.length > 0) await client.query(UPDATE, values);
+    else if (changes.length > 0) {
+      await client.query(UPDATE, values);
+      // Last, so that appends are held back only for the commit.
+      await rewriteHistory(client);
+    }
   }
 
   /** Under a lock that holds off every reader and writer of the log, the last batches and the switch. */
   private async swap(client: PoolClient, from: MigrationCheckpoint, retired: string): Promise<MigrationCheckpoint> {
+    await holdAppends(client);
     await client.query(`LOCK TABLE ${EVENTS} IN ACCESS EXCLUSIVE MODE`);
     const end = await logEnd(client);
     const checkpoint = await this.batches(from, end, (work) => work(client));
     await replaceEventsTable(client, this.target, retired);
+    await rewriteHistory(client);
     await finishCheckpoint(client, checkpoint);
     return checkpoint;
   }

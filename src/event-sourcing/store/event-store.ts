@@ -44,6 +44,13 @@ export interface AppendRequest {
    * ones) have no erasure to check.
    */
   whileKeyOf?: string;
+  /**
+   * Store the events only while the history generation is this one (the one the decision's
+   * state was read in); once a rewrite of stored events moved it, the append is refused as a
+   * {@link ConcurrencyError} at the version the stream is at. Stores that never rewrite
+   * history (the in-memory ones) have no generation to check.
+   */
+  generation?: number;
 }
 
 export interface AppendResult {
@@ -54,6 +61,8 @@ export interface AppendResult {
   recordedAt: Date;
   /** True when the event ids were already stored: nothing was appended and the result describes the stored events. */
   duplicate: boolean;
+  /** The history generation the append committed in, where the store has one (see {@link AppendRequest.generation}). */
+  generation?: number;
 }
 
 export interface ReadStreamOptions {

@@ -18,19 +18,31 @@ export interface EncodedAppend {
 const KEY_GONE = (subject: string) =>
   `${subject} IS NOT NULL AND NOT EXISTS (SELECT FROM personal_data_keys k WHERE k.subject_id = ${subject} AND k.key IS NOT NULL)`;
 
+// So is an append decided in another history generation (AppendRequest.generation): the
+// generation is read under a lock that a rewrite waits on and holds until it commits
+// (migration 1795680000014), and answered with the append, so a new state knows its own.
+const MOVED = (generation: string) => `${generation} <> history.generation`;
+const HISTORY = '(SELECT chronicle_history_generation() AS generation) AS history';
+
 // Named statements are parsed and planned once per connection.
 const APPEND = {
   name: 'chronicle_append',
-  text: `SELECT version, position, recorded_at, duplicate
-           FROM chronicle_append($1, $2, CASE WHEN ${KEY_GONE('$12::text')} THEN -1 ELSE $3::integer END,
-                                 $4, $5, $6, $7, $8, $9, $10, $11)`,
+  text: `SELECT version, position, recorded_at, duplicate, history.generation
+           FROM ${HISTORY},
+                chronicle_append($1, $2,
+                  CASE WHEN ${KEY_GONE('$12::text')} OR ${MOVED('$13::bigint')}
+                       THEN -1 ELSE $3::integer END,
+                  $4, $5, $6, $7, $8, $9, $10, $11)`,
 };
 const APPEND_GROUP = {
   name: 'chronicle_append_group',
-  text: `SELECT version, position, recorded_at, duplicate, conflict
-           FROM chronicle_append_group($1, $2,
-                  ARRAY(SELECT CASE WHEN ${KEY_GONE('u.subject')} THEN -1 ELSE u.expected END
-                          FROM unnest($3::integer[], $13::text[]) WITH ORDINALITY AS u(expected, subject, n)
+  text: `SELECT version, position, recorded_at, duplicate, conflict, history.generation
+           FROM ${HISTORY},
+                chronicle_append_group($1, $2,
+                  ARRAY(SELECT CASE WHEN ${KEY_GONE('u.subject')} OR ${MOVED('u.generation')}
+                                    THEN -1 ELSE u.expected END
+                          FROM unnest($3::integer[], $13::text[], $14::bigint[]) WITH ORDINALITY
+                               AS u(expected, subject, generation, n)
                          ORDER BY u.n),
                   $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 };
@@ -120,6 +132,7 @@ async function appendAlone(pool: Pool, append: EncodedAppend): Promise<AppendRes
     idempotency?.fingerprint ?? null,
     idempotency ? JSON.stringify(idempotency.result) : null,
     request.whileKeyOf ?? null,
+    request.generation ?? null,
   ];
   try {
     const [row] = await query(pool, { ...APPEND, values });
@@ -147,6 +160,7 @@ function groupValues(group: EncodedAppend[]): unknown[] {
     group.flatMap((append) => append.data),
     events.map((e) => JSON.stringify(e.metadata)),
     requests.map((r) => r.whileKeyOf ?? null),
+    requests.map((r) => r.generation ?? null),
   ];
 }
 
@@ -226,6 +240,7 @@ function toResult(row: QueryResultRow): AppendResult {
     position: Number(row.position),
     recordedAt: row.recorded_at,
     duplicate: row.duplicate,
+    generation: Number(row.generation),
   };
 }
 

@@ -4,23 +4,28 @@ import type { PersonalFields } from '../domain/personal-fields.js';
 import type { PayloadCodec } from '../serialization/payload-codec.js';
 import { SnapshotStore, type Snapshot, type SnapshotQuery } from './snapshot-store.js';
 
+// A snapshot of no known generation is taken for the current one, as before generations
+// were kept; one never replaces a snapshot built from a later rewrite of the history.
 const SAVE = {
   name: 'chronicle_save_snapshot',
-  text: `INSERT INTO snapshots (stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+  text: `INSERT INTO snapshots (stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at,
+                                generation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, (SELECT generation FROM history_generation)))
          ON CONFLICT (stream_id, version) DO UPDATE
             SET stream_type = excluded.stream_type, schema_version = excluded.schema_version,
                 state = excluded.state, first_recorded_at = excluded.first_recorded_at,
-                recorded_at = excluded.recorded_at, created_at = now()`,
+                recorded_at = excluded.recorded_at, generation = excluded.generation, created_at = now()
+          WHERE snapshots.generation <= excluded.generation`,
 };
 // The same millisecond cut as the event store's readStream, so a snapshot is usable
-// at exactly the instants its event is.
+// at exactly the instants its event is; and only one built from the history as it is now.
 const FIND_LATEST = {
   name: 'chronicle_find_snapshot',
   text: `SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
            FROM snapshots
           WHERE stream_id = $1 AND stream_type = $2 AND schema_version = $3 AND version <= $4
             AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
+            AND generation = (SELECT generation FROM history_generation)
           ORDER BY version DESC LIMIT 1`,
 };
 
@@ -76,6 +81,7 @@ export class PostgresSnapshotStore extends SnapshotStore {
         JSON.stringify(state),
         snapshot.firstRecordedAt,
         snapshot.recordedAt,
+        snapshot.generation ?? null,
       ],
     });
   }

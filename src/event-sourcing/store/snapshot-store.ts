@@ -14,6 +14,11 @@ export interface Snapshot {
   firstRecordedAt: Date;
   /** When the event at `version` was recorded (the aggregate's `updatedAt`). */
   recordedAt: Date;
+  /**
+   * The history generation of the events the state was built from, where the event store
+   * has one (PostgreSQL): a snapshot of another generation than the current one is ignored.
+   */
+  generation?: number;
 }
 
 /** Which snapshot of a stream {@link SnapshotStore.findLatest} may answer with. */

@@ -4,41 +4,56 @@ import { BatchedReads } from './batched-reads.js';
 import { arrayRows, COLUMN, EVENT_COLUMN_COUNT, EVENT_COLUMNS, type EventRow } from './event-rows.js';
 import type { Snapshot } from './snapshot-store.js';
 import type { StoredEvent } from './stored-event.js';
-import type { LoadedStream, SnapshotKind, StreamLoader, StreamRange } from './stream-loading.js';
+import type { KnownState, LoadedStream, SnapshotKind, StreamLoader, StreamRange } from './stream-loading.js';
 import type { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 
 /** Turns event rows into events in their current shape, decoded with the keys read with them. */
 export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<StoredEvent[]>;
 
 // Per stream: the snapshot as in PostgresSnapshotStore.findLatest, the events as in readStream
-// from the version after it, and the stream's personal-data key (its data subject's), which
-// both need to decode. A stream with a known version (its state cached by the caller, 0: none)
-// gets no snapshot, only the events after that version, and its key all the same, so that a
-// forgotten subject is noticed. Every row has the event columns first, so an event row is
-// decoded as readStream's are; then the row's kind, the snapshot's first_recorded_at, the key,
-// and the known version it was loaded for. UNION ALL keeps no order: the events are sorted
-// by version after the read.
+// from the version after it, and a head row with the history generation and the stream's
+// personal-data key (its data subject's), which both need to decode. A stream whose state
+// the caller holds (cached, at a known version and generation) gets no snapshot, only the
+// events after that version, and its head all the same, so that a forgotten subject is
+// noticed; unless the history was rewritten since that state was read (another generation):
+// then it gets what a load without it gets. Snapshots of another generation than the
+// current one were built from events since rewritten, and are never used. Every row has the
+// event columns first, so an event row is decoded as readStream's are; then the row's kind,
+// the snapshot's first_recorded_at, the key, the generation, and the number of the load it
+// is for. The head row's stream_id is the key row's (NULL when the stream has none). UNION
+// ALL keeps no order: the events are sorted by version after the read. The generation is
+// read as a value, not joined as a table: the planner's guess of an unanalysed table's rows
+// (thousands) multiplied the statement's cost past jit_above_cost, and JIT compiling took
+// 50 ms a load (W3).
 const LOAD = arrayRows({
   name: 'chronicle_load_streams',
-  text: `SELECT loaded.*, wanted.known FROM unnest($1::text[], $6::int[]) AS wanted(stream_id, known) CROSS JOIN LATERAL (
+  text: `SELECT loaded.*, wanted.n
+           FROM (VALUES ((SELECT generation FROM history_generation))) AS history(generation)
+          CROSS JOIN unnest($1::text[], $6::int[], $7::bigint[]) WITH ORDINALITY AS wanted(stream_id, known, generation, n)
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN wanted.generation = history.generation THEN wanted.known ELSE 0 END AS version) AS known
+          CROSS JOIN LATERAL (
            WITH snapshot AS (
              SELECT stream_id, version, stream_type, schema_version, state, first_recorded_at, recorded_at
                FROM snapshots
-              WHERE wanted.known = 0 AND stream_id = wanted.stream_id AND stream_type = $2 AND schema_version = $3
+              WHERE known.version = 0 AND stream_id = wanted.stream_id AND stream_type = $2 AND schema_version = $3
+                AND snapshots.generation = history.generation
                 AND version <= $4
                 AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
               ORDER BY version DESC LIMIT 1)
            SELECT NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type, version, NULL::text AS type,
                   schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
-                  'snapshot' AS kind, first_recorded_at, NULL::bytea AS key
+                  'snapshot' AS kind, first_recorded_at, NULL::bytea AS key, NULL::bigint AS generation
              FROM snapshot
            UNION ALL
-           SELECT NULL, NULL, subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'key', NULL, key
-             FROM personal_data_keys WHERE subject_id = wanted.stream_id
+           SELECT NULL, NULL, k.subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'head', NULL, k.key,
+                  history.generation
+             FROM (VALUES (wanted.stream_id)) AS head(stream_id)
+             LEFT JOIN personal_data_keys k ON k.subject_id = head.stream_id
            UNION ALL
-           SELECT ${EVENT_COLUMNS}, 'event', NULL, NULL
+           SELECT ${EVENT_COLUMNS}, 'event', NULL, NULL, NULL
              FROM events
-            WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), wanted.known)
+            WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), known.version)
               AND version <= $4
               AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
          ) AS loaded`,
@@ -48,14 +63,28 @@ const LOAD = arrayRows({
 const KIND = EVENT_COLUMN_COUNT;
 const FIRST_RECORDED_AT = KIND + 1;
 const KEY = KIND + 2;
-const KNOWN = KIND + 3;
+const GENERATION = KIND + 3;
+const LOAD_NUMBER = KIND + 4;
 
 const MAX_VERSION = 2_147_483_647;
 
-/** Rows by load: a stream id and the version known of it. */
-type RowsByLoad = Map<string, EventRow[]>;
+/** A load of a stream, as the statement takes it. */
+interface WantedLoad {
+  streamId: string;
+  known?: KnownState;
+}
 
-const loadKey = (streamId: string, knownVersion: number): string => `${knownVersion}:${streamId}`;
+/** Loads of the latest state by key, so that equal ones made at once share one: the stream and the state known of it. */
+const loadKey = ({ streamId, known }: WantedLoad): string =>
+  known ? `${known.version}:${known.generation}:${streamId}` : `0::${streamId}`;
+
+function wantedOf(key: string): WantedLoad {
+  const [version, generation] = key.split(':', 2);
+  const streamId = key.slice(version.length + generation.length + 2);
+  return generation === ''
+    ? { streamId }
+    : { streamId, known: { version: Number(version), generation: Number(generation) } };
+}
 
 /**
  * {@link StreamLoader} on PostgreSQL: one prepared statement over `snapshots`, `events` and
@@ -64,15 +93,10 @@ const loadKey = (streamId: string, knownVersion: number): string => `${knownVers
  */
 export class PostgresStreamLoader implements StreamLoader {
   private readonly handedOut = new WeakSet<EventRow[]>();
-  private readonly latest = new BatchedReads((keys) =>
-    this.read(
-      keys.map((key) => {
-        const colon = key.indexOf(':');
-        return { streamId: key.slice(colon + 1), knownVersion: Number(key.slice(0, colon)) };
-      }),
-      {},
-    ),
-  );
+  private readonly latest = new BatchedReads(async (keys) => {
+    const rows = await this.read(keys.map(wantedOf), {});
+    return new Map(keys.map((key, i) => [key, rows[i]]));
+  });
 
   /**
    * @param snapshots the store whose codec decodes snapshot states, on the same pool, and the snapshots to use
@@ -84,11 +108,12 @@ export class PostgresStreamLoader implements StreamLoader {
     private readonly decodeEvents: DecodeEvents,
   ) {}
 
-  async load(streamId: string, range: StreamRange = {}, knownVersion = 0): Promise<LoadedStream> {
+  async load(streamId: string, range: StreamRange = {}, known?: KnownState): Promise<LoadedStream> {
     const atPoint = range.toVersion !== undefined || range.recordedAtOrBefore !== undefined;
-    const wanted = { streamId, knownVersion: atPoint ? 0 : knownVersion };
-    const rows = atPoint ? await this.read([wanted], range) : await this.latest.of([loadKey(streamId, knownVersion)]);
-    return this.decode(streamId, this.own(rows.get(loadKey(streamId, wanted.knownVersion)) ?? []));
+    const rows = atPoint
+      ? (await this.read([{ streamId }], range))[0]
+      : (await this.latest.of([loadKey({ streamId, known })])).get(loadKey({ streamId, known }))!;
+    return this.decode(streamId, this.own(rows));
   }
 
   /**
@@ -104,7 +129,8 @@ export class PostgresStreamLoader implements StreamLoader {
     return rows.map((row) => row.with(COLUMN.data, structuredClone(row[COLUMN.data])));
   }
 
-  private async read(loads: { streamId: string; knownVersion: number }[], range: StreamRange): Promise<RowsByLoad> {
+  /** The rows of each load, in the order of `loads`. */
+  private async read(loads: WantedLoad[], range: StreamRange): Promise<EventRow[][]> {
     const kind = this.snapshots?.kind;
     const { rows } = await this.pool.query({
       ...LOAD,
@@ -114,22 +140,12 @@ export class PostgresStreamLoader implements StreamLoader {
         kind?.schemaVersion ?? null,
         range.toVersion ?? MAX_VERSION,
         range.recordedAtOrBefore ?? 'infinity',
-        loads.map((load) => load.knownVersion),
+        loads.map((load) => load.known?.version ?? 0),
+        loads.map((load) => load.known?.generation ?? null),
       ],
     });
-    const byLoad: RowsByLoad = new Map();
-    // A load's rows come one after another (they are not promised to): look its list up when the load changes.
-    let current: EventRow[] = [];
-    let previous: EventRow | undefined;
-    for (const row of rows) {
-      if (row[COLUMN.streamId] !== previous?.[COLUMN.streamId] || row[KNOWN] !== previous?.[KNOWN]) {
-        const key = loadKey(row[COLUMN.streamId] as string, row[KNOWN] as number);
-        current = byLoad.get(key) ?? [];
-        byLoad.set(key, current);
-      }
-      current.push(row);
-      previous = row;
-    }
+    const byLoad: EventRow[][] = loads.map(() => []);
+    for (const row of rows) byLoad[Number(row[LOAD_NUMBER]) - 1].push(row);
     return byLoad;
   }
 
@@ -137,17 +153,21 @@ export class PostgresStreamLoader implements StreamLoader {
   private async decode(streamId: string, rows: EventRow[]): Promise<LoadedStream> {
     const keys: SubjectKeys = new Map();
     let snapshotRow: EventRow | undefined;
+    let generation = 0;
     const eventRows: EventRow[] = [];
     for (const row of rows) {
       if (row[KIND] === 'event') eventRows.push(row);
       else if (row[KIND] === 'snapshot') snapshotRow = row;
-      else keys.set(streamId, row[KEY] as Buffer | null);
+      else {
+        generation = Number(row[GENERATION]);
+        if (row[COLUMN.streamId] !== null) keys.set(streamId, row[KEY] as Buffer | null);
+      }
     }
     eventRows.sort((a, b) => (a[COLUMN.version] as number) - (b[COLUMN.version] as number));
     const events = await this.decodeEvents(eventRows, keys);
     // An erased subject's key row stays, its key null.
     const keyFound = Boolean(keys.get(streamId));
-    if (!snapshotRow) return { events, keyFound };
+    if (!snapshotRow) return { events, keyFound, generation };
     const { store, kind } = this.snapshots!;
     const stored: Snapshot = {
       streamId,
@@ -158,6 +178,6 @@ export class PostgresStreamLoader implements StreamLoader {
       firstRecordedAt: snapshotRow[FIRST_RECORDED_AT] as Date,
       recordedAt: snapshotRow[COLUMN.recordedAt] as Date,
     };
-    return { snapshot: await store.decode(stored, kind.personal, keys), events, keyFound };
+    return { snapshot: await store.decode(stored, kind.personal, keys), events, keyFound, generation };
   }
 }

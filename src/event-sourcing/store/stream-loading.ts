@@ -15,6 +15,18 @@ export interface LoadedStream {
   events: StoredEvent[];
   /** Whether the stream's personal-data key was read with it (none: never needed, or its subject forgotten). */
   keyFound?: boolean;
+  /**
+   * The history generation it was read in (stores that rewrite history only). When it is
+   * not the known state's, that state was built from events since rewritten, and this is
+   * what a load without it reads: the snapshot and the events after it, or every event.
+   */
+  generation?: number;
+}
+
+/** A state of a stream the caller holds: its version, and the history generation its events were read in. */
+export interface KnownState {
+  version: number;
+  generation: number;
 }
 
 /** Which snapshots a load may start from; the range limits them as it limits the events. */
@@ -27,8 +39,8 @@ export type SnapshotKind = Pick<SnapshotQuery, 'streamType' | 'schemaVersion' | 
  */
 export interface StreamLoader {
   /**
-   * @param knownVersion the version of a state the caller already holds (latest-state loads
-   *   only): then no snapshot is read, only the events after it
+   * @param known a state the caller already holds (latest-state loads only): then no
+   *   snapshot is read, only the events after it, while the history is of its generation
    */
-  load(streamId: string, range?: StreamRange, knownVersion?: number): Promise<LoadedStream>;
+  load(streamId: string, range?: StreamRange, known?: KnownState): Promise<LoadedStream>;
 }
