@@ -1,0 +1,33 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Fenced follower leases (src/event-sourcing/subscriptions/follower-leases.ts).
+ *
+ * `followers.lease_token` goes up by one each time an instance takes a follower's lease;
+ * the holder's checkpoint moves carry the token they were taken with, so a holder that
+ * lost its lease while it was stopped cannot move the checkpoint, nor commit the batch
+ * written in the same transaction, once it runs again.
+ *
+ * `follower_lease_sessions` has a row per lease session (the connection that holds an
+ * instance's leases as advisory locks), renewed by its holder: another instance ends a
+ * session whose row has expired, which frees its leases. `backend_start` tells the
+ * session apart from a later one given the same pid.
+ */
+export class FencedLeases1795680000013 implements MigrationInterface {
+  name = 'FencedLeases1795680000013';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE followers ADD COLUMN lease_token bigint NOT NULL DEFAULT 0');
+    await queryRunner.query(`
+      CREATE TABLE follower_lease_sessions (
+        pid           integer     PRIMARY KEY,
+        backend_start timestamptz NOT NULL,
+        expires_at    timestamptz NOT NULL
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE follower_lease_sessions');
+    await queryRunner.query('ALTER TABLE followers DROP COLUMN lease_token');
+  }
+}
