@@ -48,15 +48,16 @@ export abstract class CheckpointStore<Transaction = EntityManager> {
    * Moves the checkpoint from `from` to `to` and clears its failure, in `transaction` when
    * given (committed with it), else on its own.
    * @param lease the token {@link claim} gave the lease this move is made under; none: not checked.
-   * @throws CheckpointMovedError when it is not at `from` (or does not exist), or `lease`
-   *   is not the latest token: another process moved it or holds the lease, and nothing changed.
+   * @throws CheckpointMovedError when it is not at `from` (or does not exist), or a token
+   *   newer than `lease` was claimed: another process moved it or holds the lease, and nothing changed.
    */
   abstract move(name: string, from: number, to: number, transaction?: Transaction, lease?: number): Promise<void>;
 
   /**
    * Fences the checkpoint for a new holder of the follower's lease: answers a token
-   * greater than any before it, and from then on refuses the moves that carry an older
-   * one. Waits for a transaction that moved the checkpoint to end, so that a move either
+   * greater than any claimed before, of any checkpoint, and from then on refuses the
+   * moves that carry an older one (those with a newer one go through: a checkpoint
+   * deleted and created again has forgotten its claims). Waits for a transaction that moved the checkpoint to end, so that a move either
    * commits before the claim or is refused after it.
    * @throws Error when the follower has no checkpoint.
    */

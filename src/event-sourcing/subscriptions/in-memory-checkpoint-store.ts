@@ -40,6 +40,8 @@ export class InMemoryCheckpointStore extends CheckpointStore<InMemoryTransaction
   private readonly holders = new Map<string, InMemoryTransaction>();
   /** The latest lease token of each checkpoint; 0 before the first claim. */
   private readonly leases = new Map<string, number>();
+  /** The last token claimed, of any checkpoint: every claim takes a greater one. */
+  private lastToken = 0;
 
   constructor(
     private readonly log: EventStore = new InMemoryEventStore(),
@@ -75,16 +77,15 @@ export class InMemoryCheckpointStore extends CheckpointStore<InMemoryTransaction
 
   async move(name: string, from: number, to: number, transaction?: InMemoryTransaction, lease?: number): Promise<void> {
     const current = await this.writable(name, transaction);
-    const fenced = lease !== undefined && lease !== (this.leases.get(name) ?? 0);
+    const fenced = lease !== undefined && lease < (this.leases.get(name) ?? 0);
     if (current?.position !== from || fenced) throw new CheckpointMovedError(name, from);
     this.write({ ...current, position: to, lastError: null, updatedAt: this.now() }, transaction);
   }
 
   async claim(name: string): Promise<number> {
     if (!(await this.writable(name))) throw new Error(`${name} has no checkpoint`);
-    const token = (this.leases.get(name) ?? 0) + 1;
-    this.leases.set(name, token);
-    return token;
+    this.leases.set(name, ++this.lastToken);
+    return this.lastToken;
   }
 
   async hold(name: string, transaction: InMemoryTransaction): Promise<void> {

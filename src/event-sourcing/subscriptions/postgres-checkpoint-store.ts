@@ -59,7 +59,7 @@ export class PostgresCheckpointStore extends CheckpointStore<EntityManager> {
     // A claim waits for this row's lock, or this waits for the claim's and then sees its token.
     const [, updated] = await transaction.query(
       `UPDATE followers SET position = $3, updated_at = now(), last_error = NULL
-        WHERE name = $1 AND position = $2 AND ($4::bigint IS NULL OR lease_token = $4)`,
+        WHERE name = $1 AND position = $2 AND ($4::bigint IS NULL OR lease_token <= $4)`,
       [name, from, to, lease ?? null],
     );
     if (updated !== 1) throw new CheckpointMovedError(name, from);
@@ -67,7 +67,7 @@ export class PostgresCheckpointStore extends CheckpointStore<EntityManager> {
 
   async claim(name: string): Promise<number> {
     const [rows]: [{ lease_token: string }[]] = await this.dataSource.query(
-      'UPDATE followers SET lease_token = lease_token + 1 WHERE name = $1 RETURNING lease_token',
+      `UPDATE followers SET lease_token = nextval('follower_lease_tokens') WHERE name = $1 RETURNING lease_token`,
       [name],
     );
     if (rows.length !== 1) throw new Error(`${name} has no checkpoint`);
