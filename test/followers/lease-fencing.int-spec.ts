@@ -89,6 +89,7 @@ async function ordinaryRole(): Promise<string> {
   await admin.query(
     `GRANT SELECT, INSERT, UPDATE, DELETE ON followers, follower_lease_sessions, fenced_writes TO ${role}`,
   );
+  await admin.query(`GRANT USAGE ON SEQUENCE follower_lease_tokens TO ${role}`);
   cleanups.unshift(async () => {
     await admin.query(`DROP OWNED BY ${role}`);
     await admin.query(`DROP ROLE ${role}`);
