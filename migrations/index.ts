@@ -13,6 +13,7 @@ import { AccountOwners1795680000011 } from './1795680000011-account-owners.js';
 import { IdempotencyExpiry1795680000012 } from './1795680000012-idempotency-expiry.js';
 import { UniqueAcrossPartitions1795680000013 } from './1795680000013-unique-across-partitions.js';
 import { HistoryGeneration1795680000014 } from './1795680000014-history-generation.js';
+import { FencedLeases1795680000015 } from './1795680000015-fenced-leases.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   IdempotencyExpiry1795680000012,
   UniqueAcrossPartitions1795680000013,
   HistoryGeneration1795680000014,
+  FencedLeases1795680000015,
 ];

@@ -180,7 +180,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ READY_MAX_FOLLOWER_LAG_SECONDS: '-5' })).toThrow(ConfigError);
   });
 
-  it('lets PostgreSQL drop the leases of an instance silent for 10 s unless FOLLOWER_LEASE_TIMEOUT_SECONDS says otherwise (0: the server decides)', () => {
+  it('takes the leases of an instance that renews nothing for 10 s unless FOLLOWER_LEASE_TIMEOUT_SECONDS says otherwise (0: never while its session lives)', () => {
     expect(loadConfig({}).followers.leaseTimeoutSeconds).toBe(10);
     expect(loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '0' }).followers.leaseTimeoutSeconds).toBe(0);
     expect(loadConfig({ FOLLOWER_LEASE_TIMEOUT_SECONDS: '30' }).followers.leaseTimeoutSeconds).toBe(30);

@@ -1,8 +1,10 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { PostgresCheckpointStore } from '#event-sourcing/postgres';
 import { FollowerLeases } from '../../src/event-sourcing/subscriptions/follower-leases.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createMigratedDatabase, createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';
 
 /**
@@ -11,22 +13,34 @@ import { until } from '../support/until.js';
  * news, and no warning. Any other loss of the connection still warns.
  */
 let database: TestDatabase;
-beforeAll(async () => (database = await createTestDatabase()));
-afterAll(() => database.drop());
+let dataSource: DataSource;
+let dropDatabase: () => Promise<void>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  ({ dataSource, drop: dropDatabase } = await createMigratedDatabase(database));
+  await new PostgresCheckpointStore(dataSource).create(['lease-warnings']);
+});
+afterAll(() => dropDatabase());
 afterEach(() => jest.restoreAllMocks());
 
 /** Holds a lease, then has the server end that session, as its shutdown does. */
 async function loseTheConnection(closingSoon: boolean): Promise<string[]> {
   const warnings: string[] = [];
   jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
-  const leases = new FollowerLeases({ connectionString: database.url }, 0, () => undefined);
+  const leases = new FollowerLeases({
+    connection: { connectionString: database.url },
+    timeoutSeconds: 0,
+    checkpoints: new PostgresCheckpointStore(dataSource),
+    onNotification: () => undefined,
+  });
   try {
-    expect(await leases.hold('lease-warnings')).toBe(true);
+    expect(await leases.hold('lease-warnings')).toEqual(expect.any(Number));
     if (closingSoon) leases.closingSoon();
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
     await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'chronicle-followers'`,
     );
     await admin.end();
     await until(

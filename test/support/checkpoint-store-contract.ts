@@ -127,6 +127,48 @@ export function checkpointStoreContract<Transaction>(open: () => Promise<Checkpo
     expect(await checkpoints.position(name)).toBe(5);
   });
 
+  it('claims a greater lease token each time; a move carrying an older one is refused, even from where the checkpoint is', async () => {
+    const name = await follower();
+    const first = await checkpoints.claim(name);
+    await checkpoints.move(name, 0, 3, undefined, first);
+    // Greater than any claimed before, of any checkpoint: one deleted and created again refuses old tokens too.
+    expect(await checkpoints.claim(await follower())).toBeGreaterThan(first);
+    const second = await checkpoints.claim(name);
+    expect(second).toBeGreaterThan(first + 1);
+
+    const stale = checkpoints.move(name, 3, 5, undefined, first);
+    await expect(stale).rejects.toBeInstanceOf(CheckpointMovedError);
+    await expect(stale).rejects.toMatchObject({ follower: name, expected: 3 });
+    await expect(
+      subject.transaction((transaction) => checkpoints.move(name, 3, 5, transaction, first)),
+    ).rejects.toBeInstanceOf(CheckpointMovedError);
+    expect(await checkpoints.position(name)).toBe(3);
+
+    await checkpoints.move(name, 3, 5, undefined, second);
+    // A move without a token is not fenced (a rebuild, a follower of another service's log).
+    await checkpoints.move(name, 5, 6);
+    expect(await checkpoints.position(name)).toBe(6);
+    await expect(checkpoints.claim(`follower-${randomUUID()}`)).rejects.toThrow('has no checkpoint');
+  });
+
+  it('makes a claim wait for the transaction that moved the checkpoint: that move counts, no later one with the old token', async () => {
+    const name = await follower();
+    const old = await checkpoints.claim(name);
+    let claim!: Promise<number>;
+    await subject.transaction(async (transaction) => {
+      await checkpoints.move(name, 0, 5, transaction, old);
+      claim = checkpoints.claim(name);
+      const watch = watched(claim.then(() => undefined));
+      await sleep(WAIT_MS);
+      expect(watch.settled).toBe(false);
+    });
+    const claimed = await claim;
+    expect(await checkpoints.position(name)).toBe(5);
+    await expect(checkpoints.move(name, 5, 6, undefined, old)).rejects.toBeInstanceOf(CheckpointMovedError);
+    await checkpoints.move(name, 5, 6, undefined, claimed);
+    expect(await checkpoints.position(name)).toBe(6);
+  });
+
   it('lets a held checkpoint be set by its holder alone: other moves wait, then go by what it left', async () => {
     const name = await follower();
     await checkpoints.recordFailure(name, failure(1));

@@ -30,7 +30,9 @@ export interface CheckpointStatus extends Checkpoint {
  * A checkpoint only moves by compare-and-set ({@link move}), and inside the transaction
  * that holds the follower's writes when it has one, so that a second process running the
  * same follower (a lease lost to a network blip) can neither skip nor repeat a batch: its
- * move is refused with {@link CheckpointMovedError} and its writes roll back.
+ * move is refused with {@link CheckpointMovedError} and its writes roll back. A move may
+ * also carry the token of the lease it works under ({@link claim}): a holder that lost
+ * its lease while it was stopped is refused even where the position still matches.
  *
  * `Transaction` is what a follower's handlers write through; the store's writes join it.
  * An abstract class rather than an interface so that Nest can inject it by type.
@@ -45,10 +47,21 @@ export abstract class CheckpointStore<Transaction = EntityManager> {
   /**
    * Moves the checkpoint from `from` to `to` and clears its failure, in `transaction` when
    * given (committed with it), else on its own.
-   * @throws CheckpointMovedError when it is not at `from` (or does not exist): another
-   *   process moved it, and nothing changed.
+   * @param lease the token {@link claim} gave the lease this move is made under; none: not checked.
+   * @throws CheckpointMovedError when it is not at `from` (or does not exist), or a token
+   *   newer than `lease` was claimed: another process moved it or holds the lease, and nothing changed.
    */
-  abstract move(name: string, from: number, to: number, transaction?: Transaction): Promise<void>;
+  abstract move(name: string, from: number, to: number, transaction?: Transaction, lease?: number): Promise<void>;
+
+  /**
+   * Fences the checkpoint for a new holder of the follower's lease: answers a token
+   * greater than any claimed before, of any checkpoint, and from then on refuses the
+   * moves that carry an older one (those with a newer one go through: a checkpoint
+   * deleted and created again has forgotten its claims). Waits for a transaction that moved the checkpoint to end, so that a move either
+   * commits before the claim or is refused after it.
+   * @throws Error when the follower has no checkpoint.
+   */
+  abstract claim(name: string): Promise<number>;
 
   /**
    * Keeps every other writer of the checkpoint waiting until `transaction` ends, so that
@@ -67,12 +80,15 @@ export abstract class CheckpointStore<Transaction = EntityManager> {
   abstract statuses(): Promise<CheckpointStatus[]>;
 }
 
-/** Another process moved the checkpoint since it was read: the work done after that read does not count. */
+/**
+ * Another process moved the checkpoint since it was read, or took the follower's lease
+ * since this one was claimed: the work done after that does not count.
+ */
 export class CheckpointMovedError extends Error {
   constructor(
     readonly follower: string,
     readonly expected: number,
   ) {
-    super(`Follower ${follower}: another process moved the checkpoint from ${expected}`);
+    super(`Follower ${follower}: another process moved the checkpoint from ${expected}, or holds the lease now`);
   }
 }

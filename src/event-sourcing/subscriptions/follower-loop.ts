@@ -90,11 +90,12 @@ export class FollowerLoop {
       const seen = wakeup.generation;
       const began = performance.now();
       try {
-        if (!(await leases.hold(this.name))) {
+        const lease = await leases.hold(this.name);
+        if (lease === undefined) {
           await wakeup.wait(settings.pollMs);
           continue;
         }
-        handled = await this.batch();
+        handled = await this.batch(lease);
         this.retry.succeeded();
       } catch (error) {
         // Another process runs the follower now: the next round finds out where it got.
@@ -115,22 +116,22 @@ export class FollowerLoop {
     if (ms > 0) await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 
-  /** One batch: returns how many events it read. */
-  private async batch(): Promise<number> {
+  /** One batch under the lease token `lease`: returns how many events it read. */
+  private async batch(lease: number): Promise<number> {
     const from = await this.runtime.checkpoints.position(this.name);
     if (from === undefined) throw new Error(`${this.name} has no checkpoint`);
     const events = await this.runtime.store.readLog(from, this.runtime.settings.batchSize);
     if (events.length === 0) return 0;
-    if (this.metadata.transactional) await this.inTransactions(events, from);
-    else await this.withoutTransaction(events, from);
+    if (this.metadata.transactional) await this.inTransactions(events, from, lease);
+    else await this.withoutTransaction(events, from, lease);
     this.runtime.moves.moved(this.name, events[events.length - 1].position);
     return events.length;
   }
 
   /** The batch and the checkpoint's move in one transaction; on a failure, the events before it in another. */
-  private async inTransactions(events: StoredEvent[], from: number): Promise<void> {
+  private async inTransactions(events: StoredEvent[], from: number, lease: number): Promise<void> {
     try {
-      await this.applyInTransaction(events, from);
+      await this.applyInTransaction(events, from, lease);
     } catch (error) {
       if (!(error instanceof FollowerFailure)) throw error;
       // The whole batch rolled back: apply the events before the failing one again on
@@ -142,32 +143,39 @@ export class FollowerLoop {
         );
         let at = from;
         for (const event of events) {
-          await this.applyInTransaction([event], at);
+          await this.applyInTransaction([event], at, lease);
           at = event.position;
         }
         return;
       }
       const before = events.filter((event) => event.position < error.failure.position);
-      if (before.length > 0) await this.applyInTransaction(before, from);
+      if (before.length > 0) await this.applyInTransaction(before, from, lease);
       throw error;
     }
   }
 
-  private async applyInTransaction(events: StoredEvent[], from: number): Promise<void> {
-    await this.runtime.dataSource.transaction(async (manager) => {
+  /** A holder that lost its lease meanwhile has the move refused, and so the batch rolled back. */
+  private async applyInTransaction(events: StoredEvent[], from: number, lease: number): Promise<void> {
+    const { dataSource, leases, checkpoints } = this.runtime;
+    await dataSource.transaction(async (manager) => {
+      await leases.markBatch(this.name, manager);
       await this.dispatch.all(events, manager);
-      await this.runtime.checkpoints.move(this.name, from, events[events.length - 1].position, manager);
+      await checkpoints.move(this.name, from, events[events.length - 1].position, manager, lease);
     });
   }
 
-  /** Effects outside any transaction of ours: the checkpoint moves after each of them. */
-  private async withoutTransaction(events: StoredEvent[], from: number): Promise<void> {
+  /**
+   * Effects outside any transaction of ours: the checkpoint moves after each of them. An
+   * effect started just before the lease was lost (this process stopped in between) may
+   * happen once more under the next holder: such handlers must be idempotent.
+   */
+  private async withoutTransaction(events: StoredEvent[], from: number, lease: number): Promise<void> {
     const { checkpoints, dataSource, leases } = this.runtime;
     const last = events[events.length - 1].position;
     if (this.dispatch.batched) {
       leases.assertHeld(this.name);
       await this.dispatch.all(events, dataSource.manager);
-      await checkpoints.move(this.name, from, last);
+      await checkpoints.move(this.name, from, last, undefined, lease);
       return;
     }
     let at = from;
@@ -176,9 +184,9 @@ export class FollowerLoop {
       // Stop as soon as the lease is gone: another process may be handling the same events.
       leases.assertHeld(this.name);
       await this.dispatch.one(event, dataSource.manager);
-      await checkpoints.move(this.name, at, event.position);
+      await checkpoints.move(this.name, at, event.position, undefined, lease);
       at = event.position;
     }
-    if (at !== last) await checkpoints.move(this.name, at, last);
+    if (at !== last) await checkpoints.move(this.name, at, last, undefined, lease);
   }
 }

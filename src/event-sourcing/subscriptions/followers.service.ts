@@ -25,9 +25,10 @@ export interface FollowersConfig extends FollowerSettings {
   /** false: this process runs no followers (they run in other instances). */
   enabled: boolean;
   /**
-   * How long PostgreSQL keeps the leases of an instance that stopped answering on the
-   * network (a dead host): then another instance takes its followers over. 0: the
-   * server's TCP settings decide (hours). See {@link FollowerLeases}.
+   * How long an instance keeps its leases once it renews nothing (stopped, or cut off
+   * from the database): then another instance takes its followers over. 0: for as long
+   * as its session lives (the server's TCP settings decide: hours for a dead host, for
+   * ever for a stopped process). See {@link FollowerLeases}.
    */
   leaseTimeoutSeconds: number;
   /** How long a read with `?minPosition=` waits at most for its view (default 5 s). */
@@ -87,9 +88,12 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     if (!this.config.enabled || followers.length === 0) return;
 
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    this.leases = new FollowerLeases(pool.options as pg.ClientConfig, this.config.leaseTimeoutSeconds, () =>
-      this.wakeup.wake(),
-    );
+    this.leases = new FollowerLeases({
+      connection: pool.options as pg.ClientConfig,
+      timeoutSeconds: this.config.leaseTimeoutSeconds,
+      checkpoints: this.checkpoints,
+      onNotification: () => this.wakeup.wake(),
+    });
     const runtime = {
       store: this.store,
       checkpoints: this.checkpoints,

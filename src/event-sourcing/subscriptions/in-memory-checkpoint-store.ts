@@ -38,6 +38,10 @@ const copy = (checkpoint: Checkpoint): Checkpoint => ({
 export class InMemoryCheckpointStore extends CheckpointStore<InMemoryTransaction> {
   private readonly committed = new Map<string, Checkpoint>();
   private readonly holders = new Map<string, InMemoryTransaction>();
+  /** The latest lease token of each checkpoint; 0 before the first claim. */
+  private readonly leases = new Map<string, number>();
+  /** The last token claimed, of any checkpoint: every claim takes a greater one. */
+  private lastToken = 0;
 
   constructor(
     private readonly log: EventStore = new InMemoryEventStore(),
@@ -71,10 +75,17 @@ export class InMemoryCheckpointStore extends CheckpointStore<InMemoryTransaction
     return this.committed.get(name)?.position;
   }
 
-  async move(name: string, from: number, to: number, transaction?: InMemoryTransaction): Promise<void> {
+  async move(name: string, from: number, to: number, transaction?: InMemoryTransaction, lease?: number): Promise<void> {
     const current = await this.writable(name, transaction);
-    if (current?.position !== from) throw new CheckpointMovedError(name, from);
+    const fenced = lease !== undefined && lease < (this.leases.get(name) ?? 0);
+    if (current?.position !== from || fenced) throw new CheckpointMovedError(name, from);
     this.write({ ...current, position: to, lastError: null, updatedAt: this.now() }, transaction);
+  }
+
+  async claim(name: string): Promise<number> {
+    if (!(await this.writable(name))) throw new Error(`${name} has no checkpoint`);
+    this.leases.set(name, ++this.lastToken);
+    return this.lastToken;
   }
 
   async hold(name: string, transaction: InMemoryTransaction): Promise<void> {

@@ -49,12 +49,29 @@ export class PostgresCheckpointStore extends CheckpointStore<EntityManager> {
     return rows.length === 0 ? undefined : Number(rows[0].position);
   }
 
-  async move(name: string, from: number, to: number, transaction = this.dataSource.manager): Promise<void> {
+  async move(
+    name: string,
+    from: number,
+    to: number,
+    transaction = this.dataSource.manager,
+    lease?: number,
+  ): Promise<void> {
+    // A claim waits for this row's lock, or this waits for the claim's and then sees its token.
     const [, updated] = await transaction.query(
-      'UPDATE followers SET position = $3, updated_at = now(), last_error = NULL WHERE name = $1 AND position = $2',
-      [name, from, to],
+      `UPDATE followers SET position = $3, updated_at = now(), last_error = NULL
+        WHERE name = $1 AND position = $2 AND ($4::bigint IS NULL OR lease_token <= $4)`,
+      [name, from, to, lease ?? null],
     );
     if (updated !== 1) throw new CheckpointMovedError(name, from);
+  }
+
+  async claim(name: string): Promise<number> {
+    const [rows]: [{ lease_token: string }[]] = await this.dataSource.query(
+      `UPDATE followers SET lease_token = nextval('follower_lease_tokens') WHERE name = $1 RETURNING lease_token`,
+      [name],
+    );
+    if (rows.length !== 1) throw new Error(`${name} has no checkpoint`);
+    return Number(rows[0].lease_token);
   }
 
   async hold(name: string, transaction: EntityManager): Promise<void> {

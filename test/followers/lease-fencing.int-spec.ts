@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { CheckpointMovedError } from '#event-sourcing';
+import { PostgresCheckpointStore } from '#event-sourcing/postgres';
+import { loadConfig } from '../../src/config/app-config.js';
+import { databaseOptions } from '../../src/database/database-options.js';
+import { FollowerLeases } from '../../src/event-sourcing/subscriptions/follower-leases.js';
+import { LEASE_SPACE } from '../../src/event-sourcing/subscriptions/lease-queries.js';
+import { createMigratedDatabase, createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { until } from '../support/until.js';
+
+/**
+ * Fenced leases (docs/SCALING.md, "Where the followers run"): a holder that renews
+ * nothing past its lease timeout, as a stopped process does, has its session ended by an
+ * instance that wants the lease, and whatever it still had in flight is refused. The
+ * holder's session row is expired by hand here, as a stop would leave it: no test waits
+ * for a timeout, and a lease timeout of an hour keeps every holder from renewing meanwhile.
+ */
+const TIMEOUT_SECONDS = 3600;
+const FOLLOWER = 'fenced-follower';
+
+let database: TestDatabase;
+let admin: pg.Pool;
+let dataSource: DataSource;
+let dropDatabase: () => Promise<void>;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  ({ pool: admin, dataSource, drop: dropDatabase } = await createMigratedDatabase(database));
+  await admin.query('CREATE TABLE fenced_writes (n int PRIMARY KEY)');
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await admin.query('DELETE FROM followers');
+  await admin.query('DELETE FROM fenced_writes');
+});
+afterAll(() => dropDatabase());
+
+/** An instance's leases and checkpoints, connected as the role of `url`. */
+async function instance(url: string): Promise<{ leases: FollowerLeases; checkpoints: PostgresCheckpointStore }> {
+  const own = new DataSource({ ...databaseOptions(url, loadConfig({}).database), migrationsRun: false });
+  await own.initialize();
+  const checkpoints = new PostgresCheckpointStore(own);
+  const leases = new FollowerLeases({
+    connection: { connectionString: url },
+    timeoutSeconds: TIMEOUT_SECONDS,
+    checkpoints,
+    onNotification: () => undefined,
+  });
+  cleanups.push(
+    () => own.destroy(),
+    () => leases.close(),
+  );
+  return { leases, checkpoints };
+}
+
+/** The server process of the session that holds `FOLLOWER`'s lease. */
+async function leaseHolder(): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>(
+    `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()
+        AND l.classid = $1 AND l.objid = hashtext($2)::oid`,
+    [LEASE_SPACE, FOLLOWER],
+  );
+  expect(rows).toHaveLength(1);
+  return rows[0].pid;
+}
+
+/** As a stopped holder leaves its session: the row past its expiry, the session still there. */
+async function expire(pid: number): Promise<void> {
+  const { rowCount } = await admin.query(
+    `UPDATE follower_lease_sessions SET expires_at = now() - interval '1 second' WHERE pid = $1`,
+    [pid],
+  );
+  expect(rowCount).toBe(1);
+}
+
+async function alive(pid: number): Promise<boolean> {
+  const { rows } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+  return rows.length === 1;
+}
+
+/** A database role that is no superuser, with the rights the app needs on the followers' tables. */
+async function ordinaryRole(): Promise<string> {
+  const role = `chronicle_lease_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER`);
+  await admin.query(
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON followers, follower_lease_sessions, fenced_writes TO ${role}`,
+  );
+  await admin.query(`GRANT USAGE ON SEQUENCE follower_lease_tokens TO ${role}`);
+  cleanups.unshift(async () => {
+    await admin.query(`DROP OWNED BY ${role}`);
+    await admin.query(`DROP ROLE ${role}`);
+  });
+  const url = new URL(database.url);
+  url.username = role;
+  return url.toString();
+}
+
+describe.each([
+  ['the role that created the database', () => Promise.resolve(database.url)],
+  ['a role that is no superuser', ordinaryRole],
+])('fenced leases, connected as %s', (_, roleUrl) => {
+  it('leaves a holder that renews its lease alone, ends it once its renewal is past due, and refuses what it still sends', async () => {
+    const url = await roleUrl();
+    const a = await instance(url);
+    const b = await instance(url);
+    await a.checkpoints.create([FOLLOWER]);
+    const token = await a.leases.hold(FOLLOWER);
+    expect(token).toEqual(expect.any(Number));
+    await a.checkpoints.move(FOLLOWER, 0, 4, undefined, token);
+
+    // Renewed within its timeout: nobody takes it, nobody ends it.
+    expect(await b.leases.hold(FOLLOWER)).toBeUndefined();
+    const holder = await leaseHolder();
+    expect(await alive(holder)).toBe(true);
+
+    await expire(holder);
+    const taken = await b.leases.hold(FOLLOWER);
+    expect(taken).toBeGreaterThan(token!);
+    expect(await alive(holder)).toBe(false);
+    expect(b.leases.isHeld(FOLLOWER)).toBe(true);
+
+    // The old holder's move comes too late, though the checkpoint is still where it began.
+    await expect(a.checkpoints.move(FOLLOWER, 4, 9, undefined, token)).rejects.toBeInstanceOf(CheckpointMovedError);
+    await b.checkpoints.move(FOLLOWER, 4, 9, undefined, taken);
+    expect(await a.checkpoints.position(FOLLOWER)).toBe(9);
+
+    // It finds out, and rejoins as an instance without the lease, on a session of its own.
+    await until(
+      async () => a.leases.isHeld(FOLLOWER),
+      (held) => !held,
+      'the old holder to find its session ended',
+    );
+    expect(await a.leases.hold(FOLLOWER)).toBeUndefined();
+    expect(await leaseHolder()).not.toBe(holder);
+  });
+});
+
+it('ends the batch transactions the former holder left open, so the new holder neither waits for them nor sees their writes', async () => {
+  const a = await instance(database.url);
+  const b = await instance(database.url);
+  await a.checkpoints.create([FOLLOWER]);
+  const token = (await a.leases.hold(FOLLOWER))!;
+
+  // The holder stops in the middle of a batch: written, checkpoint moved, not committed.
+  const batch = dataSource.createQueryRunner();
+  cleanups.push(() => batch.release().catch(() => undefined));
+  await batch.connect();
+  const [{ pid: batchPid }] = (await batch.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+  await batch.startTransaction();
+  await a.leases.markBatch(FOLLOWER, batch.manager);
+  await batch.query('INSERT INTO fenced_writes (n) VALUES (1)');
+  await a.checkpoints.move(FOLLOWER, 0, 7, batch.manager, token);
+
+  await expire(await leaseHolder());
+  const taken = await b.leases.hold(FOLLOWER);
+  expect(taken).toBeGreaterThan(token);
+  await until(
+    () => alive(batchPid),
+    (still) => !still,
+    'the batch transaction to end with its session',
+  );
+  await expect(batch.commitTransaction()).rejects.toThrow();
+  expect((await admin.query('SELECT n FROM fenced_writes')).rows).toEqual([]);
+  expect(await b.checkpoints.position(FOLLOWER)).toBe(0);
+});
+
+it('takes a lease at once from a holder that released it or whose session ended, with a new token each time', async () => {
+  const a = await instance(database.url);
+  const b = await instance(database.url);
+  await a.checkpoints.create([FOLLOWER]);
+  const first = (await a.leases.hold(FOLLOWER))!;
+  await a.leases.release(FOLLOWER);
+  const second = (await b.leases.hold(FOLLOWER))!;
+  expect(second).toBeGreaterThan(first);
+
+  await admin.query('SELECT pg_terminate_backend($1)', [await leaseHolder()]);
+  const third = await until(
+    () => a.leases.hold(FOLLOWER),
+    (token) => token !== undefined,
+    'the lease to come free with the session that held it',
+  );
+  expect(third).toBeGreaterThan(second);
+  await expect(b.checkpoints.move(FOLLOWER, 0, 1, undefined, second)).rejects.toBeInstanceOf(CheckpointMovedError);
+});
