@@ -11,6 +11,7 @@ import { FasterAppend1795680000009 } from './1795680000009-faster-append.js';
 import { AppendGroups1795680000010 } from './1795680000010-append-groups.js';
 import { AccountOwners1795680000011 } from './1795680000011-account-owners.js';
 import { IdempotencyExpiry1795680000012 } from './1795680000012-idempotency-expiry.js';
+import { StreamTickets1795680000013 } from './1795680000013-stream-tickets.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AppendGroups1795680000010,
   AccountOwners1795680000011,
   IdempotencyExpiry1795680000012,
+  StreamTickets1795680000013,
 ];
