@@ -86,14 +86,17 @@ describe('GET /notifications/stream', () => {
     client.close();
   });
 
-  it('starts a stream without Last-Event-ID or after at the head of the log: its id first, then only new events', async () => {
+  it('starts a stream without Last-Event-ID or after at the head of the log: a position event first, then only new events', async () => {
     const client = await stream();
-    const head = String(log.at(-1)!.position);
-    await client.until((c) => c.lastEventId === head);
-    expect(client.messages).toEqual([]);
+    const head = log.at(-1)!.position;
+    await client.until((c) => c.messages.length > 0);
+    expect(client.messages).toEqual([
+      { event: 'position', id: String(head), data: JSON.stringify({ position: head }) },
+    ]);
+    expect(client.lastEventId).toBe(String(head));
 
     const { position } = await appendEvents(app, randomUUID(), newEvent('Started', { afterHead: true }));
-    await client.until((c) => c.messages.length > 0);
+    await client.until((c) => c.messages.length > 1);
     expect(client.events()).toEqual([expect.objectContaining({ position, type: 'Started' })]);
     expect(client.lastEventId).toBe(String(position));
     client.close();

@@ -67,8 +67,9 @@ export class SseClient {
     }
   }
 
+  /** The events of the log it was sent: the data of its `message` events. */
   events(): EventBody[] {
-    return this.messages.map((m) => JSON.parse(m.data) as EventBody);
+    return this.messages.filter((m) => m.event === 'message').map((m) => JSON.parse(m.data) as EventBody);
   }
 
   private async read(): Promise<boolean> {
@@ -100,8 +101,7 @@ export class SseClient {
             } else if (field === 'id') {
               message.id = value;
               this.idBuffer = value;
-            }
-            else if (field === 'event') message.event = value;
+            } else if (field === 'event') message.event = value;
           }
         }
         this.notify();
@@ -120,4 +120,3 @@ export class SseClient {
     for (const wake of waiters) wake();
   }
 }
-

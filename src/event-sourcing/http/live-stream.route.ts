@@ -1,4 +1,4 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, ForbiddenException, SetMetadata } from '@nestjs/common';
 import {
   ApiHeader,
   ApiOkResponse,
@@ -9,7 +9,7 @@ import {
   type ApiOperationOptions,
 } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { ApiProblemResponses } from './api-problem-responses.decorator.js';
+import { ApiProblemResponses, problemExample } from './api-problem-responses.decorator.js';
 import { POSITION } from './live-streams.js';
 import { PROBLEMS } from './problem-examples.js';
 import { QueryInteger } from './query-integer.decorator.js';
@@ -57,6 +57,13 @@ export const AcceptsStreamTicket = (): MethodDecorator =>
       description:
         "With authentication on, instead of Authorization: a ticket from POST /stream-tickets for this request's path, used once within 30 s",
     }),
+    ApiProblemResponses(
+      // As src/auth refuses it.
+      problemExample(
+        'The stream ticket was issued for another path, or to another subject than the bearer token sent with it',
+        new ForbiddenException('The stream ticket was issued for /accounts/stream, not for this path'),
+      ),
+    ),
   );
 
 /** The OpenAPI description of a live stream route: Server-Sent Events of the log's events, `Last-Event-ID` resumes. */
@@ -74,9 +81,10 @@ export const ApiLiveStream = (operation: ApiOperationOptions): MethodDecorator =
       description:
         'An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as ' +
         '`GET /notifications` serves it (default event name `message`), in strictly increasing positions. ' +
-        'A stream that starts at the head first sends `id: <head>` alone. ' +
+        'A stream that starts at the head first sends a `position` event (`event: position`, `id: <head>`, ' +
+        '`data: {"position": <head>}`), which `onmessage` does not see. ' +
         'A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message; on a filtered stream ' +
-        'it may carry `id: <position>`, the last position looked at, so that a reconnect resumes from there.',
+        'it may come with a `position` event: the last position looked at, so that a reconnect resumes from there.',
       content: {
         'text/event-stream': { schema: { type: 'string', example: 'id: 42\ndata: {"id":"…","position":42}\n\n' } },
       },

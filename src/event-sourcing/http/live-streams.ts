@@ -31,7 +31,10 @@ export type LiveFilter = (event: StoredEvent, ownerId: string | undefined) => bo
 /** The filters of the live views a bounded context serves. */
 export const LiveFilters = {
   /** The events of one stream (an aggregate and every view of it). */
-  stream: (streamId: string): LiveFilter => (event) => event.streamId === streamId,
+  stream:
+    (streamId: string): LiveFilter =>
+    (event) =>
+      event.streamId === streamId,
   /** The events of the streams of a type that `ownerScope` owns; of them all when it is undefined (see `OwnerScope`). */
   ownedBy:
     (streamType: string, ownerScope: string | undefined): LiveFilter =>
@@ -65,10 +68,17 @@ function parseLastEventId(raw: string): number {
 }
 
 /**
+ * A `position` event: where the stream stands with nothing to send, as its id (EventSource's
+ * Last-Event-ID) and in its data, so that a page that reconnects by itself (with a new
+ * ticket, `?after=`) resumes from there too; `onmessage` handlers do not see it.
+ */
+const positionMessage = (position: number) => `event: position\nid: ${position}\ndata: {"position":${position}}\n\n`;
+
+/**
  * One client's stream as a sink of the tail: the messages of a batch that pass its filter.
- * A batch it is sent nothing of still moves its resume point: the next heartbeat carries
- * `id:` with the batch's last position (EventSource takes it as its Last-Event-ID without
- * an event), so that a client that reconnects does not read again what it was never sent.
+ * A batch it is sent nothing of still moves its resume point: the next heartbeat carries a
+ * `position` event with the batch's last position, so that a client that reconnects does
+ * not read again what it was never sent.
  */
 class LiveSink implements TailSink<LiveBatch> {
   readonly sse: SseResponse;
@@ -122,7 +132,7 @@ class LiveSink implements TailSink<LiveBatch> {
   private heartbeat(): string {
     const passed = this.passed;
     this.passed = undefined;
-    return passed === undefined ? ': heartbeat\n\n' : `: heartbeat\nid: ${passed}\n\n`;
+    return passed === undefined ? ': heartbeat\n\n' : `: heartbeat\n${positionMessage(passed)}`;
   }
 }
 
@@ -198,8 +208,8 @@ export class LiveStreams implements BeforeApplicationShutdown {
     // Written only while open; a late failure of the socket must not become an uncaught 'error'.
     response.on('error', () => undefined);
     const sink = new LiveSink(response, this.options.sseHeartbeatMs, filter);
-    // Its start, so that a client that reconnects before any event resumes from here, not from where it began.
-    if (given === undefined) response.write(`id: ${after}\n\n`);
+    // Its start, so that a client that reconnects before any event resumes from here, not from a later head.
+    if (given === undefined) response.write(positionMessage(after));
     const done = this.follow(after, sink).finally(() => {
       release();
       this.streams.delete(sink);

@@ -19,7 +19,7 @@ import { ACCOUNT_PROBLEMS } from './account.problems.js';
 import { AccountIdParams } from './dto/account-id.params.js';
 
 const RESUME =
-  'A new stream starts at the head of the log (its first message is `id: <head>` alone); `Last-Event-ID`, or `?after=`, resumes. ' +
+  'A new stream starts at the head of the log (its first message is a `position` event naming it); `Last-Event-ID`, or `?after=`, resumes. ' +
   'With authentication on, a browser passes `?ticket=` from `POST /stream-tickets` (docs/API.md, "Live views").';
 
 /**
