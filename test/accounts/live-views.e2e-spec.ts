@@ -2,7 +2,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { LiveStreams } from '../../src/event-sourcing/http/live-streams.js';
+import { LiveStreams } from '#event-sourcing/http';
 import { AccountsApi, type EventBody, type Headers } from '../support/accounts-api.js';
 import { expectProblem, problemType } from '../support/problems.js';
 import { SseClient } from '../support/sse-client.js';
