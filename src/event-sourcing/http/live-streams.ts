@@ -35,7 +35,11 @@ export const LiveFilters = {
     (streamId: string): LiveFilter =>
     (event) =>
       event.streamId === streamId,
-  /** The events of the streams of a type that `ownerScope` owns; of them all when it is undefined (see `OwnerScope`). */
+  /**
+   * The events of the streams of a type that `ownerScope` owns; of them all when it is
+   * undefined (see `OwnerScope`). The type's owners must be tracked
+   * ({@link LiveStreams.trackOwners}); else a scoped stream is sent none of its events.
+   */
   ownedBy:
     (streamType: string, ownerScope: string | undefined): LiveFilter =>
     (event, ownerId) =>
@@ -143,8 +147,9 @@ class LiveSink implements TailSink<LiveBatch> {
  * reads the log like any follower (`readLog` after the last position read), so a stream
  * gets each committed event it may see exactly once, in position order, and a client that
  * reconnects with `Last-Event-ID` misses nothing. A batch is turned into messages, and the
- * owners of its streams looked up, once for every stream: a stream costs a filter per
- * event. A client address may hold `sseMaxStreamsPerClient` streams at once, of any kind.
+ * owners of its streams (of the tracked types) looked up, once for every stream: a stream
+ * costs a filter per event. A client address may hold `sseMaxStreamsPerClient` streams at
+ * once, of any kind.
  */
 @Injectable()
 export class LiveStreams implements BeforeApplicationShutdown {
@@ -153,6 +158,8 @@ export class LiveStreams implements BeforeApplicationShutdown {
   private readonly tail: LogTail<LiveBatch>;
   private readonly perClient: StreamsPerClient;
   private readonly ownerOf = new WeakMap<StoredEvent, string | undefined>();
+  /** The stream types whose owners are looked up as the log is read. */
+  private readonly ownedTypes = new Set<string>();
   private shuttingDown = false;
   private readonly logger = new Logger('LiveStreams');
 
@@ -167,6 +174,15 @@ export class LiveStreams implements BeforeApplicationShutdown {
     };
     this.tail = new LogTail(withOwners, wakeup, (events) => this.toBatch(events));
     this.perClient = new StreamsPerClient(options.sseMaxStreamsPerClient ?? DEFAULT_SSE_MAX_STREAMS_PER_CLIENT);
+  }
+
+  /**
+   * Looks up the owners of the streams of `streamType` as the log is read, for the filters
+   * of {@link LiveFilters.ownedBy}; from a controller's constructor, before any stream opens,
+   * so that no batch read earlier goes without them. Only those types cost a lookup.
+   */
+  trackOwners(streamType: string): void {
+    this.ownedTypes.add(streamType);
   }
 
   /** How many clients are connected now. */
@@ -252,13 +268,14 @@ export class LiveStreams implements BeforeApplicationShutdown {
   }
 
   /**
-   * Looks up the owner of each event's stream as the batch is read, before the tail hands it
-   * to anyone: a stream's first event names it, the others come from {@link StreamOwners}'
-   * cache (a query per stream it has not seen).
+   * Looks up the owner of each event's stream of a tracked type as the batch is read, before
+   * the tail hands it to anyone: a stream's first event names it, the others come from
+   * {@link StreamOwners}' cache (a query per stream it has not seen).
    */
   private async learnOwners(events: StoredEvent[]): Promise<StoredEvent[]> {
     const inBatch = new Map<string, string | undefined>();
     for (const event of events) {
+      if (!this.ownedTypes.has(event.streamType)) continue;
       let owner: string | undefined;
       if (inBatch.has(event.streamId)) owner = inBatch.get(event.streamId);
       else if (event.version === 1) owner = event.metadata.actorId;

@@ -35,7 +35,9 @@ export class AccountsLiveController {
   constructor(
     private readonly live: LiveStreams,
     private readonly owners: StreamOwners,
-  ) {}
+  ) {
+    live.trackOwners(Account.streamType);
+  }
 
   @Get('stream')
   @AcceptsStreamTicket()
