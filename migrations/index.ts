@@ -14,6 +14,7 @@ import { IdempotencyExpiry1795680000012 } from './1795680000012-idempotency-expi
 import { UniqueAcrossPartitions1795680000013 } from './1795680000013-unique-across-partitions.js';
 import { HistoryGeneration1795680000014 } from './1795680000014-history-generation.js';
 import { FencedLeases1795680000015 } from './1795680000015-fenced-leases.js';
+import { StreamTickets1795680000016 } from './1795680000016-stream-tickets.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   UniqueAcrossPartitions1795680000013,
   HistoryGeneration1795680000014,
   FencedLeases1795680000015,
+  StreamTickets1795680000016,
 ];

@@ -41,7 +41,7 @@ export interface AppConfig {
   };
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
-  /** Open /notifications/stream connections per client address (0: no cap). */
+  /** Open SSE streams (/notifications/stream and the live views) per client address (0: no cap). */
   sseMaxStreamsPerClient: number;
   /** How long a client may take to send a request's headers, and the whole request, before a 408. */
   requestTimeouts: { headersMs: number; requestMs: number };

@@ -12,6 +12,7 @@ import { AggregateCommandHandler } from './application/command-on-aggregate.hand
 import { StreamOwners } from './application/stream-owners.js';
 import { assertAggregateClass } from './domain/aggregate-checks.js';
 import type { EventSourcedAggregate } from './domain/event-sourced-aggregate.js';
+import { LiveStreams } from './http/live-streams.js';
 import { NotificationsStreamController } from './http/notifications-stream.controller.js';
 import { NotificationsController } from './http/notifications.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
@@ -127,8 +128,10 @@ export class EventSourcingModule {
         AggregateTypes,
         AggregateCommandHandler,
         { provide: StreamOwners, useFactory: (store: EventStore) => new StreamOwners(store), inject: [EventStore] },
+        LiveStreams,
       ],
       exports: [
+        LiveStreams,
         AggregateTypes,
         StreamOwners,
         EventStore,

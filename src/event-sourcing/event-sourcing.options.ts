@@ -7,7 +7,7 @@ export interface EventSourcingOptions {
   followers: FollowersConfig;
   /** How long /notifications/stream stays silent before it sends a heartbeat comment. */
   sseHeartbeatMs: number;
-  /** Open /notifications/stream connections per client address (default {@link DEFAULT_SSE_MAX_STREAMS_PER_CLIENT}; 0: no cap). */
+  /** Open SSE streams (/notifications/stream and the live views) per client address (default {@link DEFAULT_SSE_MAX_STREAMS_PER_CLIENT}; 0: no cap). */
   sseMaxStreamsPerClient?: number;
   /**
    * Snapshot intervals by stream type, overriding the `every` of the class's static

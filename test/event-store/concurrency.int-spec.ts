@@ -297,6 +297,27 @@ describe.each([
       expect(released.map((e) => e.position)).toEqual([slow.position, fast.position]);
     });
 
+    it('puts the head below an append still open, so that a reader starting there skips nothing', async () => {
+      const slow = await openAppend(`slow-${randomUUID()}`);
+      const fast = await append(`fast-${randomUUID()}`, 0);
+      // Where a new live stream would start: not at the later event, committed already, which would skip the earlier one.
+      const head = await store.readHead();
+      expect(head).toBeLessThan(slow.position);
+
+      await slow.commit();
+      const released = await until(
+        () => store.readLog(head, 10),
+        (events) => events.some((e) => e.position === fast.position),
+        'the log to serve the committed events',
+      );
+      expect(released.map((e) => e.position)).toEqual([slow.position, fast.position]);
+      await until(
+        () => store.readHead(),
+        (position) => position === fast.position,
+        'the head to reach the last event',
+      );
+    });
+
     it('gives a follower every event exactly once, in order, while 16 writers append and some commit late', async () => {
       const start = (await storedPositions()).at(-1) ?? 0;
       let writing = true;

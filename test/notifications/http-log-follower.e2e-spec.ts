@@ -15,6 +15,7 @@ import { newEvent } from '../support/event-store-contract.js';
 import { appendEvents, logThrough } from '../support/notification-log.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createMigratedDatabase } from '../support/test-database.js';
+import { signToken, TEST_JWT_SECRET } from '../support/tokens.js';
 
 const FOLLOWER = 'remote-owners';
 
@@ -177,5 +178,47 @@ describe('HttpLogFollower', () => {
     await expect(follower.follow(async () => undefined, checkpoint, new AbortController().signal)).rejects.toThrow(
       RemoteLogError,
     );
+  });
+});
+
+describe('HttpLogFollower of a service with authentication on', () => {
+  let remote: TestApp;
+  let remoteUrl: string;
+  beforeAll(async () => {
+    remote = await createTestApp({ env: { AUTH_JWT_SECRET: TEST_JWT_SECRET } });
+    await remote.app.listen(0, '127.0.0.1');
+    remoteUrl = `http://127.0.0.1:${(remote.http.address() as AddressInfo).port}`;
+  });
+  afterAll(() => remote?.close());
+
+  /** Follows `remote` from 0 until it has handled `position`, and answers the events it handled. */
+  async function followTo(position: number, authorization?: () => string): Promise<EventResponse[]> {
+    const handled: EventResponse[] = [];
+    const abort = new AbortController();
+    const follower = new HttpLogFollower({ baseUrl: remoteUrl, name: 'operator', pollMs: 50, authorization });
+    const checkpoint: FollowerCheckpoint = { load: async () => 0, save: async () => undefined };
+    const handle: LogPageHandler = async (events) => {
+      handled.push(...events);
+      if (handled.some((event) => event.position >= position)) abort.abort();
+    };
+    await follower.follow(handle, checkpoint, abort.signal);
+    return handled;
+  }
+
+  it("reads the operators' log with the Authorization it is given, asked for again on every request", async () => {
+    const { position } = await appendEvents(remote, randomUUID(), newEvent('Started', { owner: 'Remote' }));
+    let asked = 0;
+    const handled = await followTo(position, () => {
+      asked++;
+      return `Bearer ${signToken({ sub: 'follower', roles: ['admin'] })}`;
+    });
+    expect(handled.map((event) => event.position)).toContain(position);
+    expect(asked).toBeGreaterThan(0);
+  });
+
+  it('gives up on a 401 without it, and on a 403 for a token without the operator role', async () => {
+    await expect(followTo(1)).rejects.toThrow(RemoteLogError);
+    await expect(followTo(1)).rejects.toThrow(/answered 401/);
+    await expect(followTo(1, () => `Bearer ${signToken({ sub: 'alice' })}`)).rejects.toThrow(/answered 403/);
   });
 });

@@ -1,128 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { NotificationsStreamController } from '../../src/event-sourcing/http/notifications-stream.controller.js';
+import { LiveStreams } from '../../src/event-sourcing/http/live-streams.js';
 import { newEvent } from '../support/event-store-contract.js';
 import { appendEvents, logThrough, type EventBody } from '../support/notification-log.js';
 import { expectProblem, problemType } from '../support/problems.js';
+import { SseClient } from '../support/sse-client.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /** How soon a committed event must reach a connected client (the issue's bound). */
 const HEARTBEAT_MS = 200;
-
-interface SseMessage {
-  id?: string;
-  event: string;
-  data: string;
-}
-
-/**
- * A Server-Sent Events client that parses the stream as EventSource would, on a
- * connection of its own (no agent), so that no pooled socket outlives it.
- */
-class SseClient {
-  readonly messages: SseMessage[] = [];
-  readonly comments: string[] = [];
-  /** Resolves when the server ends the stream (true) or the connection fails (false); once reading. */
-  ended: Promise<boolean> = new Promise(() => undefined);
-  private waiters: (() => void)[] = [];
-
-  private constructor(
-    private readonly request: ClientRequest,
-    readonly response: IncomingMessage,
-  ) {}
-
-  /** `paused`: the client reads nothing until {@link resume}, as one that cannot keep up. */
-  static async open(
-    url: string,
-    headers: Record<string, string> = {},
-    { localAddress, paused = false }: { localAddress?: string; paused?: boolean } = {},
-  ): Promise<SseClient> {
-    return new Promise((resolve, reject) => {
-      const options = { agent: false, localAddress, headers: { Accept: 'text/event-stream', ...headers } };
-      const request = get(url, options, (response) => {
-        const client = new SseClient(request, response);
-        if (!paused) client.resume();
-        resolve(client);
-      });
-      request.once('error', reject);
-    });
-  }
-
-  resume(): void {
-    this.ended = this.read();
-  }
-
-  close(): void {
-    this.request.destroy();
-  }
-
-  /** Waits until `done` holds of what arrived so far. */
-  async until(done: (client: SseClient) => boolean, timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done(this)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No such message in ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  events(): EventBody[] {
-    return this.messages.map((m) => JSON.parse(m.data) as EventBody);
-  }
-
-  private async read(): Promise<boolean> {
-    let buffer = '';
-    let message: SseMessage = { event: 'message', data: '' };
-    let hasData = false;
-    this.response.setEncoding('utf8');
-    try {
-      for await (const chunk of this.response) {
-        buffer += chunk as string;
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).replace(/\r$/, '');
-          buffer = buffer.slice(newline + 1);
-          if (line === '') {
-            if (hasData) this.messages.push({ ...message, data: message.data.replace(/\n$/, '') });
-            message = { event: 'message', data: '' };
-            hasData = false;
-          } else if (line.startsWith(':')) {
-            this.comments.push(line.slice(1).trim());
-          } else {
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'data') {
-              message.data += `${value}\n`;
-              hasData = true;
-            } else if (field === 'id') message.id = value;
-            else if (field === 'event') message.event = value;
-          }
-        }
-        this.notify();
-      }
-      return this.response.complete;
-    } catch {
-      return false;
-    } finally {
-      this.notify();
-    }
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
 
 let app: TestApp;
 let baseUrl: string;
@@ -139,7 +27,7 @@ async function stream(
   return client;
 }
 
-const controller = () => app.app.get(NotificationsStreamController);
+const controller = () => app.app.get(LiveStreams);
 
 /** The answer to a stream request from `localAddress`, read whole: for a refusal. */
 function refusal(localAddress: string): Promise<request.Response> {
@@ -182,8 +70,8 @@ afterAll(async () => {
 });
 
 describe('GET /notifications/stream', () => {
-  it('sends the log from the start as messages whose ids are the positions, strictly increasing', async () => {
-    const client = await stream();
+  it('sends the log from the start, after=0, as messages whose ids are the positions, strictly increasing', async () => {
+    const client = await stream('?after=0');
     expect(client.response.statusCode).toBe(200);
     expect(client.response.headers['content-type']).toMatch(/^text\/event-stream\b/);
     expect(client.response.headers['cache-control']).toBe('no-cache');
@@ -196,6 +84,23 @@ describe('GET /notifications/stream', () => {
     const ids = client.messages.map((m) => Number(m.id));
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
     client.close();
+  });
+
+  it('starts a stream without Last-Event-ID or after at the head of the log: a position event first, then only new events', async () => {
+    const client = await stream();
+    const head = log.at(-1)!.position;
+    await client.until((c) => c.messages.length > 0);
+    expect(client.messages).toEqual([
+      { event: 'position', id: String(head), data: JSON.stringify({ position: head }) },
+    ]);
+    expect(client.lastEventId).toBe(String(head));
+
+    const { position } = await appendEvents(app, randomUUID(), newEvent('Started', { afterHead: true }));
+    await client.until((c) => c.messages.length > 1);
+    expect(client.events()).toEqual([expect.objectContaining({ position, type: 'Started' })]);
+    expect(client.lastEventId).toBe(String(position));
+    client.close();
+    log = await logThrough(app.http, position);
   });
 
   // How fast is measured in bench/, not here: a loaded CI machine would make a bound flaky.
@@ -328,7 +233,7 @@ describe('GET /notifications/stream', () => {
   });
 
   it('ends open streams on shutdown, so that closing the app does not hang', async () => {
-    const open = [await stream(), await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) })];
+    const open = [await stream('?after=0'), await stream('', { 'Last-Event-ID': String(log.at(-1)!.position) })];
     await open[0].until((c) => c.messages.some((m) => m.id === String(log.at(-1)!.position)));
     for (const client of open) await client.until((c) => c.comments.includes('heartbeat'));
     expect(controller().openStreams).toBe(2);

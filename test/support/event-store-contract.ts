@@ -131,6 +131,25 @@ export function eventStoreContract(
     expect(await store.readLog(log[3].position, 10)).toEqual([]);
   });
 
+  it('reads the head of the log: the last position readLog serves, after which it serves only later appends', async () => {
+    const id = stream();
+    const { position } = await append(id, 0, newEvent('H1'));
+    const head = await until(
+      () => store.readHead(),
+      (at) => at >= position,
+      'the append at the head',
+    );
+    expect(head).toBe(position);
+    expect(await store.readLog(head, 10)).toEqual([]);
+    const { position: next } = await append(id, 1, newEvent('H2'));
+    const later = await until(
+      () => store.readLog(head, 10),
+      (events) => events.length > 0,
+      'the next append',
+    );
+    expect(later.map((e) => e.position)).toEqual([next]);
+  });
+
   it('stores an idempotency record with the events, once per key', async () => {
     const id = stream();
     const key = `key-${randomUUID()}`;

@@ -26,6 +26,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/accounts/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Follow the accounts the caller may list, live (Server-Sent Events)
+     * @description The events of every account `GET /accounts` lists for the caller: its own, or all for the roles teller and admin. A new stream starts at the head of the log (its first message is a `position` event naming it); `Last-Event-ID`, or `?after=`, resumes. With authentication on, a browser passes `?ticket=` from `POST /stream-tickets` (docs/API.md, "Live views").
+     */
+    get: operations['streamAccounts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/accounts/{id}': {
     parameters: {
       query?: never;
@@ -137,6 +157,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/accounts/{id}/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Follow an account's events live (Server-Sent Events): what changes it and its statement
+     * @description The account's own events, each one as `GET /accounts/{id}/events` serves it. A new stream starts at the head of the log (its first message is a `position` event naming it); `Last-Event-ID`, or `?after=`, resumes. With authentication on, a browser passes `?ticket=` from `POST /stream-tickets` (docs/API.md, "Live views").
+     */
+    get: operations['streamAccount'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/accounts/{id}/withdrawals': {
     parameters: {
       query?: never;
@@ -234,7 +274,7 @@ export interface paths {
     };
     /**
      * Follow the notification log live (Server-Sent Events)
-     * @description For a browser's EventSource: `new EventSource('/notifications/stream')`. On reconnect it sends Last-Event-ID and misses nothing. A client that falls more than 1 MiB behind is disconnected, and resumes the same way.
+     * @description For back-end followers of the whole log (the operator role). A new stream starts at the head of the log; `Last-Event-ID` (or `?after=`) resumes, missing nothing. A client that falls more than 1 MiB behind is disconnected, and resumes the same way.
      */
     get: operations['streamNotifications'];
     put?: never;
@@ -296,6 +336,26 @@ export interface paths {
     get: operations['getDailyTotals'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/stream-tickets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A single-use ticket to open a live view from a browser (EventSource cannot send Authorization)
+     * @description Bound to the caller and to `path`; it opens one stream, once, within 30 s. The stream checks access as it would for the token (404 for an account of another subject). Reconnecting takes a new ticket, with `?after=` the last id received (docs/API.md, "Live views"). With authentication off, the live views need no ticket: one is answered all the same, and ignored.
+     */
+    post: operations['issueStreamTicket'];
     delete?: never;
     options?: never;
     head?: never;
@@ -848,6 +908,24 @@ export interface components {
     StatementResponse: {
       items: components['schemas']['StatementLineResponse'][];
     };
+    StreamTicketRequest: {
+      /**
+       * @description The path of the live view the ticket opens, as the request will name it (no query)
+       * @example /accounts/01a21d09-f92f-759d-8485-28dcaacf71ba/stream
+       */
+      path: string;
+    };
+    StreamTicketResponse: {
+      /** @description Pass it as `?ticket=` when opening the stream; it opens one stream, once */
+      ticket: string;
+      /** @description The path the ticket opens */
+      path: string;
+      /**
+       * Format: date-time
+       * @description When the ticket expires if unused: 30 s after it was issued
+       */
+      expiresAt: string;
+    };
     TransferAcceptedResponse: {
       /**
        * Format: uuid
@@ -1118,6 +1196,92 @@ export interface operations {
         };
       };
       429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalServerError'];
+      /**
+       * @description - `urn:chronicle:problem:database-unavailable`: The database cannot be reached: retry after Retry-After seconds (with the same Idempotency-Key, a command is not applied twice)
+       *     - `urn:chronicle:problem:database-busy`: The database did not answer in time (no free pooled connection within DATABASE_POOL_WAIT_MS, or a statement ran past DATABASE_STATEMENT_TIMEOUT_MS); nothing was stored
+       */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  streamAccounts: {
+    parameters: {
+      query?: {
+        /** @description Send events after this position; for clients that cannot set Last-Event-ID, which wins if both are given. Without either, the stream starts at the head of the log: only events committed from now on */
+        after?: number;
+        /** @description With authentication on, instead of Authorization: a ticket from POST /stream-tickets for this request's path, used once within 30 s */
+        ticket?: string;
+      };
+      header?: {
+        /** @description Resume after this position (the id of the last message received); sent by EventSource on reconnect */
+        'Last-Event-ID'?: string;
+        /**
+         * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
+         * @example checkout-7f3a
+         */
+        'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as `GET /notifications` serves it (default event name `message`), in strictly increasing positions. A stream that starts at the head first sends a `position` event (`event: position`, `id: <head>`, `data: {"position": <head>}`), which `onmessage` does not see. A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message; on a filtered stream it may come with a `position` event: the last position looked at, so that a reconnect resumes from there. */
+      200: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
+      400: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: The stream ticket was issued for another path, or to another subject than the bearer token sent with it */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /**
+       * @description - `about:blank`: More than RATE_LIMIT_PER_MINUTE requests (600 by default) from this client address in a minute
+       *     - `urn:chronicle:problem:too-many-streams`: This client address has SSE_MAX_STREAMS_PER_CLIENT streams open already (10 by default)
+       */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       500: components['responses']['InternalServerError'];
       /**
        * @description - `urn:chronicle:problem:database-unavailable`: The database cannot be reached: retry after Retry-After seconds (with the same Idempotency-Key, a command is not applied twice)
@@ -1756,6 +1920,105 @@ export interface operations {
       };
     };
   };
+  streamAccount: {
+    parameters: {
+      query?: {
+        /** @description Send events after this position; for clients that cannot set Last-Event-ID, which wins if both are given. Without either, the stream starts at the head of the log: only events committed from now on */
+        after?: number;
+        /** @description With authentication on, instead of Authorization: a ticket from POST /stream-tickets for this request's path, used once within 30 s */
+        ticket?: string;
+      };
+      header?: {
+        /** @description Resume after this position (the id of the last message received); sent by EventSource on reconnect */
+        'Last-Event-ID'?: string;
+        /**
+         * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
+         * @example checkout-7f3a
+         */
+        'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+      };
+      path: {
+        /** @description Case-insensitive */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as `GET /notifications` serves it (default event name `message`), in strictly increasing positions. A stream that starts at the head first sends a `position` event (`event: position`, `id: <head>`, `data: {"position": <head>}`), which `onmessage` does not see. A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message; on a filtered stream it may come with a `position` event: the last position looked at, so that a reconnect resumes from there. */
+      200: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
+      400: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description `about:blank`: The stream ticket was issued for another path, or to another subject than the bearer token sent with it */
+      403: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description `urn:chronicle:problem:not-found`: No account has this id */
+      404: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /**
+       * @description - `about:blank`: More than RATE_LIMIT_PER_MINUTE requests (600 by default) from this client address in a minute
+       *     - `urn:chronicle:problem:too-many-streams`: This client address has SSE_MAX_STREAMS_PER_CLIENT streams open already (10 by default)
+       */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      500: components['responses']['InternalServerError'];
+      /**
+       * @description - `urn:chronicle:problem:database-unavailable`: The database cannot be reached: retry after Retry-After seconds (with the same Idempotency-Key, a command is not applied twice)
+       *     - `urn:chronicle:problem:database-busy`: The database did not answer in time (no free pooled connection within DATABASE_POOL_WAIT_MS, or a statement ran past DATABASE_STATEMENT_TIMEOUT_MS); nothing was stored
+       */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
   withdrawMoney: {
     parameters: {
       query?: never;
@@ -2093,7 +2356,7 @@ export interface operations {
   streamNotifications: {
     parameters: {
       query?: {
-        /** @description Send events after this position; for clients that cannot set Last-Event-ID, which wins if both are given */
+        /** @description Send events after this position; for clients that cannot set Last-Event-ID, which wins if both are given. Without either, the stream starts at the head of the log: only events committed from now on */
         after?: number;
       };
       header?: {
@@ -2110,7 +2373,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as `GET /notifications` serves it (default event name `message`), in strictly increasing positions. A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message. */
+      /** @description An endless `text/event-stream`. Each message has `id: <position>` and, in `data`, one Event as `GET /notifications` serves it (default event name `message`), in strictly increasing positions. A stream that starts at the head first sends a `position` event (`event: position`, `id: <head>`, `data: {"position": <head>}`), which `onmessage` does not see. A `: heartbeat` comment follows SSE_HEARTBEAT_MS (15 s by default) without a message; on a filtered stream it may come with a `position` event: the last position looked at, so that a reconnect resumes from there. */
       200: {
         headers: {
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -2396,6 +2659,49 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+    };
+  };
+  issueStreamTicket: {
+    parameters: {
+      query?: never;
+      header?: {
+        /**
+         * @description Your id for this request: echoed in the response, written in the request's log lines and stored as the correlationId of the events its command appends. Commands refuse a malformed one (400); other routes make their own
+         * @example checkout-7f3a
+         */
+        'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StreamTicketRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StreamTicketResponse'];
+        };
+      };
+      /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
+      400: {
+        headers: {
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalServerError'];
     };
   };
   requestTransfer: {

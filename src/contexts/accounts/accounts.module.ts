@@ -12,12 +12,14 @@ import { StatementLine } from './infrastructure/account-statements/statement-lin
 import { AccountSummariesProjection } from './infrastructure/account-summaries/account-summaries.projection.js';
 import { AccountSummary } from './infrastructure/account-summaries/account-summary.entity.js';
 import { ListAccountsHandler } from './infrastructure/account-summaries/list-accounts.handler.js';
+import { AccountsLiveController } from './interface/accounts-live.controller.js';
 import { AccountsController } from './interface/accounts.controller.js';
 
 /** The accounts bounded context: open, deposit, withdraw, close, and time travel over an account's events. */
 @Module({
   imports: [EventSourcingModule.forFeature([Account]), TypeOrmModule.forFeature([AccountSummary, StatementLine])],
-  controllers: [AccountsController],
+  // The live routes first: `/accounts/stream` before `/accounts/:id`.
+  controllers: [AccountsLiveController, AccountsController],
   providers: [
     OpenAccountHandler,
     ErasePersonalDataHandler,

@@ -53,6 +53,18 @@ export { setRequestActor } from './request-actor.js';
 export { OwnedStreams, OwnerScope, type StreamIdFrom } from './owned-streams.decorator.js';
 /** Operator routes (the log, views, personal data): the decorator, and its metadata key for the authentication guard. */
 export { OPERATORS_ONLY, OperatorsOnly } from './operators-only.decorator.js';
+/**
+ * Live views for browsers: Server-Sent Events of the log's events a filter lets through, the
+ * route decorators (OpenAPI, stream tickets) and the query of such a route.
+ */
+export { LiveFilters, LiveStreams, type LiveFilter, type LiveStart } from './live-streams.js';
+export {
+  AcceptsStreamTicket,
+  ApiLiveStream,
+  LiveStreamQuery,
+  LiveViewQuery,
+  STREAM_TICKETS_ACCEPTED,
+} from './live-stream.route.js';
 /** The correlation id of a request: its header, how it is read, and the middleware that echoes it. */
 export { CORRELATION_HEADER, correlationIdOf, echoCorrelationId } from './request-correlation.js';
 /** The app's validation pipe: whitelisted DTOs, bounded nesting. */

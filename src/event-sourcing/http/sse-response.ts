@@ -9,23 +9,26 @@ import type { TailSink } from '../subscriptions/log-tail.js';
  */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
 
+const HEARTBEAT = ': heartbeat\n\n';
+
 /**
  * One client's open `text/event-stream` response, as a sink of the log tail: it sends a
- * heartbeat comment after `heartbeatMs` without a message, so that proxies keep the
- * connection.
+ * heartbeat comment (the text `heartbeat` gives) after `heartbeatMs` without a message, so
+ * that proxies keep the connection.
  */
 export class SseResponse implements TailSink<string> {
   readonly closed: Promise<void>;
   private stopped = false;
   private markClosed!: () => void;
   private lastWrite = Date.now();
-  private heartbeat?: NodeJS.Timeout;
+  private beat?: NodeJS.Timeout;
   // A write waiting for the client to take what it was sent: the stream is busy, not silent.
   private draining = false;
 
   constructor(
     readonly response: Response,
     private readonly heartbeatMs: number,
+    private readonly heartbeat: () => string = () => HEARTBEAT,
   ) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     response.once('close', () => this.stop());
@@ -39,7 +42,7 @@ export class SseResponse implements TailSink<string> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.heartbeat);
+    clearTimeout(this.beat);
     this.markClosed();
   }
 
@@ -68,8 +71,8 @@ export class SseResponse implements TailSink<string> {
 
   // One timer per stream, re-armed only when it fires, not on every message.
   private beatIn(ms: number): void {
-    this.heartbeat = setTimeout(() => {
-      if (this.silentMs() >= this.heartbeatMs) this.push(': heartbeat\n\n');
+    this.beat = setTimeout(() => {
+      if (this.silentMs() >= this.heartbeatMs) this.push(this.heartbeat());
       if (!this.stopped) this.beatIn(Math.max(1, this.heartbeatMs - this.silentMs()));
     }, ms);
   }

@@ -93,6 +93,13 @@ export abstract class EventStore {
   /** Up to `limit` events with a position after `after`, in position order. */
   abstract readLog(after: number, limit: number): Promise<StoredEvent[]>;
 
+  /**
+   * Where a reader that wants only what is committed from now on starts: every event at or
+   * below it is visible to `readLog` now or never will be, so `readLog(head)` skips nothing
+   * later. 0 for an empty log.
+   */
+  abstract readHead(): Promise<number>;
+
   /** The stream's current version, 0 when it has no events. */
   abstract streamVersion(streamId: string): Promise<number>;
 

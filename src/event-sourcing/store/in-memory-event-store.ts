@@ -116,6 +116,10 @@ export class InMemoryEventStore extends EventStore {
     return this.log.slice(Math.max(after, 0), Math.max(after, 0) + limit).map(copyEvent);
   }
 
+  async readHead(): Promise<number> {
+    return this.log.length;
+  }
+
   async streamVersion(streamId: string): Promise<number> {
     return this.streams.get(streamId)?.length ?? 0;
   }

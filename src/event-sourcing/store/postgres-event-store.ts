@@ -36,6 +36,13 @@ const READ_LOG = arrayRows({
           WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY position LIMIT $2`,
 });
+// The newest event readLog can see: the scan back stops at the first one, near the end unless a transaction is held open.
+const READ_HEAD = {
+  name: 'chronicle_read_head',
+  text: `SELECT position FROM events
+          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY position DESC LIMIT 1`,
+};
 const STREAM_VERSION = {
   name: 'chronicle_stream_version',
   text: 'SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1',
@@ -113,6 +120,11 @@ export class PostgresEventStore extends EventStore {
   async readLog(after: number, limit: number): Promise<StoredEvent[]> {
     const { rows } = await this.pool.query({ ...READ_LOG, values: [after, limit] });
     return this.toCurrentShape(rows);
+  }
+
+  async readHead(): Promise<number> {
+    const { rows } = await this.pool.query<{ position: string }>(READ_HEAD);
+    return rows.length === 0 ? 0 : Number(rows[0].position);
   }
 
   async streamVersion(streamId: string): Promise<number> {

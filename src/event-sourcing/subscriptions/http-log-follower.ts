@@ -44,6 +44,12 @@ export interface HttpLogFollowerOptions {
   maxBackoffMs?: number;
   /** A request that has not answered by then counts as failed and is retried. Default 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * The `Authorization` header of each request, when the remote has authentication on: its
+   * log is for operators (`Bearer <token>` of a token with the operator role). Called before
+   * every request, so that it can hand out a renewed token before the last one expires.
+   */
+  authorization?: () => string | Promise<string>;
   /** Node's global `fetch` unless given. */
   fetch?: typeof fetch;
 }
@@ -90,6 +96,7 @@ export class HttpLogFollower {
   private readonly maxBackoffMs: number;
   private readonly requestTimeoutMs: number;
   private readonly fetch: typeof fetch;
+  private readonly authorization?: () => string | Promise<string>;
   private readonly logger: Logger;
 
   constructor(options: HttpLogFollowerOptions) {
@@ -104,6 +111,7 @@ export class HttpLogFollower {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.authorization = options.authorization;
     this.logger = new Logger(`HttpLogFollower ${this.name}`);
   }
 
@@ -161,10 +169,12 @@ export class HttpLogFollower {
     );
     let body: unknown;
     try {
-      const response = await this.fetch(url, {
-        headers: { Accept: 'application/json', 'User-Agent': `chronicle-http-log-follower (${this.name})` },
-        signal: request.signal,
-      });
+      const headers: Record<string, string> = {
+        Accept: 'application/json',
+        'User-Agent': `chronicle-http-log-follower (${this.name})`,
+      };
+      if (this.authorization) headers.Authorization = await this.authorization();
+      const response = await this.fetch(url, { headers, signal: request.signal });
       if (response.status >= 500 || response.status === 429) {
         await response.body?.cancel().catch(() => undefined);
         throw new TransientError(`HTTP ${response.status}`, retryAfterMs(response.headers.get('retry-after')));
