@@ -5,7 +5,7 @@ import { AppendGroups1795680000010 } from './1795680000010-append-groups.js';
 // A stream is its id: its lock and its version check both key on the id alone, whatever
 // stream type an append names. Two-key advisory locks in a space of their own ("CHST"),
 // apart from the follower leases' and from the critical section's one-key lock.
-const STREAM_LOCK_SPACE = 0x43485354;
+export const STREAM_LOCK_SPACE = 0x43485354;
 
 // Event ids already stored in this stream: a retry of an append that committed. Only this
 // stream's: an id stored in another stream is no retry of this append, and is refused

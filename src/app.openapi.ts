@@ -15,9 +15,11 @@ import {
   problemResponse,
   ProblemDetails,
   PROBLEMS,
+  RequestValidationError,
   CORRELATION_HEADER,
 } from '#event-sourcing/http';
 import { METRICS_TOKEN_SCHEME } from './observability/metrics/metrics.controller.js';
+import { STATE_CHANGING } from './security/json-only.js';
 import { UNLIMITED } from './security/rate-limit.js';
 
 const BEARER_SCHEME = 'bearer';
@@ -33,6 +35,12 @@ const DESCRIPTION = `Event-sourced bounded contexts on PostgreSQL (docs/API.md i
 const UNAUTHORIZED = problemExample(
   'Authentication is on (AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY) and the bearer token is missing, malformed, expired, forged, or for another issuer or audience',
   missingToken(),
+);
+
+// As src/security/control-characters.ts refuses them, in front of every route.
+const CONTROL_CHARACTER = problemExample(
+  'A query parameter or header holds a control character (C0 or DEL)',
+  new RequestValidationError([{ field: 'q', message: 'q must not contain control characters' }]),
 );
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -96,7 +104,10 @@ function documentRouteWideBehaviour(document: OpenAPIObject): void {
     headers: { ...response.headers, ...correlationHeader },
   });
   const shared = {
+    BadRequest: [CONTROL_CHARACTER],
     Unauthorized: [UNAUTHORIZED],
+    PayloadTooLarge: [PROBLEMS.bodyTooLarge],
+    UnsupportedMediaType: [PROBLEMS.unsupportedMediaType],
     TooManyRequests: [PROBLEMS.tooManyRequests],
     InternalServerError: [PROBLEMS.unexpected, PROBLEMS.unreadableEvent],
   };
@@ -122,7 +133,13 @@ function documentRouteWideBehaviour(document: OpenAPIObject): void {
         withCorrelationHeader(response as ResponseObject),
       ]);
       // Public routes say so with an empty requirement; every other one needs the bearer token.
+      // A route's own 400 (its fields' rules) replaces the shared one.
       operation.responses = {
+        ...use('BadRequest'),
+        // The body's checks (src/security: size, JSON only) stand in front of every method that changes state.
+        ...(STATE_CHANGING.has(method.toUpperCase())
+          ? { ...use('PayloadTooLarge'), ...use('UnsupportedMediaType') }
+          : {}),
         ...(operation.security === undefined ? use('Unauthorized') : {}),
         ...(UNLIMITED.test(path) ? {} : use('TooManyRequests')),
         ...use('InternalServerError'),

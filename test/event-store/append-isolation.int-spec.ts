@@ -33,7 +33,7 @@ async function sendAsOneGroup(
   appends: (() => Promise<AppendResult>)[],
 ): Promise<Promise<PromiseSettledResult<AppendResult>>[]> {
   const heldStreams = [stream(), stream()];
-  const held = await holdStreams(pool, 'Thing', heldStreams);
+  const held = await holdStreams(pool, heldStreams);
   const inFlight = heldStreams.map((id) => append(id));
   await waitingOnStreams(pool, 2);
   const outcomes = appends.map((start) => Promise.allSettled([start()]).then(([outcome]) => outcome));
@@ -106,7 +106,7 @@ it.each([
   ['cut off', 'pg_terminate_backend'],
 ])('stores every append of a group whose statement was %s', async (_, end) => {
   const streams = Array.from({ length: 20 }, stream);
-  const lock = await holdStreams(pool, 'Thing', [streams[7]]);
+  const lock = await holdStreams(pool, [streams[7]]);
   try {
     const outcomes = await sendAsOneGroup(streams.map((id) => () => append(id)));
     await waitingOnStreams(pool, 1);

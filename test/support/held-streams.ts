@@ -1,21 +1,18 @@
 import type pg from 'pg';
+import { STREAM_LOCK_SPACE } from '../../migrations/1795680000013-unique-across-partitions.js';
 import { until } from './until.js';
 
 /**
- * Another session's open transaction holding the locks of `streamIds` (stream type
- * `streamType`), as an append to each that has not committed yet would: appends to them
- * wait on the server until `release()` commits it (once; again does nothing). The key is the append functions'
- * (docs/PERFORMANCE.md, "Inside the function"); {@link waitingOnStreams} shows it holds.
+ * Another session's open transaction holding the locks of `streamIds`, as an append to
+ * each that has not committed yet would: appends to them wait on the server until
+ * `release()` commits it (once; again does nothing). The key is the append functions'
+ * (migration 1795680000013: the stream id alone); {@link waitingOnStreams} shows it holds.
  */
-export async function holdStreams(
-  pool: pg.Pool,
-  streamType: string,
-  streamIds: string[],
-): Promise<{ release(): Promise<void> }> {
+export async function holdStreams(pool: pg.Pool, streamIds: string[]): Promise<{ release(): Promise<void> }> {
   const client = await pool.connect();
   await client.query('BEGIN');
-  await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext(s)) FROM unnest($2::text[]) AS s', [
-    streamType,
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext(s)) FROM unnest($2::text[]) AS s', [
+    STREAM_LOCK_SPACE,
     streamIds,
   ]);
   let held = true;

@@ -992,11 +992,41 @@ export interface components {
     };
   };
   responses: {
+    /** @description `urn:chronicle:problem:invalid-request`: A query parameter or header holds a control character (C0 or DEL) */
+    BadRequest: {
+      headers: {
+        'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['ProblemDetails'];
+      };
+    };
     /** @description `about:blank`: Authentication is on (AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY) and the bearer token is missing, malformed, expired, forged, or for another issuer or audience */
     Unauthorized: {
       headers: {
         /** @description The scheme the route wants (RFC 6750) */
         'WWW-Authenticate': string;
+        'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['ProblemDetails'];
+      };
+    };
+    /** @description `urn:chronicle:problem:body-too-large`: The body is larger than BODY_LIMIT (100 kB by default) */
+    PayloadTooLarge: {
+      headers: {
+        'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['ProblemDetails'];
+      };
+    };
+    /** @description `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing */
+    UnsupportedMediaType: {
+      headers: {
         'X-Correlation-Id': components['headers']['X-Correlation-Id'];
         [name: string]: unknown;
       };
@@ -2172,6 +2202,7 @@ export interface operations {
           'application/json': components['schemas']['HealthResponse'];
         };
       };
+      400: components['responses']['BadRequest'];
       500: components['responses']['InternalServerError'];
     };
   };
@@ -2200,6 +2231,7 @@ export interface operations {
           'application/json': components['schemas']['ReadinessResponse'];
         };
       };
+      400: components['responses']['BadRequest'];
       500: components['responses']['InternalServerError'];
       /** @description `urn:chronicle:problem:not-ready`: what is not ready, in `detail`, and every check under `checks` */
       503: {
@@ -2240,6 +2272,7 @@ export interface operations {
           'text/plain; version=0.0.4; charset=utf-8': string;
         };
       };
+      400: components['responses']['BadRequest'];
       /** @description `about:blank`: METRICS_TOKEN is set and the request does not carry it */
       401: {
         headers: {
@@ -2446,6 +2479,7 @@ export interface operations {
           'application/json': components['schemas']['ProjectionsResponse'];
         };
       };
+      400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       /** @description `about:blank`: Authentication is on and the token lacks the operator role */
       403: {
@@ -2550,6 +2584,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      413: components['responses']['PayloadTooLarge'];
       /** @description `urn:chronicle:problem:unsupported-media-type`: The request changes state (POST, PUT, PATCH, DELETE) and its Content-Type is not application/json; with no body too, so that a plain form or text/plain request from another site changes nothing */
       415: {
         headers: {
@@ -2700,6 +2735,8 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
     };
