@@ -360,7 +360,7 @@ describe('npm run generate', () => {
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const root = 'src/contexts/stock-items';
     expect(await read(dir, `${root}/interface/stock-items.controller.ts`)).toContain("@Controller('warehouse/stock')");
-    const reservations = await read(dir, `${root}/infrastructure/sku-reservations/sku-reservations.ts`);
+    const reservations = await read(dir, `${root}/application/sku-reservations/sku-reservations.ts`);
     expect(reservations).toContain('expectedVersion: last?.version ?? 0,');
     expect(reservations).toContain("export const SKU_RESERVATIONS = 'StockItemSkuReservation';");
     expect(await read(dir, `${root}/domain/events/stock-item-created.event.ts`)).toContain(
@@ -461,6 +461,8 @@ describe('npm run generate', () => {
   });
 
   it('refuses bad names, taken names and commands it cannot make, one line each, writing nothing', async () => {
+    /** A new command with these fields. */
+    const priced = (fields: string) => ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', fields];
     const cases: [string[], string][] = [
       [['context', 'Foo Bar'], '"Foo Bar" is not a valid context name: use lower-case ASCII words joined by hyphens'],
       [['context', 'purchase-orders'], 'The context purchase-orders exists already'],
@@ -486,28 +488,13 @@ describe('npm run generate', () => {
         ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created', '--fields', 'title:string'],
         'PurchaseOrderCreated records name, and --fields gives title',
       ],
-      [
-        ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'amount:money'],
-        '--fields: amount has the type "money", which is none of int, number, string, boolean',
-      ],
-      [['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'amount'], '"amount" is not name:type'],
-      [
-        ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'Amount:int'],
-        '"Amount" is not a field name: use a camelCase identifier',
-      ],
-      [
-        ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'amount:int,amount:number'],
-        '--fields: amount is given twice',
-      ],
-      [
-        ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'purchaseOrderId:string'],
-        '--fields: the generated code uses purchaseOrderId already',
-      ],
-      [['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'version:int'], 'uses version already'],
-      [
-        ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', 'approveOrder:int'],
-        'PurchaseOrder has a method approveOrder: the field cannot be its state',
-      ],
+      [priced('amount:money'), '--fields: amount has the type "money", which is none of int, number, string, boolean'],
+      [priced('amount'), '"amount" is not name:type'],
+      [priced('Amount:int'), '"Amount" is not a field name: use a camelCase identifier'],
+      [priced('amount:int,amount:number'), '--fields: amount is given twice'],
+      [priced('purchaseOrderId:string'), '--fields: the generated code uses purchaseOrderId already'],
+      [priced('version:int'), 'uses version already'],
+      [priced('approveOrder:int'), 'PurchaseOrder has a method approveOrder: the field cannot be its state'],
       [['command', 'purchase-orders', 'price', '--event', 'priced', '--path', 'x'], 'command takes no --path'],
       [['context', 'ledgers', '--path', 'Big Books'], '"Big Books" is not a valid route path'],
       [['context', 'ledgers', '--path', 'metrics/ledgers'], 'The route /metrics is taken by the app itself'],
