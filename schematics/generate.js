@@ -9,18 +9,41 @@ import { lastValueFrom } from 'rxjs';
 
 /** Each generator's positional arguments and options, as `--help` shows them. */
 const GENERATORS = {
-  context: { positionals: ['name'], usage: 'context <name> [--aggregate <name>]' },
-  command: { positionals: ['context', 'name'], usage: 'command <context> <name> --event <event>' },
-  event: { positionals: ['context', 'name'], usage: 'event <context> <name>' },
-  projection: { positionals: ['context', 'name'], usage: 'projection <context> <name>' },
+  context: {
+    positionals: ['name'],
+    options: ['aggregate', 'path', 'unique'],
+    usage: 'context <name> [--aggregate <name>] [--path <route>] [--unique <field>]',
+  },
+  command: {
+    positionals: ['context', 'name'],
+    options: ['event', 'fields'],
+    usage: 'command <context> <name> --event <event> [--fields <name:type,...>]',
+  },
+  event: {
+    positionals: ['context', 'name'],
+    options: ['fields'],
+    usage: 'event <context> <name> [--fields <name:type,...>]',
+  },
+  projection: {
+    positionals: ['context', 'name'],
+    options: /** @type {string[]} */ ([]),
+    usage: 'projection <context> <name>',
+  },
 };
 
 const help = `usage: npm run generate -- <generator> <arguments> [--dry-run]
-  ${GENERATORS.context.usage.padEnd(42)}a new bounded context in src/contexts/<name>
-  ${GENERATORS.command.usage.padEnd(42)}a command applying that event (generated if new)
-  ${GENERATORS.event.usage.padEnd(42)}a domain event and the aggregate's handler for it
-  ${GENERATORS.projection.usage.padEnd(42)}a view: projection, its spec, table entity and migration
-Names are kebab-case: lower-case ASCII words joined by hyphens.`;
+  ${GENERATORS.context.usage}
+      a new bounded context in src/contexts/<name>, served under /<route> (default /<name>);
+      --unique: a second required creation field, refused when another aggregate has it
+  ${GENERATORS.command.usage}
+      a command applying that event (generated if new), carrying the fields
+  ${GENERATORS.event.usage}
+      a domain event and the aggregate's handler for it
+  ${GENERATORS.projection.usage}
+      a view: projection, its spec, table entity and migration
+Names are kebab-case: lower-case ASCII words joined by hyphens. Fields are name:type pairs
+joined by commas: camelCase names; types int, number, string, boolean; a trailing ? makes
+one optional (amount:int,note:string?).`;
 
 /**
  * `command inventory adjust-stock --event stock-adjusted` -> the schematic and its options.
@@ -33,6 +56,9 @@ function parse(args) {
     options: {
       aggregate: { type: 'string' },
       event: { type: 'string' },
+      fields: { type: 'string' },
+      path: { type: 'string' },
+      unique: { type: 'string' },
       'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,8 +74,13 @@ function parse(args) {
   if (rest.length !== generator.positionals.length) throw new Error(`usage: npm run generate -- ${generator.usage}`);
   /** @type {Record<string, string>} */
   const options = Object.fromEntries(generator.positionals.map((name, i) => [name, rest[i]]));
-  if (values.aggregate !== undefined) options.aggregate = values.aggregate;
-  if (values.event !== undefined) options.event = values.event;
+  for (const option of /** @type {const} */ (['aggregate', 'event', 'fields', 'path', 'unique'])) {
+    if (values[option] === undefined) continue;
+    if (!generator.options.includes(option)) {
+      throw new Error(`${schematic} takes no --${option}: usage: npm run generate -- ${generator.usage}`);
+    }
+    options[option] = values[option];
+  }
   return { schematic, options, dryRun: values['dry-run'] ?? false };
 }
 

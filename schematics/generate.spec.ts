@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -104,6 +104,8 @@ describe('npm run generate', () => {
         `${root}/application/create-purchase-order/create-purchase-order.command.ts`,
         `${root}/application/create-purchase-order/create-purchase-order.handler.ts`,
         `${root}/application/create-purchase-order/create-purchase-order.spec.ts`,
+        `${root}/application/get-purchase-order-events/get-purchase-order-events.handler.ts`,
+        `${root}/application/get-purchase-order-events/get-purchase-order-events.query.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.handler.ts`,
         `${root}/application/get-purchase-order/get-purchase-order.query.ts`,
         `${root}/application/purchase-order-summaries/list-purchase-orders.query.ts`,
@@ -166,6 +168,11 @@ describe('npm run generate', () => {
       "operationId: 'listPurchaseOrders'",
       "operationId: 'createPurchaseOrder', summary: 'Create purchase order'",
       "operationId: 'getPurchaseOrder'",
+      "operationId: 'getPurchaseOrderEvents'",
+      "@Get(':id/events')",
+      '@Query() query: PointInTimeQuery',
+      'new GetPurchaseOrder(id, at)',
+      'PURCHASE_ORDER_PROBLEMS.notFoundThen',
       'refusals: [PURCHASE_ORDER_PROBLEMS.blankName]',
       'PURCHASE_ORDER_PROBLEMS.notFound',
       "from '#event-sourcing/http';",
@@ -280,6 +287,129 @@ describe('npm run generate', () => {
     expect(aggregate).toContain('this.apply(new OrderCancelled());');
   });
 
+  it('adds a command with fields, from the request DTO through the command and aggregate into the event and its applier', async () => {
+    const fields = 'amount:int,note:string?,urgent:boolean,ratio:number?';
+    const result = await run(
+      dir,
+      'command',
+      'purchase-orders',
+      'adjust-order',
+      '--event',
+      'order-adjusted',
+      '--fields',
+      fields,
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const root = 'src/contexts/purchase-orders';
+    const dto = await read(dir, `${root}/interface/dto/adjust-order.dto.ts`);
+    for (const property of [
+      "@ApiProperty({ type: 'integer', example: 2 })\n  @IsInt()\n  amount!: number;",
+      "@ApiPropertyOptional({ maxLength: 1000, example: 'text' })\n  @IsOptional()\n  @IsString()\n  @MaxLength(1000)\n  @IsStorableText()\n  note?: string;",
+      "@ApiProperty({ type: 'boolean', example: true })\n  @IsBoolean()\n  urgent!: boolean;",
+      '@IsOptional()\n  @IsNumber({ allowNaN: false, allowInfinity: false })\n  ratio?: number;',
+    ]) {
+      expect(dto).toContain(property);
+    }
+    const event = await read(dir, `${root}/domain/events/order-adjusted.event.ts`);
+    expect(event).toContain(
+      'readonly amount: number,\n    readonly note: string | undefined,\n    readonly urgent: boolean,\n    readonly ratio: number | undefined,',
+    );
+    const command = await read(dir, `${root}/application/adjust-order/adjust-order.command.ts`);
+    expect(command).toContain('    readonly amount: number,\n    readonly note: string | undefined,');
+    expect(command).toContain('purchaseOrder.adjustOrder(this.amount, this.note, this.urgent, this.ratio);');
+    const aggregate = await read(dir, `${root}/domain/purchase-order.aggregate.ts`);
+    expect(aggregate).toContain('  amount = 0;\n  note?: string;\n  urgent = false;\n  ratio?: number;\n');
+    expect(aggregate).toContain(
+      'this.orderAdjusted = true;\n    this.amount = event.amount;\n    this.note = event.note;',
+    );
+    expect(aggregate).toContain(
+      '  adjustOrder(amount: number, note: string | undefined, urgent: boolean, ratio: number | undefined): void {\n' +
+        '    this.apply(new OrderAdjusted(amount, note, urgent, ratio));\n',
+    );
+    const controller = await read(dir, `${root}/interface/purchase-orders.controller.ts`);
+    expect(controller).toContain('@Body() body: AdjustOrderDto,');
+    expect(controller).toContain('new AdjustOrder(id, body.amount, body.note, body.urgent, body.ratio, context)');
+    const spec = await read(dir, `${root}/application/adjust-order/adjust-order.spec.ts`);
+    expect(spec).toContain("new AdjustOrder(id, 2, 'text', true, 2.5, context)");
+    expect(spec).toContain(".then([new OrderAdjusted(2, 'text', true, 2.5)], {})");
+    const aggregateSpec = await read(dir, `${root}/domain/purchase-order.aggregate.spec.ts`);
+    expect(aggregateSpec).toContain("  new OrderAdjusted(2, 'text', true, 2.5),\n];");
+    const e2e = await read(dir, 'test/purchase-orders/adjust-order.e2e-spec.ts');
+    expect(e2e).toContain("const body = { amount: 2, note: 'text', urgent: true, ratio: 2.5 };");
+    expect(e2e).toContain("send({ ...body, amount: 'seven' })");
+    // Another command applying the same event must pass the same fields.
+    expect(
+      await run(
+        dir,
+        'command',
+        'purchase-orders',
+        'readjust-order',
+        '--event',
+        'order-adjusted',
+        '--fields',
+        'amount:int',
+      ),
+    ).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('OrderAdjusted records amount, note, urgent, ratio, and --fields gives amount'),
+    });
+  });
+
+  it('makes a context under a route path of its choice, with a unique key kept by a reservation stream per value', async () => {
+    const result = await run(dir, 'context', 'stock-items', '--path', 'warehouse/stock', '--unique', 'sku');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const root = 'src/contexts/stock-items';
+    expect(await read(dir, `${root}/interface/stock-items.controller.ts`)).toContain("@Controller('warehouse/stock')");
+    const reservations = await read(dir, `${root}/application/sku-reservations/sku-reservations.ts`);
+    expect(reservations).toContain('expectedVersion: last?.version ?? 0,');
+    expect(reservations).toContain("export const SKU_RESERVATIONS = 'StockItemSkuReservation';");
+    expect(await read(dir, `${root}/domain/events/stock-item-created.event.ts`)).toContain(
+      'constructor(\n    readonly name: string,\n    readonly sku: string,\n  ) {}',
+    );
+    const handler = await read(dir, `${root}/application/create-stock-item/create-stock-item.handler.ts`);
+    expect(handler).toContain('await this.skuReservations.reserve(command.sku, id, command.context);');
+    expect(await read(dir, `${root}/stock-items.module.ts`)).toMatch(/providers: \[[^\]]*SkuReservations,?\s*\]/);
+    expect(await read(dir, 'test/stock-items/stock-items.e2e-spec.ts')).toContain(
+      "expectProblem(await create({ name: 'Second', sku }), 422, { type: problemType('sku-taken') });",
+    );
+
+    // A command's tests create a stock item through the route as it is: its path, a fresh sku each time.
+    expect(await run(dir, 'command', 'stock-items', 'count-stock', '--event', 'stock-counted')).toMatchObject({
+      code: 0,
+    });
+    const e2e = await read(dir, 'test/stock-items/count-stock.e2e-spec.ts');
+    expect(e2e).toContain(".post('/warehouse/stock')");
+    expect(e2e).toContain("send({ name: 'First', sku: `SKU-1-${randomUUID()}` })");
+    expect(e2e).toContain('request(app.http).post(`/warehouse/stock/${id}/count-stock`)');
+  });
+
+  it('follows a creation renamed by hand, with a new required field, in the tests it generates', async () => {
+    const root = 'src/contexts/stock-items';
+    const spec = join(dir, `${root}/domain/stock-item.aggregate.spec.ts`);
+    const renamed = (await readFile(spec, 'utf8'))
+      .replaceAll('StockItemCreated', 'StockItemRegistered')
+      .replaceAll('stock-item-created', 'stock-item-registered')
+      .replace(/(const fullHistory = \[\s*new StockItemRegistered\('First', 'SKU-1')\)/, '$1, 12)');
+    await writeFile(spec, renamed);
+    const dto = join(dir, `${root}/interface/dto/create-stock-item.dto.ts`);
+    await writeFile(
+      dto,
+      (await readFile(dto, 'utf8')).replace(
+        '  name!: string;',
+        "  name!: string;\n  @ApiProperty({ type: 'integer', example: 12 }) @IsInt() reorderLevel!: number;\n  @ApiProperty() location!: string;",
+      ),
+    );
+    expect(await run(dir, 'command', 'stock-items', 'move-stock', '--event', 'stock-moved')).toMatchObject({ code: 0 });
+    const commandSpec = await read(dir, `${root}/application/move-stock/move-stock.spec.ts`);
+    expect(commandSpec).toContain(
+      "import { StockItemRegistered } from '../../domain/events/stock-item-registered.event.js';",
+    );
+    expect(commandSpec).toContain(".given(new StockItemRegistered('First', 'SKU-1', 12))");
+    expect(await read(dir, 'test/stock-items/move-stock.e2e-spec.ts')).toContain(
+      "send({ name: 'First', reorderLevel: 12, location: 'text', sku: `SKU-1-${randomUUID()}` })",
+    );
+  });
+
   it('adds a projection: follower registered, entity in TypeORM, migration listed last', async () => {
     const result = await run(dir, 'projection', 'purchase-orders', 'order-history');
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -331,6 +461,8 @@ describe('npm run generate', () => {
   });
 
   it('refuses bad names, taken names and commands it cannot make, one line each, writing nothing', async () => {
+    /** A new command with these fields. */
+    const priced = (fields: string) => ['command', 'purchase-orders', 'price', '--event', 'priced', '--fields', fields];
     const cases: [string[], string][] = [
       [['context', 'Foo Bar'], '"Foo Bar" is not a valid context name: use lower-case ASCII words joined by hyphens'],
       [['context', 'purchase-orders'], 'The context purchase-orders exists already'],
@@ -350,8 +482,25 @@ describe('npm run generate', () => {
       ],
       [
         ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created'],
-        'PurchaseOrderCreated carries data',
+        'PurchaseOrderCreated records name, and --fields gives no fields: pass --fields with its fields in its order',
       ],
+      [
+        ['command', 'purchase-orders', 'rename', '--event', 'purchase-order-created', '--fields', 'title:string'],
+        'PurchaseOrderCreated records name, and --fields gives title',
+      ],
+      [priced('amount:money'), '--fields: amount has the type "money", which is none of int, number, string, boolean'],
+      [priced('amount'), '"amount" is not name:type'],
+      [priced('Amount:int'), '"Amount" is not a field name: use a camelCase identifier'],
+      [priced('amount:int,amount:number'), '--fields: amount is given twice'],
+      [priced('purchaseOrderId:string'), '--fields: the generated code uses purchaseOrderId already'],
+      [priced('version:int'), 'uses version already'],
+      [priced('approveOrder:int'), 'PurchaseOrder has a method approveOrder: the field cannot be its state'],
+      [['command', 'purchase-orders', 'price', '--event', 'priced', '--path', 'x'], 'command takes no --path'],
+      [['context', 'ledgers', '--path', 'Big Books'], '"Big Books" is not a valid route path'],
+      [['context', 'ledgers', '--path', 'metrics/ledgers'], 'The route /metrics is taken by the app itself'],
+      [['context', 'ledgers', '--path', '/purchase-orders/'], 'The route /purchase-orders is served already'],
+      [['context', 'ledgers', '--unique', 'name'], '--unique: the generated code uses name already'],
+      [['context', 'ledgers', '--unique', 'ref-no'], '--unique: "ref-no" is not a field name'],
       [['projection', 'purchase-orders', 'order-history'], 'A follower named order-history exists already'],
       [['projection', 'purchase-orders', 'snapshots'], 'The table snapshots exists already'],
       [['context', 'ledgers', '--aggregate', 'purchase-order'], 'The aggregate PurchaseOrder exists already'],
@@ -366,7 +515,7 @@ describe('npm run generate', () => {
       [['event', 'purchase-orders', 'money-deposited'], 'The event type MoneyDeposited exists already'],
       [
         ['command', 'accounts', 'freeze', '--event', 'account-frozen'],
-        'src/contexts/accounts has no domain/events/account-created.event.ts',
+        'src/contexts/accounts/domain/account.aggregate.spec.ts should start its fullHistory with the creation event',
       ],
       [['projection', 'purchase-orders', 'account-summaries'], 'A follower named account-summaries exists already'],
       [

@@ -10,6 +10,8 @@ import {
   url,
 } from '@angular-devkit/schematics';
 import ts from 'typescript';
+import { creationEvent, creationRoute } from '../utils/creation.js';
+import { dtoImports, dtoProperty, parameters, parseFields, samples } from '../utils/fields.js';
 import { formatFiles } from '../utils/format.js';
 import { assertName, summaryOf } from '../utils/names.js';
 import { addClassMembers, addImport, findClass } from '../utils/source.js';
@@ -18,8 +20,10 @@ import { assertAggregateMemberFree, assertOperationIdFree, generatedLayout, upda
 /**
  * A command on the context's aggregate: a command that decides itself (no handler, nothing
  * to register), a method of the aggregate that applies the event, a route with its DTO, its
- * command spec and an end-to-end test.
- * @param {{ context: string, name: string, event?: string }} options
+ * command spec and an end-to-end test. With `fields` (`amount:int,note:string?`) each field
+ * goes from the request DTO through the command and the aggregate method into the event.
+ * The tests create the aggregate as the context's code does now (see creation.js).
+ * @param {{ context: string, name: string, event?: string, fields?: string }} options
  * @returns {import('@angular-devkit/schematics').Rule}
  */
 export function command(options) {
@@ -49,12 +53,35 @@ export function command(options) {
         `${layout.controller.slice(1)} has a method ${method} already: pick another command name`,
       );
     }
+    const aggregateId = `${strings.camelize(layout.aggregate)}Id`;
+    const fields = parseFields(options.fields, [aggregateId, 'context']);
     const eventFile = `${layout.root}/domain/events/${options.event}.event.ts`;
-    if (events.includes(options.event)) assertTakesNoData(tree.readText(eventFile), options.event);
-    const names = { ...options, event: options.event, aggregate: layout.aggregate };
+    if (events.includes(options.event)) assertRecords(tree.readText(eventFile), options.event, fields);
+    const names = { ...options, event: options.event, aggregate: layout.aggregate, fields };
+    const created = creationEvent(tree, layout);
+    const route = creationRoute(tree, layout);
+    const generateEvent = schematic('event', {
+      context: options.context,
+      name: options.event,
+      ...(options.fields === undefined ? {} : { fields: options.fields }),
+    });
     return chain([
-      events.includes(options.event) ? noop() : schematic('event', { context: options.context, name: options.event }),
-      mergeWith(apply(url('./files'), [applyTemplates({ ...strings, ...names, summaryOf })])),
+      events.includes(options.event) ? noop() : generateEvent,
+      mergeWith(
+        apply(url('./files'), [
+          applyTemplates({
+            ...strings,
+            ...names,
+            summaryOf,
+            created,
+            route,
+            dtoImports,
+            dtoProperty,
+            parameters,
+            samples,
+          }),
+        ]),
+      ),
       (host) => updateText(host, layout.aggregateFile, (text) => addMethod(text, names)),
       (host) => updateText(host, layout.controller, (text) => addRoute(text, names)),
       formatFiles(),
@@ -63,34 +90,39 @@ export function command(options) {
 }
 
 /**
- * The generated method applies the event without data; an event that has some needs a
- * method written by hand.
+ * An existing event must record exactly the fields given, in their order: the generated
+ * method passes them to its constructor.
  * @param {string} text
  * @param {string} event
+ * @param {{ name: string }[]} fields
  */
-function assertTakesNoData(text, event) {
+function assertRecords(text, event, fields) {
   const source = ts.createSourceFile('event.ts', text, ts.ScriptTarget.Latest, true);
-  const takesData = source.statements
+  const recorded = source.statements
     .filter(ts.isClassDeclaration)
-    .some((node) => node.members.some((member) => ts.isConstructorDeclaration(member) && member.parameters.length > 0));
-  if (takesData) {
+    .flatMap((node) => node.members.filter(ts.isConstructorDeclaration))
+    .flatMap((constructor) => constructor.parameters.map((parameter) => parameter.name.getText()));
+  const given = fields.map((field) => field.name);
+  if (recorded.join() !== given.join()) {
+    const what = (/** @type {string[]} */ names) => (names.length === 0 ? 'no fields' : names.join(', '));
     throw new SchematicsException(
-      `${strings.classify(event)} carries data, and the generated command applies events without: pass a new event name, or write this command by hand`,
+      `${strings.classify(event)} records ${what(recorded)}, and --fields gives ${what(given)}: pass --fields with its fields in its order, or a new event name`,
     );
   }
 }
 
 /**
  * @param {string} text
- * @param {{ name: string, event: string }} names
+ * @param {{ name: string, event: string, fields: import('../utils/fields.js').Field[] }} names
  */
-function addMethod(text, { name, event }) {
+function addMethod(text, { name, event, fields }) {
   const eventClass = strings.classify(event);
+  const args = fields.map((field) => field.name).join(', ');
   return addClassMembers(addImport(text, eventClass, `./events/${event}.event.js`), 'EventSourcedAggregate', {
     methods: [
       `/** Checks the rules (throw a DomainRuleViolation to refuse: 422), then applies what happened. */`,
-      `${strings.camelize(name)}(): void {`,
-      `  this.apply(new ${eventClass}());`,
+      `${strings.camelize(name)}(${parameters(fields)}): void {`,
+      `  this.apply(new ${eventClass}(${args}));`,
       `}`,
     ].join('\n'),
   });
@@ -101,9 +133,9 @@ function addMethod(text, { name, event }) {
  * ApiCommand its headers, answer and problems, the context's not-found among them. It
  * returns the command's outcome; ApiCommand turns that into the answer and its ETag.
  * @param {string} text
- * @param {{ name: string, aggregate: string }} names
+ * @param {{ name: string, aggregate: string, fields: import('../utils/fields.js').Field[] }} names
  */
-function addRoute(text, { name, aggregate }) {
+function addRoute(text, { name, aggregate, fields }) {
   const commandClass = strings.classify(name);
   const idParams = `${strings.classify(aggregate)}IdParams`;
   const problems = `${strings.underscore(aggregate).toUpperCase()}_PROBLEMS`;
@@ -127,10 +159,10 @@ function addRoute(text, { name, aggregate }) {
   @ApiCommand({ status: 200, type: CommandResponse, notFound: ${problems}.notFound })
   ${strings.camelize(name)}(
     @Param() { id }: ${idParams},
-    @Body() _body: ${commandClass}Dto,
+    @Body() ${fields.length > 0 ? 'body' : '_body'}: ${commandClass}Dto,
     @RequestCommandContext() context: CommandContext,
   ) {
-    return this.commands.execute(new ${commandClass}(id, context));
+    return this.commands.execute(new ${commandClass}(${['id', ...fields.map((field) => `body.${field.name}`), 'context'].join(', ')}));
   }`,
   });
 }

@@ -2,6 +2,7 @@ import { strings } from '@angular-devkit/core';
 import { apply, applyTemplates, chain, mergeWith, SchematicsException, url } from '@angular-devkit/schematics';
 import { MetadataManager } from '@nestjs/schematics';
 import { formatFiles } from '../utils/format.js';
+import { creationEvent, creationRoute } from '../utils/creation.js';
 import { assertName, singular } from '../utils/names.js';
 import { addImport, appendToArray, arrayPassedTo } from '../utils/source.js';
 import {
@@ -33,7 +34,17 @@ export function projection(options) {
       }
     });
     const migration = nextMigration(tree, options.name);
-    const names = { ...options, aggregate: layout.aggregate, entity, migration, migrationFile: migration.file };
+    const created = creationEvent(tree, layout);
+    const route = creationRoute(tree, layout);
+    const names = {
+      ...options,
+      aggregate: layout.aggregate,
+      entity,
+      migration,
+      migrationFile: migration.file,
+      created,
+      route,
+    };
     const folder = `./infrastructure/${options.name}`;
     return chain([
       mergeWith(apply(url('./files'), [applyTemplates({ ...strings, ...names })])),

@@ -5,7 +5,7 @@ import pluralize from 'pluralize';
 export const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** Words JavaScript or TypeScript will not take as a variable, parameter or class name. */
-const RESERVED_WORDS = new Set(
+export const RESERVED_WORDS = new Set(
   (
     'arguments await break case catch class const constructor continue debugger default delete do else enum eval ' +
     'export extends false finally for function if implements import in instanceof interface let new null package ' +
@@ -73,6 +73,23 @@ export function assertName(value, what) {
   }
 }
 
+/**
+ * Throws unless `path` can be a controller's route: kebab-case segments joined by slashes,
+ * the first not one the app serves itself.
+ * @param {string} path without leading or trailing slashes
+ */
+export function assertRoutePath(path) {
+  if (!path.split('/').every((segment) => KEBAB_CASE.test(segment))) {
+    throw new Error(
+      `${JSON.stringify(path)} is not a valid route path: use kebab-case segments joined by slashes, such as stock or warehouse/stock-items`,
+    );
+  }
+  const first = path.split('/')[0];
+  if (TAKEN_BY_THE_APP.has(first)) {
+    throw new Error(`The route /${first} is taken by the app itself: pick another --path`);
+  }
+}
+
 /** @param {NameOf} what */
 function example(what) {
   return {
@@ -115,6 +132,7 @@ export function contextNames(name, aggregate = singular(name)) {
     created: `${aggregate}-created`,
     create: `create-${aggregate}`,
     get: `get-${aggregate}`,
+    events: `get-${aggregate}-events`,
     summaries: `${aggregate}-summaries`,
     summary: `${aggregate}-summary`,
     list: `list-${name}`,

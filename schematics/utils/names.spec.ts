@@ -55,6 +55,7 @@ describe('contextNames', () => {
       created: 'purchase-order-created',
       create: 'create-purchase-order',
       get: 'get-purchase-order',
+      events: 'get-purchase-order-events',
       summaries: 'purchase-order-summaries',
       summary: 'purchase-order-summary',
       list: 'list-purchase-orders',

@@ -105,9 +105,11 @@ export function findClass(text, marker) {
     member.name && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name)) ? [member.name.text] : [],
   );
   const properties = found.members.filter(ts.isPropertyDeclaration);
+  const methods = found.members.filter(ts.isMethodDeclaration).map((member) => member.name.getText());
   return {
     name: found.name.text,
     members: new Set(members),
+    methods: new Set(methods),
     /** Where a new property goes: after the last one, or at the top of the body. */
     propertyEnd: properties.at(-1)?.end ?? found.members.pos,
     /** Where a new method goes: just before the closing brace. */

@@ -74,8 +74,8 @@ export function contextLayout(tree, context) {
 
 /**
  * A context the `context` generator made: the command and projection generators build on
- * its creation route (POST /<context> with a name), its id DTO, its problems for the
- * OpenAPI document and its TypeORM feature list.
+ * its id DTO, its problems for the OpenAPI document and its TypeORM feature list (and,
+ * read from the code as it is now, its creation: see creation.js).
  * @param {Tree} tree
  * @param {string} context
  */
@@ -83,7 +83,6 @@ export function generatedLayout(tree, context) {
   const layout = contextLayout(tree, context);
   const dto = `${layout.root}/interface/dto`;
   const files = {
-    created: `${layout.root}/domain/events/${layout.aggregate}-created.event.ts`,
     idParams: `${dto}/${layout.aggregate}-id.params.ts`,
     problems: `${layout.root}/interface/${layout.aggregate}.problems.ts`,
   };
@@ -152,6 +151,18 @@ export function assertOperationIdFree(tree, name, what) {
       `The operationId ${operationId} exists already (${user.slice(1)}): pick another ${what} name`,
     );
   }
+}
+
+/**
+ * Two controllers on the same path would answer each other's routes.
+ * @param {Tree} tree
+ * @param {string} path without leading or trailing slashes
+ */
+export function assertRouteFree(tree, path) {
+  const pattern = new RegExp(`@Controller\\(\\s*'/?${path}/?'\\s*\\)`);
+  const user = filesUnder(tree, '/src', '.controller.ts').find((file) => pattern.test(tree.readText(file)));
+  if (user)
+    throw new SchematicsException(`The route /${path} is served already (${user.slice(1)}): pick another --path`);
 }
 
 /**

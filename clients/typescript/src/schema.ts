@@ -1335,7 +1335,7 @@ export interface operations {
       query?: {
         /** @description The state right after this event version; 404 past the current one */
         version?: number;
-        /** @description The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if the account did not exist yet. Not with version (400) */
+        /** @description The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if it did not exist yet. Not with version (400) */
         asOf?: string;
       };
       header?: {

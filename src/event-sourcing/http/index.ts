@@ -32,6 +32,8 @@ export { IsStorableText } from './is-storable-text.decorator.js';
 export { ApiNoBody, NoBody } from './no-body.dto.js';
 /** `?limit=` of a paged route. */
 export { PageLimitQuery } from './page-limit.query.js';
+/** The history of one aggregate: `?version=`/`?asOf=` time travel, and `?fromVersion=` of a page of its events. */
+export { PointInTimeQuery, StreamEventsQuery } from './history.query.js';
 /** RFC 9457 problem details, and the error a controller throws for a request it refuses as invalid. */
 export { FieldError, ProblemDetails, RequestValidationError } from './problem-details.js';
 /**

@@ -20,6 +20,8 @@ import {
   OperatorsOnly,
   OwnedStreams,
   OwnerScope,
+  PointInTimeQuery,
+  StreamEventsQuery,
 } from '#event-sourcing/http';
 import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
@@ -44,9 +46,7 @@ import { WithdrawMoney } from '../application/withdraw-money/withdraw-money.comm
 import { Account } from '../domain/account.aggregate.js';
 import { ACCOUNT_PROBLEMS } from './account.problems.js';
 import { AccountIdParams } from './dto/account-id.params.js';
-import { AccountEventsQueryDto } from './dto/account-events.query.dto.js';
 import { AccountResponse, BalanceResponse } from './dto/account.responses.js';
-import { GetAccountQueryDto } from './dto/get-account.query.dto.js';
 import { MoneyAmountDto } from './dto/money-amount.dto.js';
 import { OpenAccountDto } from './dto/open-account.dto.js';
 
@@ -171,7 +171,7 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountResponse, headers: responseHeaders('ETag') })
   @AnswersWithVersion()
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFoundThen)
-  async get(@Param() { id }: AccountIdParams, @Query() query: GetAccountQueryDto): Promise<AccountResponse> {
+  async get(@Param() { id }: AccountIdParams, @Query() query: PointInTimeQuery): Promise<AccountResponse> {
     const at = { version: query.version, asOf: query.asOf === undefined ? undefined : new Date(query.asOf) };
     const account = await this.queries.execute<GetAccount, Account>(new GetAccount(id, at));
     return AccountResponse.of(account);
@@ -193,7 +193,7 @@ export class AccountsController {
   @ApiOperation({ operationId: 'getAccountEvents', summary: "An account's events, in version order" })
   @ApiOkResponse({ type: EventPage })
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
-  async events(@Param() { id }: AccountIdParams, @Query() query: AccountEventsQueryDto): Promise<EventPage> {
+  async events(@Param() { id }: AccountIdParams, @Query() query: StreamEventsQuery): Promise<EventPage> {
     const events = await this.queries.execute<GetAccountEvents, StoredEvent[]>(
       new GetAccountEvents(id, query.fromVersion, query.limit),
     );

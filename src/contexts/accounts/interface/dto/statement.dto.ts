@@ -1,9 +1,8 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { ProjectionReadQuery } from '#event-sourcing/http';
+import { ProjectionReadQuery, StreamEventsQuery } from '#event-sourcing/http';
 import type { StatementLineView } from '../../application/account-statements/get-statement.query.js';
-import { AccountEventsQueryDto } from './account-events.query.dto.js';
 
-export class StatementQueryDto extends IntersectionType(AccountEventsQueryDto, ProjectionReadQuery) {}
+export class StatementQueryDto extends IntersectionType(StreamEventsQuery, ProjectionReadQuery) {}
 
 export class StatementLineResponse {
   @ApiProperty({ type: 'integer', example: 3, description: "The account's version after this movement" })

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { QueryInteger } from '#event-sourcing/http';
 import { IsISO8601, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
+import { PageLimitQuery } from './page-limit.query.js';
+import { QueryInteger } from './query-integer.decorator.js';
 
 // ISO 8601 also has week dates (2026-W48-5) and ordinal dates (2026-331) that Date cannot read.
 const IsReadableByDate = () =>
@@ -22,7 +23,8 @@ const NotWithVersion = () =>
     },
   });
 
-export class GetAccountQueryDto {
+/** `?version=` or `?asOf=` of a read of one aggregate: time travel to a past state (a `PointInTime`). */
+export class PointInTimeQuery {
   @ApiPropertyOptional({
     type: 'integer',
     description: 'The state right after this event version; 404 past the current one',
@@ -39,7 +41,7 @@ export class GetAccountQueryDto {
 
   @ApiPropertyOptional({
     description:
-      "The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if the account did not exist yet. Not with version (400)",
+      "The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if it did not exist yet. Not with version (400)",
     format: 'date-time',
     example: '2026-11-27T12:45:02.240Z',
   })
@@ -48,4 +50,21 @@ export class GetAccountQueryDto {
   @IsReadableByDate()
   @NotWithVersion()
   asOf?: string;
+}
+
+/** `?fromVersion=&limit=` of a page of one stream's events. */
+export class StreamEventsQuery extends PageLimitQuery {
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'The first version to return',
+  })
+  @IsOptional()
+  @QueryInteger()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  fromVersion: number = 1;
 }
