@@ -1,4 +1,5 @@
 // Jest loads this file natively, outside its TypeScript pipeline, hence plain JavaScript.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,9 +20,11 @@ async function freePort() {
 
 /**
  * With DATABASE_URL, tests use that server; without, a throwaway embedded PostgreSQL.
- * Either way each test file creates a database of its own (test/support/test-database.ts).
+ * Either way each test file creates a database of its own (test/support/test-database.ts),
+ * most of them cloned from this run's migrated template, named here.
  */
 export default async function globalSetup() {
+  process.env.CHRONICLE_TEST_TEMPLATE = `chronicle_template_${randomBytes(6).toString('hex')}`;
   if (process.env.DATABASE_URL) {
     process.env.CHRONICLE_TEST_ADMIN_URL = process.env.DATABASE_URL;
     return;
