@@ -60,6 +60,10 @@ const withoutServiceTests = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 60_000,
+  // Jest's default leaves one core idle (and runs in band on 2 cores): each test file has a
+  // database of its own, and most of a file's time is jest loading the app's modules, which
+  // a second worker does beside the first.
+  maxWorkers: '100%',
   projects: [
     {
       ...withoutServiceTests,

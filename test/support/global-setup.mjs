@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 
 /** @returns {Promise<number>} */
@@ -33,4 +34,24 @@ export default async function globalSetup() {
   const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
   Reflect.set(globalThis, 'chronicleTestServer', server);
   process.env.CHRONICLE_TEST_ADMIN_URL = server.url;
+  await withoutDurability(server.url);
+}
+
+/**
+ * The throwaway server's data is deleted at the end of the run and never outlives a crash,
+ * so it need not reach the disk: without fsync, each test file's CREATE DATABASE and each
+ * commit stop waiting on a disk the other engineers' runs share.
+ * @param {string} url
+ */
+async function withoutDurability(url) {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes']) {
+      await admin.query(`ALTER SYSTEM SET ${setting} = off`);
+    }
+    await admin.query('SELECT pg_reload_conf()');
+  } finally {
+    await admin.end();
+  }
 }
