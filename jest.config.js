@@ -60,10 +60,11 @@ const withoutServiceTests = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 60_000,
-  // Jest's default leaves one core idle (and runs in band on 2 cores): each test file has a
-  // database of its own, and most of a file's time is jest loading the app's modules, which
-  // a second worker does beside the first.
-  maxWorkers: '100%',
+  // Jest's default leaves one core idle (and runs in band on 2 cores). Each worker has an
+  // embedded server of its own (test/support/global-setup.mjs); a server of the user's own
+  // (DATABASE_URL) is shared, and a test's open transaction would hold back the followers
+  // of the file beside it, so there one worker runs.
+  maxWorkers: process.env.DATABASE_URL ? 1 : '100%',
   projects: [
     {
       ...withoutServiceTests,

@@ -10,10 +10,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** This jest worker's test server (global-setup.mjs starts one per worker unless DATABASE_URL is set). */
 function adminUrl(): string {
-  const url = process.env.CHRONICLE_TEST_ADMIN_URL;
-  if (!url) throw new Error('No test database server: jest must run with test/support/global-setup.mjs');
-  return url;
+  const urls = process.env.CHRONICLE_TEST_ADMIN_URLS?.split(' ');
+  if (!urls) throw new Error('No test database server: jest must run with test/support/global-setup.mjs');
+  return urls[(Number(process.env.JEST_WORKER_ID ?? 1) - 1) % urls.length];
 }
 
 async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
