@@ -26,6 +26,15 @@ export const common = {
 };
 
 /**
+ * The test PostgreSQL server, for the projects that use one: jest starts it only when it
+ * runs a test of such a project, so unit specs alone (`npm run test:unit`, `test:watch`) start none.
+ */
+export const withDatabase = {
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+};
+
+/**
  * Tests that need a service besides PostgreSQL: NATS JetStream (test/broker) and Debian's
  * Chromium (the explorer page). `npm test` leaves them out so that it needs nothing but
  * Node; `npm run test:services` (jest.services.config.js) runs them, and CI runs both.
@@ -50,16 +59,24 @@ const withoutServiceTests = {
 
 /** @type {import('jest').Config} */
 export default {
-  globalSetup: '<rootDir>/test/support/global-setup.mjs',
-  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60_000,
+  // Jest's default leaves one core idle (and runs in band on 2 cores). Each worker has an
+  // embedded server of its own (test/support/global-setup.mjs); a server of the user's own
+  // (DATABASE_URL) is shared, and a test's open transaction would hold back the followers
+  // of the file beside it, so there one worker runs.
+  maxWorkers: process.env.DATABASE_URL ? 1 : '100%',
   projects: [
     {
       ...withoutServiceTests,
       displayName: 'unit',
       testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'],
     },
-    { ...withoutServiceTests, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts'] },
-    { ...withoutServiceTests, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...withoutServiceTests,
+      ...withDatabase,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
+    },
+    { ...withoutServiceTests, ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

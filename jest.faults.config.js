@@ -1,4 +1,4 @@
-import config, { common, faultTests } from './jest.config.js';
+import config, { common, withDatabase, faultTests } from './jest.config.js';
 
 /** `npm run test:faults`: the slow fault tests (see jest.config.js). */
-export default { ...config, projects: [{ ...common, displayName: 'faults', testMatch: faultTests }] };
+export default { ...config, projects: [{ ...common, ...withDatabase, displayName: 'faults', testMatch: faultTests }] };

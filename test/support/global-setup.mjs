@@ -1,33 +1,80 @@
 // Jest loads this file natively, outside its TypeScript pipeline, hence plain JavaScript.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 
-/** @returns {Promise<number>} */
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/**
+ * `count` TCP ports nobody listens on, all different (each is held until all are found).
+ * @param {number} count
+ * @returns {Promise<number[]>}
+ */
+async function freePorts(count) {
+  const servers = Array.from({ length: count }, () => createServer());
+  const ports = await Promise.all(
+    servers.map(
+      (server) =>
+        /** @type {Promise<number>} */ (
+          new Promise((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => {
+              const address = server.address();
+              resolve(typeof address === 'object' && address ? address.port : 0);
+            });
+          })
+        ),
+    ),
+  );
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 /**
- * With DATABASE_URL, tests use that server; without, a throwaway embedded PostgreSQL.
- * Either way each test file creates a database of its own (test/support/test-database.ts).
+ * With DATABASE_URL, tests use that server; without, throwaway embedded PostgreSQL servers,
+ * one per jest worker: an open transaction holds back the log readers of every database
+ * on its server (docs/ARCHITECTURE.md, "The log"), so a test file holding one would stall
+ * the followers of the file running beside it. Either way each test file creates a database
+ * of its own (test/support/test-database.ts), most of them cloned from this run's migrated
+ * template, named here.
+ * @param {import('jest').Config} globalConfig
  */
-export default async function globalSetup() {
+export default async function globalSetup(globalConfig) {
+  process.env.CHRONICLE_TEST_TEMPLATE = `chronicle_template_${randomBytes(6).toString('hex')}`;
   if (process.env.DATABASE_URL) {
-    process.env.CHRONICLE_TEST_ADMIN_URL = process.env.DATABASE_URL;
+    process.env.CHRONICLE_TEST_ADMIN_URLS = process.env.DATABASE_URL;
     return;
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-test-postgres-'));
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
-  Reflect.set(globalThis, 'chronicleTestServer', server);
-  process.env.CHRONICLE_TEST_ADMIN_URL = server.url;
+  const ports = await freePorts(Math.max(1, Number(globalConfig.maxWorkers)));
+  const servers = await Promise.all(
+    ports.map(async (port) => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-test-postgres-'));
+      const server = await startEmbeddedPostgres({ dataDir, port, persistent: false });
+      await withoutDurability(server.url);
+      return server;
+    }),
+  );
+  Reflect.set(globalThis, 'chronicleTestServers', servers);
+  process.env.CHRONICLE_TEST_ADMIN_URLS = servers.map((server) => server.url).join(' ');
+}
+
+/**
+ * The throwaway server's data is deleted at the end of the run and never outlives a crash,
+ * so it need not reach the disk: without fsync, each test file's CREATE DATABASE and each
+ * commit stop waiting on a disk the other engineers' runs share.
+ * @param {string} url
+ */
+async function withoutDurability(url) {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes']) {
+      await admin.query(`ALTER SYSTEM SET ${setting} = off`);
+    }
+    await admin.query('SELECT pg_reload_conf()');
+  } finally {
+    await admin.end();
+  }
 }

@@ -41,7 +41,7 @@ export async function createTestApp(
   } = {},
 ): Promise<TestApp> {
   const owned = options.database === undefined;
-  const database = options.database ?? (await createTestDatabase());
+  const database = options.database ?? (await createTestDatabase({ migrated: true }));
   // Tests send far more requests a minute than a client would; test/security turns the limit on.
   // Pino stays silent (Nest's own errors still show) unless a test sets LOG_LEVEL.
   const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', ...options.env });
