@@ -85,7 +85,9 @@ async function alive(pid: number): Promise<boolean> {
 /** A database role that is no superuser, with the rights the app needs on the followers' tables. */
 async function ordinaryRole(): Promise<string> {
   const role = `chronicle_lease_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER`);
+  // A password too: the embedded test server asks for one, where the machine's may trust.
+  const password = randomBytes(12).toString('hex');
+  await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD '${password}'`);
   await admin.query(
     `GRANT SELECT, INSERT, UPDATE, DELETE ON followers, follower_lease_sessions, fenced_writes TO ${role}`,
   );
@@ -96,6 +98,7 @@ async function ordinaryRole(): Promise<string> {
   });
   const url = new URL(database.url);
   url.username = role;
+  url.password = password;
   return url.toString();
 }
 
