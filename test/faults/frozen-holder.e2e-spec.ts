@@ -19,6 +19,7 @@ import {
   expectOnlyAcceptedOrCut,
   openAccounts,
   planTransfers,
+  requestTransferResendingBusy,
   sendTransfers,
   type Outcome,
 } from '../support/transfer-scenario.js';
@@ -88,39 +89,62 @@ describe('the instance running the followers stopped (SIGSTOP) under load, then 
         let takeoverMs = -1;
         let stoppedForMs = -1;
         // The first third to both instances; at a third, the victim stops with its requests in flight.
-        await sendTransfers(plan, outcomes, { from: 0, to: third }, (i) => apps[i % 2], {
-          at: third,
-          then: async () => {
-            victim.child.kill('SIGSTOP');
-            const stoppedAt = Date.now();
-            try {
-              for (;;) {
-                const followers = await projections(survivor);
-                if (followers.every((f) => f.runningHere)) break;
-                if (Date.now() - stoppedAt > TAKEOVER_LIMIT_MS) {
-                  throw new Error(
-                    `${survivor.name} did not take the followers of the stopped ${victim.name} within ` +
-                      `${TAKEOVER_LIMIT_MS} ms: ${JSON.stringify(followers, null, 1)}`,
-                  );
+        // Requests wait on the locks of a batch the stopped instance left open until the survivor
+        // ends it, which may outlast DATABASE_QUERY_TIMEOUT_MS: a 503, resent as a client would.
+        await sendTransfers(
+          plan,
+          outcomes,
+          { from: 0, to: third },
+          (i) => apps[i % 2],
+          {
+            at: third,
+            then: async () => {
+              victim.child.kill('SIGSTOP');
+              const stoppedAt = Date.now();
+              try {
+                for (;;) {
+                  const followers = await projections(survivor);
+                  if (followers.every((f) => f.runningHere)) break;
+                  if (Date.now() - stoppedAt > TAKEOVER_LIMIT_MS) {
+                    throw new Error(
+                      `${survivor.name} did not take the followers of the stopped ${victim.name} within ` +
+                        `${TAKEOVER_LIMIT_MS} ms: ${JSON.stringify(followers, null, 1)}`,
+                    );
+                  }
+                  await sleep(50);
                 }
-                await sleep(50);
+                takeoverMs = Date.now() - stoppedAt;
+                // The next third goes to the survivor alone, and it moves every transfer along meanwhile.
+                await sendTransfers(
+                  plan,
+                  outcomes,
+                  { from: third, to: twoThirds },
+                  () => survivor,
+                  undefined,
+                  requestTransferResendingBusy,
+                );
+                await settledLog(survivor);
+              } finally {
+                stoppedForMs = Date.now() - stoppedAt;
+                victim.child.kill('SIGCONT');
               }
-              takeoverMs = Date.now() - stoppedAt;
-              // The next third goes to the survivor alone, and it moves every transfer along meanwhile.
-              await sendTransfers(plan, outcomes, { from: third, to: twoThirds }, () => survivor);
-              await settledLog(survivor);
-            } finally {
-              stoppedForMs = Date.now() - stoppedAt;
-              victim.child.kill('SIGCONT');
-            }
+            },
           },
-        });
+          requestTransferResendingBusy,
+        );
         expect(victim.alive).toBe(true);
         // The stop outlasted the lease timeout, or this tested nothing.
         expect(stoppedForMs).toBeGreaterThan(LEASE_TIMEOUT_SECONDS * 1000);
 
         // Continued, it runs no follower beside the survivor, and serves requests again.
-        await sendTransfers(plan, outcomes, { from: twoThirds, to: plan.length }, (i) => apps[i % 2]);
+        await sendTransfers(
+          plan,
+          outcomes,
+          { from: twoThirds, to: plan.length },
+          (i) => apps[i % 2],
+          undefined,
+          requestTransferResendingBusy,
+        );
         expectOnlyAcceptedOrCut(outcomes, [victim.name]);
         const result = await expectExactlyOnce(survivor, accounts, plan, outcomes);
         const after = await where(apps);

@@ -5,12 +5,16 @@
  * once every transfer settled (API.md, Transfers).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppProcess, Exit } from './app-process.js';
 import { call, connectionFailure, expectStatus, inPool, sum, type Reply } from './app-client.js';
 import { expectTransfersSettledOnce, expectViewsEqualEventsAndRebuild, settledLog } from './settled-state.js';
 
 /** Requests in flight at a time. */
 const IN_FLIGHT = 8;
+// Shorter than the Retry-After a 503 names: the test waits for the takeover, not for a person.
+const RESEND_AFTER_MS = 200;
+const RESENDS_WHEN_BUSY = 100;
 /** More than all the money of a test together: a transfer of it fails insufficient_funds for certain. */
 const MORE_THAN_ALL_MONEY = 10_000_000;
 
@@ -77,16 +81,38 @@ export type Outcome =
   | { kind: 'cut'; by: string; error: string }
   | { kind: 'refused'; by: string; status: number; body: unknown };
 
-export async function requestTransfer(app: AppProcess, transfer: PlannedTransfer): Promise<Outcome> {
+export async function requestTransfer(
+  app: AppProcess,
+  transfer: PlannedTransfer,
+  headers: Record<string, string> = {},
+): Promise<Outcome> {
   let reply: Reply<{ id: string }>;
   try {
-    reply = await call<{ id: string }>(app, 'POST', '/transfers', transfer);
+    reply = await call<{ id: string }>(app, 'POST', '/transfers', transfer, { headers });
   } catch (error) {
     return { kind: 'cut', by: app.name, error: connectionFailure(error) };
   }
   return reply.status === 202
     ? { kind: 'accepted', by: app.name, id: reply.body.id }
     : { kind: 'refused', by: app.name, status: reply.status, body: reply.body };
+}
+
+/**
+ * As a client that follows API.md: each transfer with an Idempotency-Key of its own, sent
+ * again while the answer is a 503 (the database did not answer in time): a resend answers
+ * what the first request stored, if it was stored, so each is requested once.
+ */
+export async function requestTransferResendingBusy(
+  app: AppProcess,
+  transfer: PlannedTransfer,
+  index: number,
+): Promise<Outcome> {
+  const headers = { 'Idempotency-Key': `transfer-${index}` };
+  for (let sent = 1; ; sent++) {
+    const outcome = await requestTransfer(app, transfer, headers);
+    if (outcome.kind !== 'refused' || outcome.status !== 503 || sent === RESENDS_WHEN_BUSY) return outcome;
+    await sleep(RESEND_AFTER_MS);
+  }
 }
 
 /**
@@ -100,6 +126,8 @@ export async function sendTransfers(
   range: { from: number; to: number },
   target: (index: number) => AppProcess,
   stop?: { at: number; then: () => Promise<void> },
+  send: (app: AppProcess, transfer: PlannedTransfer, index: number) => Promise<Outcome> = (app, transfer) =>
+    requestTransfer(app, transfer),
 ): Promise<void> {
   let next = range.from;
   let stopping: Promise<unknown> | undefined;
@@ -112,7 +140,7 @@ export async function sendTransfers(
       }
       if (next >= range.to) return;
       const index = next++;
-      outcomes[index] = await requestTransfer(target(index), plan[index]);
+      outcomes[index] = await send(target(index), plan[index], index);
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
