@@ -49,7 +49,7 @@ export class StreamTicketsController {
       'With authentication off, the live views need no ticket: one is answered all the same, and ignored.',
   })
   @ApiCreatedResponse({ type: StreamTicketResponse })
-  @ApiProblemResponses(PROBLEMS.invalidRequest)
+  @ApiProblemResponses(PROBLEMS.invalidRequest, PROBLEMS.databaseUnavailable, PROBLEMS.databaseBusy)
   async issue(@Body() { path }: StreamTicketRequest, @Req() request: Request): Promise<StreamTicketResponse> {
     const principal = requestPrincipal(request);
     if (this.tickets && principal) return this.tickets.issue(principal, path);

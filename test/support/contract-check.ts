@@ -125,7 +125,7 @@ export class ContractCheck {
     if (!media.schema || !contentType.endsWith('json')) return;
     const declaredType = Object.keys(spec.content!).find((type) => type.split(';')[0].trim() === contentType)!;
     const pointer = `#/paths/${escape(route.template)}/${method}/responses/${response.statusCode in operation.responses ? response.statusCode : 'default'}`;
-    const validate = this.validatorFor(declared.$ref ? `#${declared.$ref.slice(1)}` : pointer, declaredType);
+    const validate = this.validatorFor(declared.$ref ?? pointer, declaredType);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));

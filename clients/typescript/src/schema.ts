@@ -2739,6 +2739,21 @@ export interface operations {
       415: components['responses']['UnsupportedMediaType'];
       429: components['responses']['TooManyRequests'];
       500: components['responses']['InternalServerError'];
+      /**
+       * @description - `urn:chronicle:problem:database-unavailable`: The database cannot be reached: retry after Retry-After seconds (with the same Idempotency-Key, a command is not applied twice)
+       *     - `urn:chronicle:problem:database-busy`: The database did not answer in time (no free pooled connection within DATABASE_POOL_WAIT_MS, or a statement ran past DATABASE_STATEMENT_TIMEOUT_MS); nothing was stored
+       */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
     };
   };
   requestTransfer: {
