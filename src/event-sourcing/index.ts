@@ -36,7 +36,7 @@ export { KeyedMutex } from './application/keyed-mutex.js';
 /** The registry of event types: stable names, schema versions, upcasters. */
 export { EventRegistry } from './domain/event-registry.js';
 /** The event store contract: append with an expected version, read a stream, read the log. */
-export { EventStore, IdempotencyKeyTakenError } from './store/event-store.js';
+export { EventIdTakenError, EventStore, IdempotencyKeyTakenError } from './store/event-store.js';
 /** Deletes expired idempotency records in bounded batches, every minute, in every instance. */
 export { IdempotencySweeper } from './store/idempotency-sweeper.js';
 /** An event on its way in, as stored, and what an append is asked and answers. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ConcurrencyError } from '#event-sourcing/domain';
-import { IdempotencyKeyTakenError, type NewEvent, PersonalDataKeys } from '#event-sourcing';
+import { EventIdTakenError, IdempotencyKeyTakenError, type NewEvent, PersonalDataKeys } from '#event-sourcing';
 import { PostgresEventStore } from '#event-sourcing/postgres';
 import { newEvent } from '../support/event-store-contract.js';
 import { until } from '../support/until.js';
@@ -207,7 +207,7 @@ describe.each([
       await append(fresh(), 0, [taken]);
       const id = fresh();
       const { outcome, transactions, appends } = await amongOthers(() => append(id, 0, [newEvent(), taken]));
-      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
+      expect(outcome).toMatchObject({ status: 'rejected', reason: new EventIdTakenError(taken.id) });
       expect(await store.streamVersion(id)).toBe(0);
       // The group rolled back, and each of its appends went again alone.
       expect(transactions).toBe(appends);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError } from '#event-sourcing/domain';
-import { IdempotencyKeyTakenError, type EventStore, type NewEvent, type StoredEvent } from '#event-sourcing';
+import {
+  EventIdTakenError,
+  IdempotencyKeyTakenError,
+  type EventStore,
+  type NewEvent,
+  type StoredEvent,
+} from '#event-sourcing';
 import { until } from './until.js';
 
 export function newEvent(type = 'Happened', data: Record<string, unknown> = {}): NewEvent {
@@ -92,8 +98,8 @@ export function eventStoreContract(
     await append(other, 0, newEvent());
 
     await expect(append(other, 0, taken)).rejects.toBeInstanceOf(ConcurrencyError);
-    await expect(append(other, 1, taken)).rejects.not.toBeInstanceOf(ConcurrencyError);
-    await expect(append(other, 'any', newEvent(), taken)).rejects.toThrow();
+    await expect(append(other, 1, taken)).rejects.toThrow(new EventIdTakenError(taken.id));
+    await expect(append(other, 'any', newEvent(), taken)).rejects.toBeInstanceOf(EventIdTakenError);
     expect((await store.readStream(other)).map((e) => e.version)).toEqual([1]);
   });
 

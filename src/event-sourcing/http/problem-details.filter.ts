@@ -9,6 +9,7 @@ import {
   IdempotencyKeyReusedError,
   UnreadableEventError,
 } from '../domain/errors.js';
+import { EventIdTakenError } from '../store/event-store.js';
 import { allowedMethods } from './allowed-methods.js';
 import { RequestValidationError, type ProblemDetails } from './problem-details.js';
 import { TooManyStreamsError } from './streams-per-client.js';
@@ -97,6 +98,7 @@ export function toProblem(error: unknown): ProblemDetails {
     return { ...problem(400, 'invalid-request', error.message, 'Invalid request'), errors: error.errors };
   }
   if (error instanceof ConcurrencyError) return problem(409, 'concurrency-conflict', error.message, 'Conflict');
+  if (error instanceof EventIdTakenError) return problem(409, 'event-id-taken', error.message, 'Conflict');
   if (error instanceof AggregateNotFoundError) return problem(404, 'not-found', error.message);
   if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof DomainConflict) return problem(409, error.code.replaceAll('_', '-'), error.message);

@@ -83,6 +83,7 @@ export abstract class EventStore {
   /**
    * Appends events to one stream atomically.
    * @throws ConcurrencyError when the stream is not at `expectedVersion`
+   * @throws EventIdTakenError when an event id is stored in another stream
    * @throws IdempotencyKeyTakenError when `idempotency.key` was stored by a concurrent append
    */
   abstract append(request: AppendRequest): Promise<AppendResult>;
@@ -130,6 +131,18 @@ export abstract class EventStore {
 export class IdempotencyKeyTakenError extends Error {
   constructor(readonly key: string) {
     super(`Idempotency-Key "${key}" was stored by a concurrent request`);
+  }
+}
+
+/**
+ * An event id of this append is stored already, in another stream (or twice in this
+ * append): ids are unique in the whole log, and an append of the same ids to the same
+ * stream answers `duplicate` instead. A caller that reuses ids across streams has a bug;
+ * retrying cannot help.
+ */
+export class EventIdTakenError extends Error {
+  constructor(readonly eventId: string) {
+    super(`Event id ${eventId} is stored already, in another stream`);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   assertValidAppend,
   EventStore,
   idempotencyHorizon,
+  EventIdTakenError,
   IdempotencyKeyTakenError,
   type AppendRequest,
   type AppendResult,
@@ -66,11 +67,9 @@ export class InMemoryEventStore extends EventStore {
     }
     // As PostgreSQL's unique index on event_id: one copy of an id in the whole log.
     const taken = events.find((e) => this.byId.has(e.id));
-    if (taken)
-      throw new Error(`Event id ${taken.id} is stored already, in stream ${this.byId.get(taken.id)!.streamId}`);
-    if (new Set(events.map((e) => e.id)).size < events.length) {
-      throw new Error(`An event id is repeated in this append to ${streamId}`);
-    }
+    if (taken) throw new EventIdTakenError(taken.id);
+    const repeated = events.find((e, i) => events.findIndex((other) => other.id === e.id) !== i);
+    if (repeated) throw new EventIdTakenError(repeated.id);
     const recordedAt = new Date(this.now().getTime());
     for (const event of events) {
       const stored: StoredEvent = {

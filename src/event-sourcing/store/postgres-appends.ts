@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { ConcurrencyError } from '../domain/errors.js';
 import { AppendGroups } from './append-groups.js';
-import { IdempotencyKeyTakenError, type AppendRequest, type AppendResult } from './event-store.js';
+import { EventIdTakenError, IdempotencyKeyTakenError, type AppendRequest, type AppendResult } from './event-store.js';
 
 /** An append with its data encoded, and the hook of the store it came through. */
 export interface EncodedAppend {
@@ -223,6 +223,8 @@ function againAlone(error: unknown): boolean {
   return !(error instanceof Error && error.message.startsWith('Query read timeout'));
 }
 
+const EVENT_ID_TAKEN = /^Key \(event_id\)=\(([^)]*)\) already exists/;
+
 function translate(error: unknown, request: AppendRequest): unknown {
   const pgError = error as { code?: string; detail?: string; constraint?: string };
   if (pgError.code === 'CH409') {
@@ -231,6 +233,10 @@ function translate(error: unknown, request: AppendRequest): unknown {
   if (pgError.code === '23505' && pgError.constraint === 'idempotency_keys_pkey' && request.idempotency) {
     return new IdempotencyKeyTakenError(request.idempotency.key);
   }
+  // Matched on the detail, not the constraint's name: on a partitioned log the index that
+  // refuses it is the side table's or a partition's, whose names vary.
+  const takenId = pgError.code === '23505' ? EVENT_ID_TAKEN.exec(pgError.detail ?? '') : null;
+  if (takenId) return new EventIdTakenError(takenId[1]);
   return error;
 }
 
