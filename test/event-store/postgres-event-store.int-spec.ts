@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError } from '#event-sourcing/domain';
-import type { NewEvent } from '#event-sourcing';
+import { EventIdTakenError, type NewEvent } from '#event-sourcing';
 import { PostgresEventStore } from '#event-sourcing/postgres';
 import { eventStoreContract, newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
@@ -69,7 +69,7 @@ describe('PostgresEventStore retries', () => {
     await append(stream(), 0, taken);
     const other = stream();
 
-    await expect(append(other, 0, newEvent(), taken)).rejects.toMatchObject({ code: '23505' });
+    await expect(append(other, 0, newEvent(), taken)).rejects.toThrow(new EventIdTakenError(taken.id));
     expect(await store.streamVersion(other)).toBe(0);
   });
 

@@ -11,7 +11,7 @@ import {
   NotPartitionedError,
   PostgresEventStore,
 } from '#event-sourcing/postgres';
-import type { NewEvent } from '#event-sourcing';
+import { EventIdTakenError, type NewEvent } from '#event-sourcing';
 import { newEvent } from '../support/event-store-contract.js';
 import { createMigratedDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';
@@ -166,6 +166,6 @@ describe('a log partitioned after it held events', () => {
     // event_ids keeps the detached ids: appended again, anywhere, they are still refused.
     const detached = await pool.query('SELECT event_id FROM events_from_1 LIMIT 1');
     const again = { ...newEvent(), id: detached.rows[0].event_id };
-    await expect(append(`new-${randomUUID()}`, 0, [again])).rejects.toMatchObject({ code: '23505' });
+    await expect(append(`new-${randomUUID()}`, 0, [again])).rejects.toThrow(new EventIdTakenError(again.id));
   });
 });
