@@ -211,7 +211,12 @@ export class ReadReplicas implements OnModuleInit, OnModuleDestroy {
       const settings = { store: new PostgresSnapshotStore(this.poolOf(replica.dataSource!), this.payloads), every: 1 };
       const kind = snapshotKindOf(aggregateClass, settings);
       const policy = new SnapshotPolicy(aggregateClass.streamType, settings, kind, undefined);
-      loader = new AggregateLoader(aggregateClass, replica.store!, replica.store!.streamLoader(settings.store, kind), policy);
+      loader = new AggregateLoader(
+        aggregateClass,
+        replica.store!,
+        replica.store!.streamLoader(settings.store, kind),
+        policy,
+      );
       replica.loaders.set(aggregateClass, loader);
     }
     return loader as AggregateLoader<A>;
