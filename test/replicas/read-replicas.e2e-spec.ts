@@ -74,6 +74,15 @@ describe('reads on a streaming replica (DATABASE_REPLICA_URLS)', () => {
       .expect(200);
     expect(statement.headers['x-read-source']).toBe('replica');
     expect(statement.body.items).toEqual([expect.objectContaining({ amount: 25, balanceAfter: 25 })]);
+
+    const explored = await request(app.http)
+      .get(`/explorer/api/streams/${opened.body.id}/state`)
+      .query({ minPosition })
+      .expect(200);
+    expect({ source: explored.headers['x-read-source'], version: explored.body.version }).toEqual({
+      source: 'replica',
+      version: 2,
+    });
   });
 
   it('reads the primary when the replica has not replayed the position, and takes a lagging replica out until it catches up', async () => {
