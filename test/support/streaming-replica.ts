@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,6 +64,19 @@ export class StreamingReplica {
 
   get standbyUrl(): string {
     return `postgres://postgres@127.0.0.1:${this.standbyPort}/postgres`;
+  }
+
+  /** The pids of a server's postmaster and of every process it forked (backends, WAL sender or receiver, ...). */
+  async processes(server: 'primary' | 'standby'): Promise<number[]> {
+    const postmaster = Number((await readFile(join(this.dir, server, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const children: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
+    }
+    return [postmaster, ...children];
   }
 
   /** Starts the standby again (after {@link stopStandby}); it resumes streaming where it stopped. */
