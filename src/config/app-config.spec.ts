@@ -249,6 +249,15 @@ describe('loadConfig', () => {
       minPositionWaitMs: 0,
     });
     expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'r1:5432' })).toThrow(/DATABASE_REPLICA_URLS must list URLs/);
+    // A view read may wait for a replica, then for the primary's view: both within the deadline.
+    expect(() =>
+      loadConfig({
+        DATABASE_REPLICA_URLS: 'postgres://r1/app',
+        MIN_POSITION_WAIT_MS: '9500',
+        ANSWER_DEADLINE_MS: '10000',
+      }),
+    ).toThrow('plus REPLICA_MIN_POSITION_WAIT_MS (1000) must be below ANSWER_DEADLINE_MS (10000)');
+    expect(loadConfig({ MIN_POSITION_WAIT_MS: '9500', ANSWER_DEADLINE_MS: '10000' }).replicas.urls).toEqual([]);
   });
 
   it.each([

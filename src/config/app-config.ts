@@ -258,10 +258,14 @@ function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
 }
 
 // A read told to wait for its view must be able to wait that long and still answer.
-function assertWaitsFitTheDeadline({ answerDeadlineMs, followers }: AppConfig): void {
-  if (answerDeadlineMs > 0 && followers.minPositionWaitMs >= answerDeadlineMs) {
+// A view read waits for a replica first, then for the primary's view.
+function assertWaitsFitTheDeadline({ answerDeadlineMs, followers, replicas }: AppConfig): void {
+  const replicaWait = replicas.urls.length > 0 ? replicas.minPositionWaitMs : 0;
+  if (answerDeadlineMs > 0 && followers.minPositionWaitMs + replicaWait >= answerDeadlineMs) {
     throw new ConfigError(
-      `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`,
+      replicaWait > 0
+        ? `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) plus REPLICA_MIN_POSITION_WAIT_MS (${replicaWait}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`
+        : `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`,
     );
   }
 }
