@@ -25,23 +25,32 @@ const READS = [
 // Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux).
 const TICKS = 100;
 
-async function cpuSeconds(pids: number[]): Promise<number> {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat: 12 and 13 after the state.
-    if (fields.length > 13) ticks += Number(fields[11]) + Number(fields[12]);
-  }
+/** utime + stime of a process, and with `reaped` the cutime + cstime of the children it has waited for. */
+async function cpuTicks(pid: number, reaped: boolean): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the state (field 3): utime and stime are fields 14 and 15, cutime and cstime 16 and 17.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  if (fields.length < 15) return 0;
+  return fields[11] + fields[12] + (reaped ? fields[13] + fields[14] : 0);
+}
+
+/**
+ * The CPU seconds a cluster has used so far: its postmaster's own and those of the backends
+ * it has reaped (cutime, cstime), and those of the processes it runs now. A backend's time
+ * moves from the second sum to the first when it exits, so connections that come and go are counted once.
+ */
+async function clusterSeconds(pair: StreamingReplica, server: 'primary' | 'standby'): Promise<number> {
+  const [postmaster, ...children] = await pair.processes(server);
+  let ticks = await cpuTicks(postmaster, true);
+  for (const pid of children) ticks += await cpuTicks(pid, false);
   return ticks / TICKS;
 }
 
-/** Every process of both clusters, read again at each sample: backends come and go. */
 async function clusterCpu(pair: StreamingReplica) {
-  return {
-    primary: await cpuSeconds(await pair.processes('primary')),
-    standby: await cpuSeconds(await pair.processes('standby')),
-  };
+  return { primary: await clusterSeconds(pair, 'primary'), standby: await clusterSeconds(pair, 'standby') };
 }
 
 async function openAccounts(url: string): Promise<string[]> {
