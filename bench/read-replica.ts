@@ -7,15 +7,12 @@ import { APP_MAIN } from './http.js';
 import { startApp, type RunningApp } from './http-app.js';
 
 /**
- * `npm run bench:replica`: a read-heavy mix (90% reads, 10% deposits, 32 connections)
+ * The read-heavy mix (90% reads, 10% deposits, 32 connections)
  * against the built app on a primary of its own, without and then with one streaming
  * replica of it on the same machine. Reports requests/s, p99 and the share of the two
  * servers' CPU time the primary spent (utime + stime of each cluster's processes, from /proc).
  */
-const quick = process.argv.includes('--quick');
 const CONNECTIONS = 32;
-const SECONDS = quick ? 3 : 15;
-const ACCOUNTS = quick ? 100 : 500;
 const READS = [
   (id: string) => `/accounts/${id}`,
   (id: string) => `/accounts/${id}/statement`,
@@ -53,9 +50,9 @@ async function clusterCpu(pair: StreamingReplica) {
   return { primary: await clusterSeconds(pair, 'primary'), standby: await clusterSeconds(pair, 'standby') };
 }
 
-async function openAccounts(url: string): Promise<string[]> {
+async function openAccounts(url: string, count: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
+  for (let i = 0; i < count; i++) {
     const response = await fetch(`${url}/accounts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -78,7 +75,7 @@ async function replicaInRotation(url: string): Promise<void> {
   throw new Error('the replica never joined the read rotation');
 }
 
-async function measure(app: RunningApp, ids: string[], pair: StreamingReplica) {
+async function measure(app: RunningApp, ids: string[], pair: StreamingReplica, seconds: number) {
   const pick = () => ids[Math.floor(Math.random() * ids.length)];
   // Nine reads, then a deposit, on every connection: 90% reads.
   const requests = [
@@ -99,7 +96,7 @@ async function measure(app: RunningApp, ids: string[], pair: StreamingReplica) {
   const result = await autocannon({
     url: app.url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     headers: { 'content-type': 'application/json' },
     requests,
   });
@@ -116,34 +113,39 @@ async function measure(app: RunningApp, ids: string[], pair: StreamingReplica) {
   };
 }
 
-const pair = await StreamingReplica.start();
-try {
-  const rows: string[] = [];
-  for (const replica of [false, true]) {
-    const app = await startApp(replica ? 'with a replica' : 'primary only', APP_MAIN, {
-      DATABASE_URL: pair.primaryUrl,
-      ...(replica ? { DATABASE_REPLICA_URLS: pair.standbyUrl } : {}),
-      RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'warn',
-    });
-    try {
-      const ids = await openAccounts(app.url);
-      if (replica) await replicaInRotation(app.url);
-      const run = await measure(app, ids, pair);
-      rows.push(
-        `| ${app.name} | ${number(run.requestsPerSecond)} | ${number(run.p99Ms)} | ${run.primaryCpuSeconds.toFixed(1)} | ` +
-          `${run.standbyCpuSeconds.toFixed(1)} | ${(run.primaryShare * 100).toFixed(0)}% | ${run.failed} |`,
-      );
-    } finally {
-      await app.stop();
+/** Runs the mix without and with a replica (`quick`: a smoke run) and answers with its table, in Markdown. */
+export async function readReplicaMix(quick: boolean): Promise<string> {
+  const seconds = quick ? 3 : 15;
+  const accounts = quick ? 100 : 500;
+  const pair = await StreamingReplica.start();
+  try {
+    const rows: string[] = [];
+    for (const replica of [false, true]) {
+      const app = await startApp(replica ? 'with a replica' : 'primary only', APP_MAIN, {
+        DATABASE_URL: pair.primaryUrl,
+        ...(replica ? { DATABASE_REPLICA_URLS: pair.standbyUrl } : {}),
+        RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'warn',
+      });
+      try {
+        const ids = await openAccounts(app.url, accounts);
+        if (replica) await replicaInRotation(app.url);
+        const run = await measure(app, ids, pair, seconds);
+        rows.push(
+          `| ${app.name} | ${number(run.requestsPerSecond)} | ${number(run.p99Ms)} | ${run.primaryCpuSeconds.toFixed(1)} | ` +
+            `${run.standbyCpuSeconds.toFixed(1)} | ${(run.primaryShare * 100).toFixed(0)}% | ${run.failed} |`,
+        );
+      } finally {
+        await app.stop();
+      }
     }
-  }
-  console.log(
-    `Read-heavy mix: 90% reads (account, statement, events, list), 10% deposits, ${CONNECTIONS} connections, ${SECONDS} s, ${ACCOUNTS} accounts\n\n` +
+    return (
+      `Read-heavy mix: 90% reads (account, statement, events, list), 10% deposits, ${CONNECTIONS} connections, ${seconds} s, ${accounts} accounts\n\n` +
       '| app | requests/s | p99 ms | primary CPU s | standby CPU s | primary share | failed |\n' +
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
-      rows.join('\n'),
-  );
-} finally {
-  await pair.stop();
+      rows.join('\n')
+    );
+  } finally {
+    await pair.stop();
+  }
 }
