@@ -109,7 +109,7 @@ async function measure(app: RunningApp, ids: string[], pair: StreamingReplica, s
     failed: result.non2xx + result.errors,
     primaryCpuSeconds: primary,
     standbyCpuSeconds: standby,
-    primaryShare: primary / (primary + standby),
+    primaryShare: primary + standby > 0 ? primary / (primary + standby) : 0,
   };
 }
 
