@@ -83,6 +83,13 @@ describe('reads on a streaming replica (DATABASE_REPLICA_URLS)', () => {
       source: 'replica',
       version: 2,
     });
+
+    // Only the read pool reaches the replica: commands, followers and leases connect to the primary alone.
+    const { rows } = await standby.query<{ name: string }>(
+      `SELECT DISTINCT application_name AS name FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    expect(rows.map((row) => row.name)).toEqual(['chronicle-replica']);
   });
 
   it('reads the primary when the replica has not replayed the position, and takes a lagging replica out until it catches up', async () => {
