@@ -37,6 +37,7 @@ import { RAW_SELECT } from './workloads.js';
 import { closeCommandPath, commandPathRotation } from './command-path.js';
 import { httpOptions, runHttp } from './http.js';
 import { memoryOptions, runMemory } from './memory.js';
+import { readReplicaMix } from './read-replica.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -291,6 +292,8 @@ try {
   // W7 and memory: the built app as a child process, on databases of their own.
   const http = await runHttp(db, httpOptions(quick), (line) => console.log(line));
   const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
+  // The read-heavy mix on a primary and a streaming replica of their own (docs/SCALING.md#read-replicas).
+  console.log(await readReplicaMix(quick));
   // example:end
 
   const report: Report = {

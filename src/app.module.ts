@@ -46,6 +46,7 @@ export class AppModule {
           snapshotEvery: config.snapshotEvery,
           aggregateCacheSize: config.aggregateCacheSize,
           payloads: config.payloads,
+          readReplicas: config.replicas,
         }),
         ObservabilityModule.forRoot(config.observability, logger),
         HealthModule.forRoot(config.observability),

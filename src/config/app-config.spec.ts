@@ -228,6 +228,38 @@ describe('loadConfig', () => {
     });
   });
 
+  it('sends reads to replicas only with DATABASE_REPLICA_URLS', () => {
+    expect(loadConfig({}).replicas).toEqual({
+      urls: [],
+      maxLagBytes: 16 * 1024 * 1024,
+      checkMs: 1_000,
+      minPositionWaitMs: 1_000,
+    });
+    expect(
+      loadConfig({
+        DATABASE_REPLICA_URLS: 'postgres://r1:5432/app, postgresql://r2/app',
+        REPLICA_MAX_LAG_BYTES: '0',
+        REPLICA_CHECK_MS: '250',
+        REPLICA_MIN_POSITION_WAIT_MS: '0',
+      }).replicas,
+    ).toEqual({
+      urls: ['postgres://r1:5432/app', 'postgresql://r2/app'],
+      maxLagBytes: 0,
+      checkMs: 250,
+      minPositionWaitMs: 0,
+    });
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'r1:5432' })).toThrow(/DATABASE_REPLICA_URLS must list URLs/);
+    // A view read may wait for a replica, then for the primary's view: both within the deadline.
+    expect(() =>
+      loadConfig({
+        DATABASE_REPLICA_URLS: 'postgres://r1/app',
+        MIN_POSITION_WAIT_MS: '9500',
+        ANSWER_DEADLINE_MS: '10000',
+      }),
+    ).toThrow('plus REPLICA_MIN_POSITION_WAIT_MS (1000) must be below ANSWER_DEADLINE_MS (10000)');
+    expect(loadConfig({ MIN_POSITION_WAIT_MS: '9500', ANSWER_DEADLINE_MS: '10000' }).replicas.urls).toEqual([]);
+  });
+
   it.each([
     [{ NATS_STREAM: 'chronicle' }, /NATS_STREAM needs NATS_URL/],
     [{ NATS_URL: 'http://127.0.0.1:4222' }, /nats:\/\/ or tls:\/\//],

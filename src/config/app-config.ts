@@ -9,6 +9,8 @@ export interface AppConfig {
   /** A PostgreSQL server of your own; when absent an embedded one is started. */
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
+  /** Streaming replicas of that server that answer reads (DATABASE_REPLICA_URLS); empty: every read goes to it. */
+  replicas: ReplicaConfig;
   database: {
     poolSize: number;
     /** How long a request waits for a free pooled connection before it fails (503). */
@@ -72,6 +74,16 @@ export interface AppConfig {
   explorer: boolean;
   /** NATS JetStream between bounded contexts; absent (no `NATS_URL`), no relay and no broker consumer runs. */
   broker?: BrokerConfig;
+}
+
+export interface ReplicaConfig {
+  urls: string[];
+  /** A replica more than this many bytes of WAL behind the primary leaves the rotation until it catches up. */
+  maxLagBytes: number;
+  /** How often each replica's replay lag is measured (and a replica out of the rotation tried again). */
+  checkMs: number;
+  /** How long a read with `?minPosition=` waits for a replica to replay that position before it reads the primary. */
+  minPositionWaitMs: number;
 }
 
 export interface BrokerConfig {
@@ -246,10 +258,14 @@ function requestTimeouts(env: NodeJS.ProcessEnv): AppConfig['requestTimeouts'] {
 }
 
 // A read told to wait for its view must be able to wait that long and still answer.
-function assertWaitsFitTheDeadline({ answerDeadlineMs, followers }: AppConfig): void {
-  if (answerDeadlineMs > 0 && followers.minPositionWaitMs >= answerDeadlineMs) {
+// A view read waits for a replica first, then for the primary's view.
+function assertWaitsFitTheDeadline({ answerDeadlineMs, followers, replicas }: AppConfig): void {
+  const replicaWait = replicas.urls.length > 0 ? replicas.minPositionWaitMs : 0;
+  if (answerDeadlineMs > 0 && followers.minPositionWaitMs + replicaWait >= answerDeadlineMs) {
     throw new ConfigError(
-      `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`,
+      replicaWait > 0
+        ? `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) plus REPLICA_MIN_POSITION_WAIT_MS (${replicaWait}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`
+        : `MIN_POSITION_WAIT_MS (${followers.minPositionWaitMs}) must be below ANSWER_DEADLINE_MS (${answerDeadlineMs})`,
     );
   }
 }
@@ -327,6 +343,23 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallback: string, min: n
   return ms;
 }
 
+function replicaConfig(env: NodeJS.ProcessEnv): ReplicaConfig {
+  const urls = (env.DATABASE_REPLICA_URLS ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  const bad = urls.find((url) => !/^postgres(ql)?:\/\//.test(url));
+  if (bad !== undefined) {
+    throw new ConfigError('DATABASE_REPLICA_URLS must list URLs that start with postgres:// or postgresql://');
+  }
+  return {
+    urls,
+    maxLagBytes: integer(env, 'REPLICA_MAX_LAG_BYTES', 16 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    checkMs: integer(env, 'REPLICA_CHECK_MS', 1_000, 10, 600_000),
+    minPositionWaitMs: integer(env, 'REPLICA_MIN_POSITION_WAIT_MS', 1_000, 0, 60_000),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -342,6 +375,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       dataDir: resolve(env.EMBEDDED_POSTGRES_DIR || '.data/postgres'),
       port: integer(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
     },
+    replicas: replicaConfig(env),
     database: {
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 1000),
       poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),

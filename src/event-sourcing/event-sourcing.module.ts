@@ -25,6 +25,7 @@ import { EventStore } from './store/event-store.js';
 import { IdempotencySweeper } from './store/idempotency-sweeper.js';
 import { PostgresEventStore } from './store/postgres-event-store.js';
 import { PostgresSnapshotStore } from './store/postgres-snapshot-store.js';
+import { READ_REPLICA_SETTINGS, ReadReplicas } from './store/read-replicas.js';
 import { SnapshotStore } from './store/snapshot-store.js';
 import { CheckpointStore } from './subscriptions/checkpoint-store.js';
 import { FOLLOWER_SETTINGS, FollowersService } from './subscriptions/followers.service.js';
@@ -121,6 +122,11 @@ export class EventSourcingModule {
           useFactory: (dataSource: DataSource) => new PostgresCheckpointStore(dataSource),
           inject: [getDataSourceToken()],
         },
+        {
+          provide: READ_REPLICA_SETTINGS,
+          useValue: options.readReplicas ?? { urls: [], maxLagBytes: 0, checkMs: 1_000, minPositionWaitMs: 0 },
+        },
+        ReadReplicas,
         FollowersService,
         Clock,
         IdGenerator,
@@ -141,6 +147,7 @@ export class EventSourcingModule {
         Clock,
         IdGenerator,
         FollowersService,
+        ReadReplicas,
         LogWakeup,
         WriteStats,
         PartitionKeeper,

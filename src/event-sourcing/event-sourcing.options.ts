@@ -1,3 +1,4 @@
+import type { ReadReplicaSettings } from './store/read-replicas.js';
 import type { PayloadCodecOptions } from './serialization/payload-codec.js';
 import type { FollowersConfig } from './subscriptions/followers.service.js';
 
@@ -29,6 +30,8 @@ export interface EventSourcingOptions {
   partitionsAhead?: number;
   /** Compression and encryption of event data and snapshot states; plain JSON when absent. */
   payloads?: PayloadCodecOptions;
+  /** Streaming replicas that answer the reads of routes that read through `ReadReplicas`; absent or no URLs: the primary answers all. */
+  readReplicas?: ReadReplicaSettings;
 }
 
 export const DEFAULT_AGGREGATE_CACHE_SIZE = 10_000;

@@ -49,6 +49,8 @@ export type {
   ReadStreamOptions,
   StoredEvent,
 } from './store/event-store.js';
+/** Reads on PostgreSQL streaming replicas (DATABASE_REPLICA_URLS): which server a read runs on, and each replica's lag. */
+export { ReadReplicas, type ReadReplicaSettings, type ReplicaStatus } from './store/read-replicas.js';
 /** Where snapshots are kept (a cache of aggregate state): save one, find the newest usable one. */
 export { SnapshotStore } from './store/snapshot-store.js';
 /** A snapshot as stored, and which one `SnapshotStore.findLatest` may answer with. */

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Query, UnprocessableEntityException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AggregateTypes, EventStore } from '#event-sourcing';
-import { EventPage, EventResponse, OperatorsOnly } from '#event-sourcing/http';
+import { AggregateTypes, ReadReplicas } from '#event-sourcing';
+import { EventPage, EventResponse, OperatorsOnly, ReadsLog } from '#event-sourcing/http';
 import { aggregateState } from './aggregate-state.js';
 import { EXPLORER_PATH } from './explorer-assets.js';
 import {
@@ -19,7 +19,8 @@ import { type NamedStream, StreamNames } from './stream-names.js';
 /**
  * What the explorer page reads: streams by type and id, a stream's events as the API
  * serves them (decoded, in their current shape), and an aggregate's state at any version.
- * Kept out of the OpenAPI document: a tool of this app, not part of its contract.
+ * Kept out of the OpenAPI document: a tool of this app, not part of its contract. Read on a
+ * read replica when there is one in the rotation (`X-Read-Source` says which).
  */
 @ApiExcludeController()
 @OperatorsOnly()
@@ -28,11 +29,12 @@ export class ExplorerApiController {
   constructor(
     private readonly catalog: StreamCatalog,
     private readonly names: StreamNames,
-    private readonly store: EventStore,
+    private readonly reads: ReadReplicas,
     private readonly types: AggregateTypes,
   ) {}
 
   @Get('overview')
+  @ReadsLog()
   async overview(): Promise<OverviewResponse> {
     const [streamTypes, lastPosition] = await Promise.all([this.catalog.streamTypes(), this.catalog.lastPosition()]);
     return {
@@ -42,26 +44,32 @@ export class ExplorerApiController {
   }
 
   @Get('streams')
+  @ReadsLog()
   async search(@Query() query: StreamSearchQuery): Promise<{ items: NamedStream[]; nextCursor: string | null }> {
     const { items, nextCursor } = await this.catalog.search({ ...query, text: query.q });
     return { items: await this.names.of(items), nextCursor };
   }
 
   @Get('streams/:streamId')
+  @ReadsLog()
   async stream(@Param() { streamId }: StreamParams): Promise<StreamResponse> {
     const [stream] = await this.names.of([await this.find(streamId)]);
     return { ...stream, timeTravel: this.canRebuild(stream.streamType) };
   }
 
   @Get('streams/:streamId/events')
+  @ReadsLog()
   async events(@Param() { streamId }: StreamParams, @Query() query: StreamEventsQuery): Promise<EventPage> {
-    const events = await this.store.readStream(streamId, { fromVersion: query.fromVersion, limit: query.limit });
+    const events = await this.reads
+      .eventStore()
+      .readStream(streamId, { fromVersion: query.fromVersion, limit: query.limit });
     if (events.length === 0) await this.find(streamId);
     return { items: events.map(EventResponse.of) };
   }
 
   /** The aggregate rebuilt from the stream's events up to `version` (through its snapshots, as commands load it). */
   @Get('streams/:streamId/state')
+  @ReadsLog()
   async state(@Param() { streamId }: StreamParams, @Query() query: StreamStateQuery): Promise<StreamStateResponse> {
     const stream = await this.find(streamId);
     const repository = this.types.repositoryOf(stream.streamType);
@@ -75,8 +83,8 @@ export class ExplorerApiController {
       throw new NotFoundException(`Stream ${streamId} has no version ${version}: it is at version ${stream.version}`);
     }
     const [aggregate, [event]] = await Promise.all([
-      repository.get(streamId, { version }),
-      this.store.readStream(streamId, { fromVersion: version, toVersion: version }),
+      this.reads.load((id, at) => repository.get(id, at), repository.aggregateClass, streamId, { version }),
+      this.reads.eventStore().readStream(streamId, { fromVersion: version, toVersion: version }),
     ]);
     return {
       streamId,

@@ -1,5 +1,6 @@
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import { type EventResponse, PageLimitQuery, QueryInteger } from '#event-sourcing/http';
+import { IntersectionType } from '@nestjs/swagger';
+import { type EventResponse, LogReadQuery, PageLimitQuery, QueryInteger } from '#event-sourcing/http';
 import type { StreamTypeCount } from './stream-catalog.js';
 import type { NamedStream } from './stream-names.js';
 
@@ -13,7 +14,7 @@ export class StreamParams {
 }
 
 /** `GET /explorer/api/streams`: streams whose id starts with (or contains) `q`, of one type or all. */
-export class StreamSearchQuery {
+export class StreamSearchQuery extends LogReadQuery {
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -42,7 +43,7 @@ export class StreamSearchQuery {
   limit: number = 50;
 }
 
-export class StreamEventsQuery extends PageLimitQuery {
+export class StreamEventsQuery extends IntersectionType(PageLimitQuery, LogReadQuery) {
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -51,7 +52,7 @@ export class StreamEventsQuery extends PageLimitQuery {
   fromVersion: number = 1;
 }
 
-export class StreamStateQuery {
+export class StreamStateQuery extends LogReadQuery {
   /** The version to rebuild the state at; the current one when absent. */
   @IsOptional()
   @QueryInteger()

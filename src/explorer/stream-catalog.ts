@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { ReadReplicas } from '#event-sourcing';
 
 /** A stream as the explorer lists it. */
 export interface StreamSummary {
@@ -56,7 +55,12 @@ function toSummary(row: Record<string, unknown>): StreamSummary {
 /** The streams of the event store: found by type and id, counted by type. Reads the `events` table only. */
 @Injectable()
 export class StreamCatalog {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadReplicas) {}
+
+  /** The server of the read this runs in: a replica's, when the route's ReadsLog chose one. */
+  private get dataSource() {
+    return this.reads.dataSource();
+  }
 
   /** How many streams each stream type has: one pass over the index, one entry per stream. */
   async streamTypes(): Promise<StreamTypeCount[]> {

@@ -4,6 +4,7 @@ import type { ObservabilityConfig } from '../config/app-config.js';
 import { HealthController } from './health.controller.js';
 import { READY_MAX_FOLLOWER_LAG_SECONDS, ReadinessChecks } from './readiness.checks.js';
 import { ReadinessController } from './readiness.controller.js';
+import { ReplicasIndicator } from './replicas.indicator.js';
 
 /** GET /health (liveness) and GET /health/ready (readiness). */
 @Module({})
@@ -16,6 +17,7 @@ export class HealthModule {
       controllers: [HealthController, ReadinessController],
       providers: [
         ReadinessChecks,
+        ReplicasIndicator,
         { provide: READY_MAX_FOLLOWER_LAG_SECONDS, useValue: config.readyMaxFollowerLagSeconds },
       ],
     };

@@ -12,6 +12,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/public.decorator.js';
 import { responseHeaders } from '#event-sourcing/http';
 import { ReadinessChecks } from './readiness.checks.js';
+import { ReplicasIndicator } from './replicas.indicator.js';
 import { NotReadyProblem, notReadyProblem, ReadinessResponse } from './readiness.responses.js';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -31,6 +32,7 @@ export class ReadinessController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly checks: ReadinessChecks,
+    private readonly replicas: ReplicasIndicator,
   ) {}
 
   /**
@@ -57,6 +59,7 @@ export class ReadinessController {
         () => this.checks.database(),
         () => this.checks.migrations(),
         () => this.checks.followersCaughtUp(),
+        ...this.replicas.checks(),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

@@ -54,6 +54,7 @@ export function hardenHttp(app: NestExpressApplication, config: AppConfig): void
         'Retry-After',
         'X-Correlation-Id',
         'X-Projection-Position',
+        'X-Read-Source',
         'X-Projection-Stale',
       ],
       maxAge: 600,

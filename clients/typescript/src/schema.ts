@@ -55,7 +55,7 @@ export interface paths {
     };
     /**
      * Read an account, now or at a point in its past
-     * @description Replays its events: it reflects every command acknowledged before the request (read-your-writes). `version` or `asOf` travel back in time.
+     * @description Replays its events: on the primary it reflects every command acknowledged before the request (read-your-writes); a read replica may lag, unless `minPosition` names the position of your last command. `version` or `asOf` travel back in time.
      */
     get: operations['getAccount'];
     put?: never;
@@ -1079,7 +1079,7 @@ export interface operations {
   listAccounts: {
     parameters: {
       query?: {
-        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it */
+        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it. With read replicas, a replica answers only once its copy of the view has it (waiting at most REPLICA_MIN_POSITION_WAIT_MS), else the primary */
         minPosition?: number;
         limit?: number;
         /** @description nextCursor of the previous page */
@@ -1105,6 +1105,8 @@ export interface operations {
           'X-Projection-Position': number;
           /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
           'X-Projection-Stale'?: string;
+          /** @description Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary` */
+          'X-Read-Source': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -1337,6 +1339,8 @@ export interface operations {
         version?: number;
         /** @description The state as of this instant: every event recorded at or before it (to the millisecond; an event's own recordedAt includes it); 404 if it did not exist yet. Not with version (400) */
         asOf?: string;
+        /** @description With read replicas: read on a replica only once it has replayed this position, e.g. the position a command returned (waiting at most REPLICA_MIN_POSITION_WAIT_MS, 1 s by default), else on the primary, which has every acknowledged write */
+        minPosition?: number;
       };
       header?: {
         /**
@@ -1357,6 +1361,8 @@ export interface operations {
         headers: {
           /** @description The version of the aggregate after the command, or of the state shown, as a strong entity tag: send it back in If-Match */
           ETag: string;
+          /** @description Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary` */
+          'X-Read-Source': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -1672,6 +1678,8 @@ export interface operations {
         limit?: number;
         /** @description The first version to return */
         fromVersion?: number;
+        /** @description With read replicas: read on a replica only once it has replayed this position, e.g. the position a command returned (waiting at most REPLICA_MIN_POSITION_WAIT_MS, 1 s by default), else on the primary, which has every acknowledged write */
+        minPosition?: number;
       };
       header?: {
         /**
@@ -1690,6 +1698,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary` */
+          'X-Read-Source': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -1879,7 +1889,7 @@ export interface operations {
         limit?: number;
         /** @description The first version to return */
         fromVersion?: number;
-        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it */
+        /** @description Wait until the view has processed this position, e.g. the position a command returned: at most MIN_POSITION_WAIT_MS (5 s by default), then the answer carries `X-Projection-Stale: true` if the view is still short of it. With read replicas, a replica answers only once its copy of the view has it (waiting at most REPLICA_MIN_POSITION_WAIT_MS), else the primary */
         minPosition?: number;
       };
       header?: {
@@ -1903,6 +1913,8 @@ export interface operations {
           'X-Projection-Position': number;
           /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
           'X-Projection-Stale'?: string;
+          /** @description Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary` */
+          'X-Read-Source': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };

@@ -28,6 +28,10 @@ export const RESPONSE_HEADERS = {
     ),
     required: false,
   },
+  'X-Read-Source': header(
+    'Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary`',
+    'replica',
+  ),
   'Retry-After': header('Seconds to wait before trying again', 5),
   'WWW-Authenticate': header('The scheme the route wants (RFC 6750)', 'Bearer error="invalid_token"'),
   [CORRELATION_HEADER]: header(

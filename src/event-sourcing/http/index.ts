@@ -44,7 +44,7 @@ export { AnswerDeadlineError, answerWithProblem, ProblemDetailsFilter } from './
 /** The problems every route may answer, as OpenAPI examples. */
 export { PROBLEMS } from './problem-examples.js';
 /** `?minPosition=` read-your-writes on a view: the query, and the route decorator that waits and tells the view's position. */
-export { ProjectionReadQuery, ReadsView } from './projection-read.js';
+export { LogReadQuery, ProjectionReadQuery, READ_SOURCE_HEADER, ReadsLog, ReadsView } from './projection-read.js';
 /** A read of an aggregate: the answer's version as its `ETag`. */
 export { AnswersWithVersion } from './route-answer.js';
 /** A whole-number query parameter. */

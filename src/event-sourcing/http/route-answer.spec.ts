@@ -3,7 +3,12 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { FollowersService } from '../subscriptions/followers.service.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
-import { ProjectionReadQuery, ReadsView } from './projection-read.js';
+import type { DataSource } from 'typeorm';
+import type { EventCodec } from '../serialization/event-codec.js';
+import type { PayloadCodec } from '../serialization/payload-codec.js';
+import type { EventStore } from '../store/event-store.js';
+import { ReadReplicas } from '../store/read-replicas.js';
+import { ProjectionReadQuery, ReadsLog, ReadsView } from './projection-read.js';
 import { RequestValidationPipe } from './request-validation.pipe.js';
 import { AnswersWithVersion } from './route-answer.js';
 
@@ -32,14 +37,33 @@ class JarsController {
   async get(@Param('id') id: string): Promise<{ id: string; version: number }> {
     return { id, version: 6 };
   }
+
+  // Two wrappers on one route: the outer takes its parameters after the inner's.
+  @Get(':id/routed')
+  @ReadsLog()
+  @AnswersWithVersion()
+  async routed(@Param('id') id: string): Promise<{ id: string; version: number }> {
+    return { id, version: 7 };
+  }
 }
+
+/** No replica configured: every read runs on the primary, and nothing of these is touched. */
+const primaryOnly = new ReadReplicas({} as DataSource, {} as EventStore, {} as EventCodec, {} as PayloadCodec, {
+  urls: [],
+  maxLagBytes: 0,
+  checkMs: 1_000,
+  minPositionWaitMs: 0,
+});
 
 let app: INestApplication;
 
 beforeAll(async () => {
   const module = await Test.createTestingModule({
     controllers: [JarsController],
-    providers: [{ provide: FollowersService, useValue: followers }],
+    providers: [
+      { provide: FollowersService, useValue: followers },
+      { provide: ReadReplicas, useValue: primaryOnly },
+    ],
   }).compile();
   app = module.createNestApplication({ logger: false });
   app.useGlobalPipes(new RequestValidationPipe());
@@ -99,5 +123,15 @@ describe('AnswersWithVersion', () => {
       body: { id: 'jar-1', version: 6 },
     });
     expect(response.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('ReadsLog', () => {
+  it('runs the route on the primary without replicas and says so, beside the ETag of AnswersWithVersion under it', async () => {
+    const response = await request(app.getHttpServer()).get('/jars/j-1/routed?minPosition=5');
+
+    expect({ status: response.status, body: response.body }).toEqual({ status: 200, body: { id: 'j-1', version: 7 } });
+    expect(response.headers['x-read-source']).toBe('primary');
+    expect(response.headers.etag).toBe('"7"');
   });
 });

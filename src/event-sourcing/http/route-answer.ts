@@ -1,7 +1,10 @@
 import { Res } from '@nestjs/common';
 import type { Response } from 'express';
 
-type RouteMethod = (...args: unknown[]) => Promise<unknown>;
+type RouteMethod = ((...args: unknown[]) => Promise<unknown>) & { [ARITY]?: number };
+
+// How many parameters a wrapped route takes with its wrapper's: a wrapper applied above another takes its own after them.
+const ARITY = Symbol('answerWithArity');
 
 /**
  * Wraps a route method so that `answer` makes the answer: it runs the route (`run`, after
@@ -21,7 +24,7 @@ export function answerWith<V>(
   return (target, key, descriptor) => {
     const route = descriptor.value as unknown as RouteMethod;
     const declared = (Reflect.getMetadata('design:paramtypes', target, key) as unknown[] | undefined)?.length ?? 0;
-    const own = Math.max(route.length, declared);
+    const own = route[ARITY] ?? Math.max(route.length, declared);
     extras.forEach((decorate, i) => decorate(target, key, own + i));
     Res({ passthrough: true })(target, key, own + extras.length);
     const answering = function (this: unknown, ...args: unknown[]): Promise<unknown> {
@@ -32,6 +35,7 @@ export function answerWith<V>(
       Reflect.defineMetadata(metadataKey, Reflect.getMetadata(metadataKey, route), answering);
     }
     Object.defineProperty(answering, 'name', { value: route.name });
+    Object.defineProperty(answering, ARITY, { value: own + extras.length + 1 });
     descriptor.value = answering as unknown as typeof descriptor.value;
   };
 }

@@ -20,9 +20,9 @@ import {
   OperatorsOnly,
   OwnedStreams,
   OwnerScope,
-  PointInTimeQuery,
-  StreamEventsQuery,
+  ReadsLog,
 } from '#event-sourcing/http';
+import { AccountEventsQueryDto, AccountQueryDto } from './dto/account-read.query.dto.js';
 import { StatementLineResponse, StatementQueryDto, StatementResponse } from './dto/statement.dto.js';
 import { AccountListResponse, AccountSummaryResponse } from './dto/account-summary.response.js';
 import { ListAccountsQueryDto } from './dto/list-accounts.query.dto.js';
@@ -66,7 +66,10 @@ export class AccountsController {
     summary: 'List accounts, from a view',
     description: 'Pages by `nextCursor`. Pass the `position` a command returned as `minPosition` to see its effect.',
   })
-  @ApiOkResponse({ type: AccountListResponse, headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale') })
+  @ApiOkResponse({
+    type: AccountListResponse,
+    headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale', 'X-Read-Source'),
+  })
   @ReadsView(ACCOUNT_SUMMARIES)
   @ApiProblemResponses(PROBLEMS.invalidRequest)
   async list(
@@ -166,12 +169,13 @@ export class AccountsController {
     operationId: 'getAccount',
     summary: 'Read an account, now or at a point in its past',
     description:
-      'Replays its events: it reflects every command acknowledged before the request (read-your-writes). `version` or `asOf` travel back in time.',
+      'Replays its events: on the primary it reflects every command acknowledged before the request (read-your-writes); a read replica may lag, unless `minPosition` names the position of your last command. `version` or `asOf` travel back in time.',
   })
-  @ApiOkResponse({ type: AccountResponse, headers: responseHeaders('ETag') })
+  @ApiOkResponse({ type: AccountResponse, headers: responseHeaders('ETag', 'X-Read-Source') })
+  @ReadsLog()
   @AnswersWithVersion()
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFoundThen)
-  async get(@Param() { id }: AccountIdParams, @Query() query: PointInTimeQuery): Promise<AccountResponse> {
+  async get(@Param() { id }: AccountIdParams, @Query() query: AccountQueryDto): Promise<AccountResponse> {
     const at = { version: query.version, asOf: query.asOf === undefined ? undefined : new Date(query.asOf) };
     const account = await this.queries.execute<GetAccount, Account>(new GetAccount(id, at));
     return AccountResponse.of(account);
@@ -179,7 +183,10 @@ export class AccountsController {
 
   @Get(':id/statement')
   @ApiOperation({ operationId: 'getAccountStatement', summary: "An account's movements, from a view" })
-  @ApiOkResponse({ type: StatementResponse, headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale') })
+  @ApiOkResponse({
+    type: StatementResponse,
+    headers: responseHeaders('X-Projection-Position', 'X-Projection-Stale', 'X-Read-Source'),
+  })
   @ReadsView(ACCOUNT_STATEMENTS)
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
   async statement(@Param() { id }: AccountIdParams, @Query() query: StatementQueryDto): Promise<StatementResponse> {
@@ -191,9 +198,10 @@ export class AccountsController {
 
   @Get(':id/events')
   @ApiOperation({ operationId: 'getAccountEvents', summary: "An account's events, in version order" })
-  @ApiOkResponse({ type: EventPage })
+  @ApiOkResponse({ type: EventPage, headers: responseHeaders('X-Read-Source') })
+  @ReadsLog()
   @ApiProblemResponses(PROBLEMS.invalidRequest, ACCOUNT_PROBLEMS.notFound)
-  async events(@Param() { id }: AccountIdParams, @Query() query: StreamEventsQuery): Promise<EventPage> {
+  async events(@Param() { id }: AccountIdParams, @Query() query: AccountEventsQueryDto): Promise<EventPage> {
     const events = await this.queries.execute<GetAccountEvents, StoredEvent[]>(
       new GetAccountEvents(id, query.fromVersion, query.limit),
     );

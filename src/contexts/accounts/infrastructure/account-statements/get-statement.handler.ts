@@ -1,6 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThanOrEqual } from 'typeorm';
+import { MoreThanOrEqual } from 'typeorm';
+import { ReadReplicas } from '#event-sourcing';
 import { AggregateNotFoundError } from '#event-sourcing/domain';
 import { Account } from '../../domain/account.aggregate.js';
 import { AccountSummary } from '../account-summaries/account-summary.entity.js';
@@ -9,15 +9,17 @@ import { StatementLine } from './statement-line.entity.js';
 
 @QueryHandler(GetStatement)
 export class GetStatementHandler implements IQueryHandler<GetStatement, StatementLine[]> {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadReplicas) {}
 
   async execute({ accountId, fromVersion, limit }: GetStatement): Promise<StatementLine[]> {
-    const lines = await this.dataSource.getRepository(StatementLine).find({
+    // The server of this read: a replica, or the primary (ReadsView on the route chose).
+    const dataSource = this.reads.dataSource();
+    const lines = await dataSource.getRepository(StatementLine).find({
       where: { accountId, version: MoreThanOrEqual(fromVersion) },
       order: { version: 'ASC' },
       take: limit,
     });
-    if (lines.length === 0 && !(await this.dataSource.getRepository(AccountSummary).existsBy({ id: accountId }))) {
+    if (lines.length === 0 && !(await dataSource.getRepository(AccountSummary).existsBy({ id: accountId }))) {
       throw new AggregateNotFoundError(Account.streamType, accountId);
     }
     return lines;

@@ -1,15 +1,17 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThan } from 'typeorm';
+import { MoreThan } from 'typeorm';
+import { ReadReplicas } from '#event-sourcing';
 import { AccountSummary } from './account-summary.entity.js';
 import { ListAccounts, type AccountPage } from '../../application/account-summaries/list-accounts.query.js';
 
 @QueryHandler(ListAccounts)
 export class ListAccountsHandler implements IQueryHandler<ListAccounts, AccountPage> {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadReplicas) {}
 
   async execute({ limit, after, owner, openedBy }: ListAccounts): Promise<AccountPage> {
-    const rows = await this.dataSource.getRepository(AccountSummary).find({
+    // On the server of this read: a replica, or the primary (ReadsView on the route chose).
+    const summaries = this.reads.dataSource().getRepository(AccountSummary);
+    const rows = await summaries.find({
       where: {
         ...(after ? { id: MoreThan(after) } : {}),
         ...(owner === undefined ? {} : { owner }),

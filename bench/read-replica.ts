@@ -1,0 +1,151 @@
+import autocannon from 'autocannon';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StreamingReplica } from '../test/support/streaming-replica.js';
+import { number } from './figures.js';
+import { APP_MAIN } from './http.js';
+import { startApp, type RunningApp } from './http-app.js';
+
+/**
+ * The read-heavy mix (90% reads, 10% deposits, 32 connections)
+ * against the built app on a primary of its own, without and then with one streaming
+ * replica of it on the same machine. Reports requests/s, p99 and the share of the two
+ * servers' CPU time the primary spent (utime + stime of each cluster's processes, from /proc).
+ */
+const CONNECTIONS = 32;
+const READS = [
+  (id: string) => `/accounts/${id}`,
+  (id: string) => `/accounts/${id}/statement`,
+  (id: string) => `/accounts/${id}/events?limit=20`,
+  () => '/accounts?limit=20',
+];
+// Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const TICKS = 100;
+
+/** utime + stime of a process, and with `reaped` the cutime + cstime of the children it has waited for. */
+async function cpuTicks(pid: number, reaped: boolean): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the state (field 3): utime and stime are fields 14 and 15, cutime and cstime 16 and 17.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  if (fields.length < 15) return 0;
+  return fields[11] + fields[12] + (reaped ? fields[13] + fields[14] : 0);
+}
+
+/**
+ * The CPU seconds a cluster has used so far: its postmaster's own and those of the backends
+ * it has reaped (cutime, cstime), and those of the processes it runs now. A backend's time
+ * moves from the second sum to the first when it exits, so connections that come and go are counted once.
+ */
+async function clusterSeconds(pair: StreamingReplica, server: 'primary' | 'standby'): Promise<number> {
+  const [postmaster, ...children] = await pair.processes(server);
+  let ticks = await cpuTicks(postmaster, true);
+  for (const pid of children) ticks += await cpuTicks(pid, false);
+  return ticks / TICKS;
+}
+
+async function clusterCpu(pair: StreamingReplica) {
+  return { primary: await clusterSeconds(pair, 'primary'), standby: await clusterSeconds(pair, 'standby') };
+}
+
+async function openAccounts(url: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${url}/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ owner: `Reader ${i}` }),
+    });
+    if (response.status !== 201) throw new Error(`opening an account answered ${response.status}`);
+    ids.push(((await response.json()) as { id: string }).id);
+  }
+  return ids;
+}
+
+async function replicaInRotation(url: string): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    const body = (await (await fetch(`${url}/health/ready`)).json()) as {
+      details?: { replicas?: { replicas: { inRotation: boolean }[] } };
+    };
+    if (body.details?.replicas?.replicas[0]?.inRotation) return;
+    await sleep(100);
+  }
+  throw new Error('the replica never joined the read rotation');
+}
+
+async function measure(app: RunningApp, ids: string[], pair: StreamingReplica, seconds: number) {
+  const pick = () => ids[Math.floor(Math.random() * ids.length)];
+  // Nine reads, then a deposit, on every connection: 90% reads.
+  const requests = [
+    ...Array.from({ length: 9 }, (_, i) => ({
+      method: 'GET' as const,
+      setupRequest: (request: autocannon.Request) => ({ ...request, path: READS[i % READS.length](pick()) }),
+    })),
+    {
+      method: 'POST' as const,
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        path: `/accounts/${pick()}/deposits`,
+        body: JSON.stringify({ amount: 1 }),
+      }),
+    },
+  ];
+  const before = await clusterCpu(pair);
+  const result = await autocannon({
+    url: app.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests,
+  });
+  const after = await clusterCpu(pair);
+  const primary = after.primary - before.primary;
+  const standby = after.standby - before.standby;
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    failed: result.non2xx + result.errors,
+    primaryCpuSeconds: primary,
+    standbyCpuSeconds: standby,
+    primaryShare: primary + standby > 0 ? primary / (primary + standby) : 0,
+  };
+}
+
+/** Runs the mix without and with a replica (`quick`: a smoke run) and answers with its table, in Markdown. */
+export async function readReplicaMix(quick: boolean): Promise<string> {
+  const seconds = quick ? 3 : 15;
+  const accounts = quick ? 100 : 500;
+  const pair = await StreamingReplica.start();
+  try {
+    const rows: string[] = [];
+    for (const replica of [false, true]) {
+      const app = await startApp(replica ? 'with a replica' : 'primary only', APP_MAIN, {
+        DATABASE_URL: pair.primaryUrl,
+        ...(replica ? { DATABASE_REPLICA_URLS: pair.standbyUrl } : {}),
+        RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'warn',
+      });
+      try {
+        const ids = await openAccounts(app.url, accounts);
+        if (replica) await replicaInRotation(app.url);
+        const run = await measure(app, ids, pair, seconds);
+        rows.push(
+          `| ${app.name} | ${number(run.requestsPerSecond)} | ${number(run.p99Ms)} | ${run.primaryCpuSeconds.toFixed(1)} | ` +
+            `${run.standbyCpuSeconds.toFixed(1)} | ${(run.primaryShare * 100).toFixed(0)}% | ${run.failed} |`,
+        );
+      } finally {
+        await app.stop();
+      }
+    }
+    return (
+      `Read-heavy mix: 90% reads (account, statement, events, list), 10% deposits, ${CONNECTIONS} connections, ${seconds} s, ${accounts} accounts\n\n` +
+      '| app | requests/s | p99 ms | primary CPU s | standby CPU s | primary share | failed |\n' +
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+      rows.join('\n')
+    );
+  } finally {
+    await pair.stop();
+  }
+}
