@@ -11,7 +11,7 @@ import {
 } from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
-import { resumeRequestTrace, traceRequests } from './observability/tracing/request-tracing.js';
+import { traceRequests } from './observability/tracing/request-tracing.js';
 import { answerWithin } from './security/answer-deadline.js';
 import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
@@ -30,7 +30,6 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.use(refuseControlCharacters);
   express.use(requireJson);
   express.useBodyParser('json', { limit: config.bodyLimit });
-  express.use(resumeRequestTrace);
   // Once the request is in: whatever holds its answer up, the client hears within the deadline.
   express.use(answerWithin(config.answerDeadlineMs));
   express.disable('x-powered-by');

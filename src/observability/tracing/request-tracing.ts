@@ -6,15 +6,11 @@ import {
   isSpanContextValid,
   propagation,
   trace,
-  type Context,
 } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { NO_ROUTE, routeOf } from '../metrics/request-timing.js';
 
 const tracer = trace.getTracer('chronicle');
-
-// Keyed by the request, so that the context can be made active again after the body is read.
-const contexts = new WeakMap<Request, Context>();
 
 /**
  * Express middleware, first of all: a server span per request, continuing the caller's
@@ -37,17 +33,6 @@ export function traceRequests(request: Request, response: Response, next: NextFu
     if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   });
-  const active = trace.setSpan(parent, span);
-  contexts.set(request, active);
-  context.with(active, next);
-}
-
-/**
- * Express middleware, after the body parser: the request's span active again. The parser
- * calls on from the socket's stream events, outside the context that was active before it.
- */
-export function resumeRequestTrace(request: Request, _response: Response, next: NextFunction): void {
-  const active = contexts.get(request);
-  if (active === undefined) next();
-  else context.with(active, next);
+  // Active for the rest of the request: the body parser calls on in the same context (raw-body binds it).
+  context.with(trace.setSpan(parent, span), next);
 }
