@@ -26,7 +26,8 @@ const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /**
  * Runs `work` in a new span, active for everything it awaits, and ends the span when it
  * settles; an error is recorded on the span and rethrown. `parent` is the active context
- * unless given.
+ * unless given. With no SDK registered the span is invalid, and `work` runs as it is: no
+ * context to switch, no wrapper to await.
  */
 export function inSpan<T>(
   name: string,
@@ -34,7 +35,9 @@ export function inSpan<T>(
   work: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
-  return tracer.startActiveSpan(name, options, parent, async (span) => {
+  const span = tracer.startSpan(name, options, parent);
+  if (!isSpanContextValid(span.spanContext())) return work(span);
+  return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await work(span);
     } catch (error) {

@@ -20,12 +20,9 @@ const tracer = trace.getTracer('chronicle');
  */
 export function traceRequests(request: Request, response: Response, next: NextFunction): void {
   const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-  const span = tracer.startSpan(
-    request.method,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': request.path } },
-    parent,
-  );
+  const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER }, parent);
   if (!isSpanContextValid(span.spanContext())) return next();
+  span.setAttributes({ 'http.request.method': request.method, 'url.path': request.path });
   response.once('close', () => {
     const route = routeOf(request);
     if (route !== NO_ROUTE) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
