@@ -21,7 +21,7 @@ async function bootstrap(): Promise<void> {
   checkOpenOnPurpose(config);
   const root = createRootLogger(config.logs);
   const logger = root.child({ context: 'Chronicle' });
-  const tracing = await startTracing(process.env);
+  const tracing = await startTracing();
   if (tracing) logger.info(`tracing: exporting spans over OTLP to ${tracing.endpoint}`);
   const database = await openDatabaseServer(config, logger);
   // Not forceCloseConnections: Nest would then destroy sockets with requests still in flight.

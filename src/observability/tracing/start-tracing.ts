@@ -15,7 +15,9 @@ export interface Tracing {
  * `@opentelemetry/api`, which pick up a provider registered at any time, so nothing
  * depends on loading the SDK before the modules it traces.
  */
-export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing | undefined> {
+export async function startTracing(): Promise<Tracing | undefined> {
+  // The SDK reads the rest of its configuration from process.env itself.
+  const { env } = process;
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || env.OTEL_SDK_DISABLED === 'true') return undefined;
   const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources] = await Promise.all([
