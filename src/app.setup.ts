@@ -11,6 +11,7 @@ import {
 } from '#event-sourcing/http';
 import { AppMetrics } from './observability/metrics/app-metrics.js';
 import { timeRequests } from './observability/metrics/request-timing.js';
+import { traceRequests } from './observability/tracing/request-tracing.js';
 import { answerWithin } from './security/answer-deadline.js';
 import { refuseControlCharacters } from './security/control-characters.js';
 import { DOCS_PATH, hardenHttp } from './security/http-hardening.js';
@@ -19,7 +20,8 @@ import { docsSendJson, requireJson } from './security/json-only.js';
 /** Everything the HTTP app needs besides its modules; shared by main.ts and the end-to-end tests. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
-  // First, so that every answer is timed and carries its correlation id and Cache-Control, refusals too.
+  // First, so that every answer is traced, timed and carries its correlation id and Cache-Control, refusals too.
+  express.use(traceRequests);
   express.use(timeRequests(app.get(AppMetrics)));
   express.use(echoCorrelationId);
   express.use(revalidateEveryAnswer);

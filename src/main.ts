@@ -11,6 +11,7 @@ import { configureApp } from './app.setup.js';
 import { checkOpenOnPurpose, loadConfig } from './config/app-config.js';
 import { openDatabaseServer } from './database/database-server.js';
 import { createRootLogger } from './observability/logging/root-logger.js';
+import { startTracing } from './observability/tracing/start-tracing.js';
 import { listenOnIpv6Loopback } from './security/ipv6-loopback.js';
 import { answerClientErrorsWithProblems } from './security/client-errors.js';
 import { limitRequestTime } from './security/request-timeouts.js';
@@ -20,6 +21,8 @@ async function bootstrap(): Promise<void> {
   checkOpenOnPurpose(config);
   const root = createRootLogger(config.logs);
   const logger = root.child({ context: 'Chronicle' });
+  const tracing = await startTracing();
+  if (tracing) logger.info(`tracing: exporting spans over OTLP to ${tracing.endpoint}`);
   const database = await openDatabaseServer(config, logger);
   // Not forceCloseConnections: Nest would then destroy sockets with requests still in flight.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, root), {
@@ -45,6 +48,10 @@ async function bootstrap(): Promise<void> {
     await app.close();
     await Promise.all(closed);
     await database.stop();
+    // The spans of the last requests and followers, still in the exporter's batch.
+    await tracing
+      ?.shutdown()
+      .catch((error: Error) => logger.warn(`tracing: last spans not exported: ${error.message}`));
     root.flush();
     process.exit(0);
   };

@@ -55,6 +55,11 @@ export { ReadReplicas, type ReadReplicaSettings, type ReplicaStatus } from './st
 export { SnapshotStore } from './store/snapshot-store.js';
 /** A snapshot as stored, and which one `SnapshotStore.findLatest` may answer with. */
 export type { Snapshot, SnapshotQuery } from './store/snapshot-store.js';
+/**
+ * Spans through the OpenTelemetry API (no-ops until an SDK is registered), and the trace
+ * context an event carries from the append that stored it.
+ */
+export { eventTraceContext, inSpan } from './observability/tracing.js';
 /** Followers: a class that reads the log from its checkpoint, and the decorators of its handlers. */
 export { Follower, Handles, HandlesBatches } from './subscriptions/follower.decorator.js';
 /** What a follower's handlers are given. */

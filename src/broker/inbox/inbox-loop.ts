@@ -13,6 +13,7 @@ import { nanos } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
 import { KeyedMutex, withLogContext } from '#event-sourcing';
 import type { EventResponse } from '#event-sourcing/http';
+import { receiveTraced } from '../message-tracing.js';
 import type { NatsConnector } from '../nats-connector.js';
 import type { InboxConsumerMetadata, InboxHandler } from './inbox-consumer.decorator.js';
 
@@ -129,7 +130,9 @@ export class InboxLoop {
       return;
     }
     try {
-      const applied = await this.streams.run(event.streamId, () => this.apply(event, receiver));
+      const applied = await receiveTraced(this.metadata.name, message, () =>
+        this.streams.run(event.streamId, () => this.apply(event, receiver)),
+      );
       if (!applied) this.logger.debug(`${event.type} at position ${event.position} was applied before; acked again`);
       message.ack();
     } catch (error) {

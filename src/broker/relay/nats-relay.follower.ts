@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type StoredEvent, Follower, HandlesBatches } from '#event-sourcing';
+import { publishTraced } from '../message-tracing.js';
 import { NatsConnector } from '../nats-connector.js';
 import { relayMessage } from './relay-message.js';
 import { ensureRelayStream } from './relay-stream.js';
@@ -39,11 +40,13 @@ export class NatsRelay {
     const acks = await Promise.all(
       chosen.map((event) => {
         const message = relayMessage(event, stream);
-        return client.publish(message.subject, message.payload, {
-          msgID: message.msgID,
-          headers: message.headers,
-          timeout: PUBLISH_TIMEOUT_MS,
-        });
+        return publishTraced(event, message, () =>
+          client.publish(message.subject, message.payload, {
+            msgID: message.msgID,
+            headers: message.headers,
+            timeout: PUBLISH_TIMEOUT_MS,
+          }),
+        );
       }),
     );
     const repeats = acks.filter((ack) => ack.duplicate).length;

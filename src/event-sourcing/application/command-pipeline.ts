@@ -4,8 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
+import { inSpan, traceMetadata } from '../observability/tracing.js';
 import type { WriteStats } from '../observability/write-stats.js';
-import { IdempotencyKeyTakenError, type EventStore, type IdempotencyRecord } from '../store/event-store.js';
+import {
+  IdempotencyKeyTakenError,
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  type IdempotencyRecord,
+} from '../store/event-store.js';
 import type { AggregateClass } from './aggregate-class.js';
 import type { AggregateLoader } from './aggregate-loader.js';
 import type { IdGenerator } from './clock.js';
@@ -47,7 +54,7 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     command: Command<R>,
     start: () => { aggregate: A; result: R },
   ): Promise<CommandOutcome<R>> {
-    return this.execute(command, async () => ({ ...start(), unread: false }));
+    return this.traced(command, undefined, () => this.execute(command, async () => ({ ...start(), unread: false })));
   }
 
   /**
@@ -67,24 +74,38 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     decide: (aggregate: A) => R,
   ): Promise<CommandOutcome<R>> {
     const pinned = command.context.expectedVersion;
-    return this.mutex.run(id, () =>
-      this.execute(command, async (mayTrustCache) => {
-        const cached = mayTrustCache ? this.loader.fromCache(id, pinned) : undefined;
-        if (cached) {
-          try {
-            const result = decide(cached);
-            if (cached.getUncommittedEvents().length > 0) return { aggregate: cached, result, unread: true };
-          } catch {
-            // A refusal, like a decision to store nothing, has no append to check the state it was made on.
+    return this.traced(command, id, () =>
+      this.mutex.run(id, () =>
+        this.execute(command, async (mayTrustCache) => {
+          const cached = mayTrustCache ? this.loader.fromCache(id, pinned) : undefined;
+          if (cached) {
+            try {
+              const result = decide(cached);
+              if (cached.getUncommittedEvents().length > 0) return { aggregate: cached, result, unread: true };
+            } catch {
+              // A refusal, like a decision to store nothing, has no append to check the state it was made on.
+            }
           }
-        }
-        const aggregate = await this.loader.get(id);
-        if (pinned !== undefined && pinned !== aggregate.version) {
-          throw new ConcurrencyError(id, pinned, aggregate.version);
-        }
-        return { aggregate, result: decide(aggregate), unread: false };
-      }),
+          const aggregate = await this.loader.get(id);
+          if (pinned !== undefined && pinned !== aggregate.version) {
+            throw new ConcurrencyError(id, pinned, aggregate.version);
+          }
+          return { aggregate, result: decide(aggregate), unread: false };
+        }),
+      ),
     );
+  }
+
+  /** Runs a command in a span of its own: the parent of its append's span, and a child of what sent it. */
+  private traced<R>(command: Command<CommandResult>, id: string | undefined, run: () => Promise<R>): Promise<R> {
+    const { commandId, correlationId } = command.context;
+    const attributes = {
+      'chronicle.command.id': commandId,
+      'chronicle.correlation.id': correlationId,
+      'chronicle.stream.type': this.streamType,
+      ...(id === undefined ? {} : { 'chronicle.stream.id': id }),
+    };
+    return inSpan(`command ${command.constructor.name}`, { attributes }, run);
   }
 
   /** @param attempt decides once; it may start from the cached state on the first try only. */
@@ -119,6 +140,28 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
     }
   }
 
+  /**
+   * The append, in a span of its own whose context the events carry in their metadata (only
+   * when tracing is on): the spans of their followers, and of the commands those send, continue it.
+   */
+  private append(request: AppendRequest): Promise<AppendResult> {
+    const attributes = {
+      'chronicle.stream.type': request.streamType,
+      'chronicle.stream.id': request.streamId,
+      'chronicle.event.count': request.events.length,
+    };
+    return inSpan(`append ${this.streamType}`, { attributes }, async (span) => {
+      const traced = traceMetadata();
+      const events =
+        traced.traceparent === undefined
+          ? request.events
+          : request.events.map((event) => ({ ...event, metadata: { ...event.metadata, ...traced } }));
+      const appended = await this.store.append({ ...request, events });
+      span.setAttributes({ 'chronicle.stream.version': appended.version, 'chronicle.log.position': appended.position });
+      return appended;
+    });
+  }
+
   private async earlierOutcome<R extends CommandResult>(
     command: Command<R>,
     fingerprint: string,
@@ -143,7 +186,7 @@ export class CommandPipeline<A extends EventSourcedAggregate> {
       const [last] = await this.store.readStream(aggregate.id, { fromVersion: aggregate.version });
       return { id: aggregate.id, version: aggregate.version, position: last.position, result };
     }
-    const appended = await this.store.append({
+    const appended = await this.append({
       streamId: aggregate.id,
       streamType: this.streamType,
       expectedVersion: aggregate.persistedVersion,

@@ -1,7 +1,9 @@
 import type { Logger } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
 import { EventRegistry } from '../domain/event-registry.js';
 import { withLogContext, type LogFields } from '../observability/log-context.js';
+import { eventTraceContext, eventTraceLinks, inSpan } from '../observability/tracing.js';
 import type { StoredEvent } from '../store/event-store.js';
 import type { FollowerBatchHandler, FollowerHandler, FollowerHandlers } from './follower.decorator.js';
 import { failureAt } from './follower-retry.js';
@@ -50,19 +52,41 @@ export class FollowerDispatch {
   /** Hands one event to its handler, if the follower has one for its type. */
   async one(envelope: StoredEvent, manager: EntityManager): Promise<void> {
     if (!this.handles(envelope)) return;
-    await withLogContext(this.fieldsOf(envelope), async () => {
-      try {
-        await dispatch(this.handlers.byType, envelope, manager);
-      } catch (cause) {
-        throw failureAt(envelope, cause);
-      }
-      this.logger.debug(`handled ${envelope.type}`);
-    });
+    await withLogContext(this.fieldsOf(envelope), () =>
+      this.traced(envelope, async () => {
+        try {
+          await dispatch(this.handlers.byType, envelope, manager);
+        } catch (cause) {
+          throw failureAt(envelope, cause);
+        }
+        this.logger.debug(`handled ${envelope.type}`);
+      }),
+    );
+  }
+
+  /**
+   * Runs the handling of an event that was appended in a trace in a span that continues it,
+   * so that the commands a handler sends (a process manager's) join that trace too. An event
+   * appended untraced (tracing off, or before it was on) is handled without a span: a
+   * rebuild of old events starts no trace.
+   */
+  private traced(envelope: StoredEvent, handle: () => Promise<void>): Promise<void> {
+    const parent = eventTraceContext(envelope.metadata);
+    if (parent === undefined) return handle();
+    const attributes = {
+      'chronicle.follower': this.name,
+      'chronicle.event.type': envelope.type,
+      'chronicle.event.id': envelope.id,
+      'chronicle.log.position': envelope.position,
+    };
+    return inSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, attributes }, handle, parent);
   }
 
   private async batch(handler: FollowerBatchHandler, events: StoredEvent[], manager: EntityManager): Promise<void> {
     try {
-      await withLogContext({ follower: this.name, position: events[0].position }, () => handler(events, { manager }));
+      await withLogContext({ follower: this.name, position: events[0].position }, () =>
+        this.tracedBatch(events, () => handler(events, { manager })),
+      );
     } catch (cause) {
       // The batch comes again as a whole: it is stuck at its first event.
       throw failureAt(events[0], cause);
@@ -72,6 +96,21 @@ export class FollowerDispatch {
       if (this.handlers.batchTypes?.has(event.type) === false) continue;
       withLogContext(this.fieldsOf(event), () => this.logger.debug(`handled ${event.type}`));
     }
+  }
+
+  /**
+   * Runs a batch's handling in a span of its own (its events may belong to many traces),
+   * linked to the appends of the events that were traced; without any, no span.
+   */
+  private tracedBatch(events: StoredEvent[], handle: () => Promise<void>): Promise<void> {
+    const links = eventTraceLinks(events);
+    if (links.length === 0) return handle();
+    const attributes = {
+      'chronicle.follower': this.name,
+      'chronicle.log.position': events[0].position,
+      'chronicle.event.count': events.length,
+    };
+    return inSpan(`handle batch`, { kind: SpanKind.CONSUMER, attributes, links }, handle, ROOT_CONTEXT);
   }
 
   /** What the handler logs, and the commands it sends log, names the event and its request. */

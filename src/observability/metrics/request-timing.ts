@@ -9,7 +9,7 @@ export const NO_ROUTE = 'none';
  * (nestjs-pino's `{/*splat}`) sets `req.route` too: a request that no controller took
  * ends with that wildcard, which names no route.
  */
-function routeOf(request: Request): string {
+export function routeOf(request: Request): string {
   const template: unknown = request.route?.path;
   return typeof template === 'string' && !template.includes('*') ? `${request.baseUrl}${template}` : NO_ROUTE;
 }
