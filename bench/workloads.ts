@@ -110,8 +110,11 @@ function rawInsert(stream: Stream, events: NewEvent[]): pg.QueryConfig {
   };
 }
 
+/** Raw SQL on a copy of Chronicle's own `events` table (the lean baseline is bench/lean.ts). */
+export const RAW_SAME = 'raw (same table)';
+
 export const raw: Contender = {
-  name: 'raw',
+  name: RAW_SAME,
   async open(pool, batch) {
     const client = await pool.connect();
     return writer(
@@ -268,7 +271,7 @@ const RAW_READ = {
 };
 
 export const rawReader: LogReader = {
-  name: 'raw',
+  name: RAW_SAME,
   async page(pool, after, limit) {
     const { rows } = await pool.query({ ...RAW_READ, values: [after, limit] });
     return { count: rows.length, last: Number(rows.at(-1)?.position) };
