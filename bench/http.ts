@@ -90,7 +90,7 @@ interface App {
 /** What an app starts with before its first run. */
 const freshCounters = () => ({ ids: [] as string[], acknowledged: 0, sent: 0, runs: [] as HttpRun[], idleRssBytes: 0 });
 
-const amount = () => 100 * (1 + Math.floor(Math.random() * 500));
+export const amount = () => 100 * (1 + Math.floor(Math.random() * 500));
 
 /** `seconds` of deposits to random accounts of the app over `connections` keep-alive connections. */
 async function deposit(app: App, connections: number, seconds: number): Promise<autocannon.Result> {
@@ -115,8 +115,8 @@ async function deposit(app: App, connections: number, seconds: number): Promise<
   return result;
 }
 
-/** Opens `count` accounts through the API, 8 at a time, as clients would. */
-async function openAccounts(url: string, count: number): Promise<string[]> {
+/** Opens `count` accounts through the API, 8 at a time, as clients would; `extra` joins the owner in the body. */
+export async function openAccounts(url: string, count: number, extra: object = {}): Promise<string[]> {
   const ids: string[] = [];
   let left = count;
   const opener = async () => {
@@ -124,7 +124,7 @@ async function openAccounts(url: string, count: number): Promise<string[]> {
       const response = await fetch(`${url}/accounts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ owner: `Bench owner ${ids.length}` }),
+        body: JSON.stringify({ owner: `Bench owner ${ids.length}`, ...extra }),
       });
       if (response.status !== 201)
         throw new Error(`POST /accounts answered ${response.status}: ${await response.text()}`);

@@ -21,6 +21,7 @@ import {
 import { commandPathSection } from './command-path.js';
 import { httpSection, type HttpResult } from './http.js';
 import { memorySection, type MemoryResult } from './memory.js';
+import { transferMixSection, type TransferMixResult } from './transfer-mix.js';
 // example:end
 
 export type Kind = 'append' | 'batch' | 'log read' | 'catch-up' | 'command';
@@ -88,6 +89,8 @@ export interface Report {
   /** W7, HTTP deposits end to end, and the app processes' memory. */
   http: HttpResult;
   memory: MemoryResult;
+  /** Issue 21: transfers requested against finished in a mixed load, and the transfer process's lag. */
+  transferMix: TransferMixResult;
   // example:end
 }
 
@@ -343,6 +346,7 @@ export async function markdown(report: Report): Promise<string> {
     ...commandPathSection(report.cells),
     ...httpSection(report.http),
     ...memorySection(report.memory, report.http),
+    ...transferMixSection(report.transferMix),
     // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

@@ -38,6 +38,7 @@ import { RAW_SELECT } from './workloads.js';
 import { closeCommandPath, commandPathRotation } from './command-path.js';
 import { httpOptions, runHttp } from './http.js';
 import { memoryOptions, runMemory } from './memory.js';
+import { runTransferMix, transferMixOptions } from './transfer-mix.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -293,6 +294,7 @@ try {
   // W7 and memory: the built app as a child process, on databases of their own.
   const http = await runHttp(db, httpOptions(quick), (line) => console.log(line));
   const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
+  const transferMix = await runTransferMix(db, transferMixOptions(quick), (line) => console.log(line));
   // example:end
 
   const report: Report = {
@@ -308,6 +310,7 @@ try {
     loadStream,
     http,
     memory,
+    transferMix,
     // example:end
   };
   const table = await markdown(report);
