@@ -98,7 +98,10 @@ export async function startApp(name: string, script: string, env: Record<string,
   const output = await open(outputFile, 'w');
   let wrapper: ChildProcess;
   try {
-    const node = [process.execPath, ...PRODUCTION_NODE_OPTIONS, script];
+    // BENCH_APP_NODE_ARGS, for profiling the app under a workload: e.g. '--cpu-prof --cpu-prof-dir=/tmp/profiles'
+    // (not allowed in NODE_OPTIONS); the profile is written when the app exits (bench/README.md).
+    const profiling = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const node = [process.execPath, ...PRODUCTION_NODE_OPTIONS, ...profiling, script];
     const [command, ...args] = underGnuTime ? [GNU_TIME, '-v', '-o', timeFile, ...node] : node;
     wrapper = spawn(command, args, {
       cwd: ROOT,

@@ -24,6 +24,7 @@ import {
 } from './log-growth-report.js';
 import { BULK_STREAM_EVENTS, LogLayout, seedEvents, SPREAD_STREAM_EVENTS } from './log-growth-seed.js';
 import { machineInfo } from './report.js';
+import { rawReader } from './workloads.js';
 
 const usage = 'usage: npm run bench:log-growth [-- --events N] [--partition-size N] [--quick]';
 let parsed;
@@ -204,7 +205,7 @@ async function measureStep(logs: Log[], step: number): Promise<GrowthCell[]> {
             l.kind,
             'log read',
             what,
-            reader.name === 'raw' ? 'raw SELECT' : reader.name,
+            reader === rawReader ? 'raw SELECT' : reader.name,
             'ev/s',
             await measureLogRead(pool, reader, after, options.logPages),
           );

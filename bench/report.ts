@@ -5,13 +5,15 @@ import { format, resolveConfig } from 'prettier';
 import type { ServerInfo } from './database.js';
 import { emmettSuffix, emmettTargetLine } from './emmett-report.js';
 import { median, number } from './figures.js';
-import { RAW_SELECT, type Phases, type Run } from './workloads.js';
+import { RAW_LEAN } from './lean.js';
+import { RAW_SAME, RAW_SELECT, type Phases, type Run } from './workloads.js';
 // example:start
 import type { AccountLog } from './catch-up.js';
 import {
   LOAD_CHRONICLE,
   LOAD_EMMETT,
   LOAD_ENCRYPTED,
+  LOAD_LEAN,
   LOAD_RAW,
   LOAD_SNAPSHOTS,
   type LoadStreamResult,
@@ -19,6 +21,7 @@ import {
 import { commandPathSection } from './command-path.js';
 import { httpSection, type HttpResult } from './http.js';
 import { memorySection, type MemoryResult } from './memory.js';
+import { transferMixSection, type TransferMixResult } from './transfer-mix.js';
 // example:end
 
 export type Kind = 'append' | 'batch' | 'log read' | 'catch-up' | 'command';
@@ -73,7 +76,8 @@ export interface Report {
   postgres: ServerInfo;
   /** The other event stores' packages (bench/peers) and their installed versions. */
   peers: Record<string, string>;
-  cells: (Cell & { eventsPerSecond: number; ratioToRaw: number })[];
+  /** ratioToRaw: to raw SQL on a copy of `events` (or the raw SELECT); ratioToLean: to the lean table, the limit. */
+  cells: (Cell & { eventsPerSecond: number; ratioToRaw: number; ratioToLean: number })[];
   // example:start
   /** The seeded Account log of the catch-up workload (in a database of its own), and how long seeding took. */
   catchUp: AccountLog & {
@@ -85,6 +89,8 @@ export interface Report {
   /** W7, HTTP deposits end to end, and the app processes' memory. */
   http: HttpResult;
   memory: MemoryResult;
+  /** Issue 21: transfers requested against finished in a mixed load, and the transfer process's lag. */
+  transferMix: TransferMixResult;
   // example:end
 }
 
@@ -105,16 +111,35 @@ export function machineInfo(loadAtStart: number): Report['machine'] {
 // Compiled to dist/bench/: this is the source tree's bench/results/.
 const RESULTS = new URL('../../bench/results/', import.meta.url);
 
-/** Each cell's median, and its ratio to raw in the same workload at the same concurrency. */
+/** Each cell's median, and its ratios to both raw baselines in the same workload at the same concurrency. */
 export function summarise(cells: Cell[]): Report['cells'] {
   const rate = (cell: Cell) => median(cell.runs.map((run) => run.eventsPerSecond));
   return cells.map((cell) => {
-    const raw = cells.find(
-      (c) =>
-        c.kind === cell.kind && c.writers === cell.writers && (c.contender === 'raw' || c.contender === RAW_SELECT),
-    );
-    return { ...cell, eventsPerSecond: rate(cell), ratioToRaw: raw ? rate(cell) / rate(raw) : NaN };
+    const ratioTo = (...baselines: string[]) => {
+      const base = cells.find(
+        (c) => c.kind === cell.kind && c.writers === cell.writers && baselines.includes(c.contender),
+      );
+      return base ? rate(cell) / rate(base) : NaN;
+    };
+    return {
+      ...cell,
+      eventsPerSecond: rate(cell),
+      ratioToRaw: ratioTo(RAW_SAME, RAW_SELECT),
+      ratioToLean: ratioTo(RAW_LEAN),
+    };
   });
+}
+
+/**
+ * "7,684 ev/s (0.65x lean, 0.82x same table, 2.43x emmett)": a figure against both
+ * baselines (leaving out the one it is) and, after them, `emmett` (emmettSuffix).
+ */
+export function withBaselines(figure: string, contender: string, toLean: number, toSame: number, emmett: string) {
+  const notes = [
+    ...(contender === RAW_LEAN || Number.isNaN(toLean) ? [] : [`${toLean.toFixed(2)}x lean`]),
+    ...(contender === RAW_SAME || Number.isNaN(toSame) ? [] : [`${toSame.toFixed(2)}x same table`]),
+  ].join(', ');
+  return notes ? `${figure} (${notes}${emmett})` : figure;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -126,9 +151,8 @@ function table(report: Report, kind: Kind, who: string): string[] {
   const text = (contender: string, writers: number) => {
     const cell = cells.find((c) => c.contender === contender && c.writers === writers);
     if (!cell) return '';
-    const rate = `${number(cell.eventsPerSecond)} ev/s`;
-    if (contender === 'raw') return rate;
-    return `${rate} (${cell.ratioToRaw.toFixed(2)}x raw${emmettSuffix(cells, cell, (c) => c.eventsPerSecond)})`;
+    const emmett = emmettSuffix(cells, cell, (c) => c.eventsPerSecond);
+    return withBaselines(`${number(cell.eventsPerSecond)} ev/s`, contender, cell.ratioToLean, cell.ratioToRaw, emmett);
   };
   return [
     `| contender | ${columns.map((w) => plural(w, who)).join(' | ')} |`,
@@ -183,14 +207,13 @@ function loadStreamTable(report: Report): string[] {
   const text = (contender: string, events: number) => {
     const cell = cells.find((c) => c.contender === contender && c.events === events);
     if (!cell) return '';
-    const ms = `${cell.ms.toFixed(2)} ms`;
-    if (contender === LOAD_RAW) return ms;
-    return `${ms} (${cell.ratioToRaw.toFixed(2)}x raw${emmettSuffix(cells, cell, (c) => c.ms)})`;
+    const emmett = emmettSuffix(cells, cell, (c) => c.ms);
+    return withBaselines(`${cell.ms.toFixed(2)} ms`, contender, cell.ratioToLean, cell.ratioToRaw, emmett);
   };
   return [
     `| contender | ${streams.map((s) => `${number(s.events)} events`).join(' | ')} |`,
     `| --- | ${streams.map(() => '---:').join(' | ')} |`,
-    ...[LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS, LOAD_ENCRYPTED, LOAD_EMMETT].map(
+    ...[LOAD_LEAN, LOAD_RAW, LOAD_CHRONICLE, LOAD_SNAPSHOTS, LOAD_ENCRYPTED, LOAD_EMMETT].map(
       (contender) => `| ${contender} | ${streams.map((s) => text(contender, s.events)).join(' | ')} |`,
     ),
   ];
@@ -235,7 +258,9 @@ export async function markdown(report: Report): Promise<string> {
     '',
     ...table(report, 'append', 'writer'),
     '',
-    '- raw: one prepared INSERT per append into a copy of `events` (no function, no locks)',
+    '- raw (lean): one prepared INSERT per append into the lean table (position, stream_id, version, type, data, ' +
+      'created_at; primary key (stream_id, version), which is the expected-version check; unique position): the limit',
+    '- raw (same table): one prepared INSERT per append into a copy of `events` (no function, no locks)',
     '- raw + table lock: BEGIN; LOCK TABLE … IN EXCLUSIVE MODE; INSERT; COMMIT (writers take turns, flush included)',
     "- chronicle: `PostgresEventStore.append` with the expected version, to the writer's own existing streams",
     '- chronicle + AES-GCM: the same, every payload sealed with AES-256-GCM (EVENT_ENCRYPTION_KEYS)',
@@ -248,14 +273,17 @@ export async function markdown(report: Report): Promise<string> {
     '',
     ...table(report, 'batch', 'writer'),
     '',
-    '- raw: one prepared INSERT … SELECT FROM unnest(…) per append; chronicle: `PostgresEventStore.append`; ' +
+    '- raw (lean): one prepared multi-row INSERT … VALUES per append into the lean table; ' +
+      'raw (same table): one prepared INSERT … SELECT FROM unnest(…) per append into a copy of `events`; ' +
+      'chronicle: `PostgresEventStore.append`; ' +
       'emmett: `appendToStream`',
     '',
     `## Reading a ${number(options.logEvents)}-event log in pages of ${number(options.logPage)}`,
     '',
     ...table(report, 'log read', 'reader'),
     '',
-    '- raw: `SELECT … WHERE position > $1 ORDER BY position LIMIT 1000`; ' +
+    '- raw (lean), raw (same table): `SELECT … WHERE position > $1 ORDER BY position LIMIT 1000` on the lean ' +
+      'table or `events`, rows left unprocessed; ' +
       'chronicle: `PostgresEventStore.readLog` (adds the `pg_snapshot_xmin` filter and maps rows to events)',
     "- emmett: `readMessagesBatch` after the last page's position, as its consumers pull (without their pause " +
       'between batches), from its own log of as many events, seeded by one writer: paging in transaction id order ' +
@@ -299,7 +327,8 @@ export async function markdown(report: Report): Promise<string> {
     `- each cell: the median of ${options.repetitions} repetitions, each the median of ` +
       `${loadStream.streams.map((s) => `${s.loads} loads of the ${number(s.events)}-event stream`).join(' and ')}, ` +
       'contenders and streams interleaved, after an untimed warm-up load of each',
-    '- raw SELECT: `SELECT … FROM events WHERE stream_id = $1 ORDER BY version` through pg, the rows left unprocessed: the baseline',
+    '- raw (same table): `SELECT … FROM events WHERE stream_id = $1 ORDER BY version` through pg, the rows left ' +
+      'unprocessed; raw (lean): the same from a copy of the streams in the lean table',
     '- chronicle: `AggregateRepository.get` of `Account` without snapshots: one statement for the events and the ' +
       "account's personal-data key (`PostgresEventStore.streamLoader`), rebuilding each event (upcasting included) " +
       'and replaying it',
@@ -317,6 +346,7 @@ export async function markdown(report: Report): Promise<string> {
     ...commandPathSection(report.cells),
     ...httpSection(report.http),
     ...memorySection(report.memory, report.http),
+    ...transferMixSection(report.transferMix),
     // example:end
   ].join('\n');
   // latest.md is committed and checked by `prettier --check`; formatting also aligns the tables for the terminal.

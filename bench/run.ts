@@ -3,6 +3,7 @@ import os from 'node:os';
 import { openBenchDatabase } from './database.js';
 import { openEmmett, type Emmett } from './emmett.js';
 import { machineInfo, markdown, save, summarise, type Cell, type Kind, type Report } from './report.js';
+import { rawLean, rawLeanReader } from './lean.js';
 import { sampleWaits } from './waits.js';
 import {
   chronicle,
@@ -38,6 +39,7 @@ import { closeCommandPath, commandPathRotation } from './command-path.js';
 import { httpOptions, runHttp } from './http.js';
 import { memoryOptions, runMemory } from './memory.js';
 import { readReplicaMix } from './read-replica.js';
+import { runTransferMix, transferMixOptions } from './transfer-mix.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -86,6 +88,7 @@ interface Planned {
 const plan = (emmett: Emmett): Planned[] => [
   ...[1, 8, 32].flatMap((writers) =>
     [
+      rawLean,
       raw,
       rawTableLock,
       chronicle,
@@ -94,7 +97,7 @@ const plan = (emmett: Emmett): Planned[] => [
       ...(quick && writers < 32 ? [] : [emmett.contender, emmett.newStreams]),
     ].map((contender) => ({ kind: 'append' as const, contender, writers, batch: 1 })),
   ),
-  ...[raw, chronicle, emmett.contender].map((contender) => ({
+  ...[rawLean, raw, chronicle, emmett.contender].map((contender) => ({
     kind: 'batch' as const,
     contender,
     writers: 8,
@@ -162,14 +165,14 @@ try {
   await emmett.seedLog(options.logEvents);
   await emmett.vacuum();
   for (let rep = 1; rep <= options.repetitions; rep++) {
-    for (const reader of [rawReader, chronicleReader, emmett.reader]) {
+    for (const reader of [rawLeanReader, rawReader, chronicleReader, emmett.reader]) {
       const pool = (reader.database ?? db).pool(1);
       try {
         await pool.query('SELECT 1'); // connect before the clock starts
         const run = await readLog(pool, reader, options.logEvents, options.logPage);
         record('log read', reader.name, 1, options.logPage, run);
         console.log(
-          `log read rep ${rep} ${reader.name.padEnd(10)} ${Math.round(run.eventsPerSecond).toLocaleString('en-US')} ev/s`,
+          `log read rep ${rep} ${reader.name.padEnd(16)} ${Math.round(run.eventsPerSecond).toLocaleString('en-US')} ev/s`,
         );
       } finally {
         await pool.end();
@@ -294,6 +297,7 @@ try {
   const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
   // The read-heavy mix on a primary and a streaming replica of their own (docs/SCALING.md#read-replicas).
   console.log(await readReplicaMix(quick));
+  const transferMix = await runTransferMix(db, transferMixOptions(quick), (line) => console.log(line));
   // example:end
 
   const report: Report = {
@@ -309,6 +313,7 @@ try {
     loadStream,
     http,
     memory,
+    transferMix,
     // example:end
   };
   const table = await markdown(report);
