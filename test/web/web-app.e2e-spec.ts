@@ -15,7 +15,7 @@ import { serveStaticSite, type StaticSite } from './static-site.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
-/** Long enough for a view to pass a transaction another test file holds open on the same server. */
+/** How long a wait for the page lasts: long enough for a view to pass a transaction another test file holds open on the same server. */
 const VIEW_WAIT_MS = 30_000;
 
 /** web/ built as `npm run build -w chronicle-web` builds it, for an API at `apiUrl`. */
@@ -64,7 +64,7 @@ describe('the example web app in Chromium, served from another origin than the A
     apiUrl = await listen(app);
     await buildWebApp(outDir, apiUrl);
     page = await chromium.browser.newPage();
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(VIEW_WAIT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
   }, 180_000);
@@ -89,15 +89,17 @@ describe('the example web app in Chromium, served from another origin than the A
 
   it('opens an account; the list shows it, and one opened by another client without a reload', async () => {
     await form('Open an account').getByLabel('Owner').fill('Ada Lovelace');
+    const opened = page.waitForResponse(
+      (response) => response.request().method() === 'POST' && response.url().endsWith('/accounts'),
+    );
     await form('Open an account').getByRole('button', { name: 'Open' }).click();
+    ada = ((await (await opened).json()) as { id: string }).id;
     await alert().filter({ hasText: 'Opened an account for Ada Lovelace.' }).waitFor();
     await page.getByRole('heading', { name: 'Ada Lovelace' }).waitFor();
     await accounts().getByRole('row', { name: 'Ada Lovelace €0.00' }).waitFor();
-    const listed = await request(app.http).get('/accounts').query({ owner: 'Ada Lovelace' }).set(bearer(token));
-    ada = listed.body.items[0].id;
 
     grace = await api.open({ owner: 'Grace Hopper' }, bearer(token));
-    await accounts().getByRole('row', { name: 'Grace Hopper €0.00' }).waitFor({ timeout: VIEW_WAIT_MS });
+    await accounts().getByRole('row', { name: 'Grace Hopper €0.00' }).waitFor();
   });
 
   it('retries a deposit that got no answer with the same Idempotency-Key: it is made once', async () => {
@@ -125,7 +127,7 @@ describe('the example web app in Chromium, served from another origin than the A
 
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
-    await statement().getByRole('row', { name: '2 deposit €125.50 €125.50' }).waitFor({ timeout: VIEW_WAIT_MS });
+    await statement().getByRole('row', { name: '2 deposit €125.50 €125.50' }).waitFor();
     expect(await statement().getByRole('row').count()).toBe(2); // the heading and one deposit
     const events = await request(app.http).get(`/accounts/${ada}/events`).set(bearer(token));
     expect(events.body.items.map(({ type }: { type: string }) => type)).toEqual(['AccountOpened', 'MoneyDeposited']);
@@ -139,7 +141,7 @@ describe('the example web app in Chromium, served from another origin than the A
       .set({ ...bearer(token), 'Content-Type': 'application/json' })
       .send({ amount: 1000 });
     expect(deposit.status).toBe(200);
-    await page.getByText('€135.50 · version 3', { exact: true }).waitFor({ timeout: VIEW_WAIT_MS });
+    await page.getByText('€135.50 · version 3', { exact: true }).waitFor();
 
     await form('Withdraw').getByRole('button', { name: 'Withdraw' }).click();
     await alert()
@@ -151,24 +153,30 @@ describe('the example web app in Chromium, served from another origin than the A
 
     await form('Withdraw').getByRole('button', { name: 'Withdraw' }).click();
     await alert().filter({ hasText: 'Withdrew €20.00: the balance is €115.50.' }).waitFor();
-    await statement().getByRole('row', { name: '4 withdrawal -€20.00 €115.50' }).waitFor({ timeout: VIEW_WAIT_MS });
+    await statement().getByRole('row', { name: '4 withdrawal -€20.00 €115.50' }).waitFor();
   });
 
-  it('transfers to another account and shows it settle; the statement and the list follow', async () => {
+  it('transfers to another account and shows it settle, or fail and why; the statements and the list follow', async () => {
     await form('Transfer').getByLabel('To').selectOption(grace);
     await form('Transfer').getByLabel('Amount').fill('15.50');
     await form('Transfer').getByRole('button', { name: 'Transfer' }).click();
     const transfers = page.getByRole('list', { name: 'Transfers' });
-    await transfers.getByText('€15.50 to Grace Hopper: completed').waitFor({ timeout: VIEW_WAIT_MS });
-    await statement().getByRole('row', { name: '5 transfer-out -€15.50 €100.00' }).waitFor({ timeout: VIEW_WAIT_MS });
-    await accounts().getByRole('row', { name: 'Ada Lovelace €100.00' }).waitFor({ timeout: VIEW_WAIT_MS });
-    await accounts().getByRole('row', { name: 'Grace Hopper €15.50' }).waitFor({ timeout: VIEW_WAIT_MS });
+    await transfers.getByText('€15.50 to Grace Hopper: completed').waitFor();
+    await statement().getByRole('row', { name: '5 transfer-out -€15.50 €100.00' }).waitFor();
+    await accounts().getByRole('row', { name: 'Ada Lovelace €100.00' }).waitFor();
+    await accounts().getByRole('row', { name: 'Grace Hopper €15.50' }).waitFor();
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-app.png'), fullPage: true });
 
     await accounts().getByRole('row', { name: 'Grace Hopper' }).getByRole('button', { name: 'Show' }).click();
     await page.getByRole('heading', { name: 'Grace Hopper' }).waitFor();
-    await statement().getByRole('row', { name: '2 transfer-in €15.50 €15.50' }).waitFor({ timeout: VIEW_WAIT_MS });
+    await statement().getByRole('row', { name: '2 transfer-in €15.50 €15.50' }).waitFor();
+
+    // More than Grace has: accepted, then failed, and the page says why.
+    await form('Transfer').getByLabel('To').selectOption(ada);
+    await form('Transfer').getByLabel('Amount').fill('1000');
+    await form('Transfer').getByRole('button', { name: 'Transfer' }).click();
+    await transfers.getByText('€1,000.00 to Ada Lovelace: failed (insufficient funds)').waitFor();
   }, 90_000);
 
   it('met no CORS refusal and no script error: only the answers the flows asked for', () => {

@@ -49,8 +49,12 @@ export function follow(path: string, onChange: (position: number) => void): () =
 /**
  * `load` for the highest position asked for so far, one call at a time: a burst of events
  * costs a reload or two, not one each, and an older answer never overwrites a newer one.
+ * What `load` throws (no answer from the API) goes to `failed`; the next event tries again.
  */
-export function reloader(load: (minPosition: number) => Promise<void>): (position?: number) => Promise<void> {
+export function reloader(
+  load: (minPosition: number) => Promise<void>,
+  failed: (error: unknown) => void,
+): (position?: number) => Promise<void> {
   let wanted = 0;
   let pending = false;
   let running: Promise<void> | undefined;
@@ -60,7 +64,7 @@ export function reloader(load: (minPosition: number) => Promise<void>): (positio
     running ??= (async () => {
       while (pending) {
         pending = false;
-        await load(wanted);
+        await load(wanted).catch(failed);
       }
       running = undefined;
     })();

@@ -14,9 +14,18 @@ const row = (...cells: (string | Node)[]) => {
   return tr;
 };
 const say = (text: string) => (element('#message').textContent = text);
+const failed = (error: unknown) => say(explain(error));
+/** A form's submit handler; what it throws (no answer from the API) is said, not lost. */
+const onSubmit = (id: string, handle: () => Promise<void> | void) =>
+  (form(id).onsubmit = (event) => {
+    event.preventDefault();
+    void (async () => handle())().catch(failed);
+  });
 
 let accounts: Summary[] = [];
-let selected: Account | undefined;
+/** The account shown, and what the page knows of it once loaded. */
+let shownId: string | undefined;
+let shown: Account | undefined;
 let stopAccount = () => {};
 
 // The list and the open account reload when their live view reports a change.
@@ -30,43 +39,44 @@ const reloadList = reloader(async (minPosition) => {
       show.onclick = () => select(account.id);
       const tr = row(account.owner, money(account.balance, account.currency), show);
       tr.cells[1].className = 'money';
-      tr.setAttribute('aria-selected', String(account.id === selected?.id));
+      tr.setAttribute('aria-selected', String(account.id === shownId));
       return tr;
     }),
   );
-  const others = accounts.filter((account) => account.id !== selected?.id);
+  const others = accounts.filter((account) => account.id !== shownId);
   field(form('transfer'), 'to').replaceChildren(
     ...others.map((account) => new Option(`${account.owner} (${account.id.slice(0, 8)})`, account.id)),
   );
-});
+}, failed);
 
 const reloadAccount = reloader(async (minPosition) => {
-  const id = selected?.id;
+  const id = shownId;
   if (!id) return;
   const [account, statement] = await Promise.all([
     api.GET('/accounts/{id}', { params: { path: { id } } }),
     api.GET('/accounts/{id}/statement', { params: { path: { id }, query: { minPosition } } }),
   ]);
   if (!account.data || !statement.data) return void say(explain(account.error ?? statement.error));
-  if (id !== selected?.id) return;
+  if (id !== shownId) return;
   // The version comes from the ETag, a header the API exposes to other origins.
-  selected = { ...account.data, version: versionOf(account.response)! };
-  element('#account-heading').textContent = selected.owner;
-  element('#balance').textContent = `${money(selected.balance, selected.currency)} · version ${selected.version}`;
+  const { currency } = account.data;
+  shown = { ...account.data, version: versionOf(account.response)! };
+  element('#account-heading').textContent = shown.owner;
+  element('#balance').textContent = `${money(shown.balance, currency)} · version ${shown.version}`;
   element('table[aria-label="Statement"] tbody').replaceChildren(
     ...statement.data.items.map((line) => {
-      const { currency } = selected!;
       const tr = row(String(line.version), line.kind, money(line.amount, currency), money(line.balanceAfter, currency));
       tr.cells[2].className = tr.cells[3].className = 'money';
       return tr;
     }),
   );
-});
+}, failed);
 
 /** Shows an account; `position`, that of a command just sent, is where its views must have got to. */
 function select(id: string, position = 0): void {
   stopAccount();
-  selected = { id } as Account;
+  shownId = id;
+  shown = undefined;
   withdrawBasis = undefined;
   element('#account').hidden = false;
   element('#transfers').replaceChildren();
@@ -74,15 +84,13 @@ function select(id: string, position = 0): void {
   void reloadAccount(position).then(() => reloadList(position));
 }
 
-form('sign-in').onsubmit = (event) => {
-  event.preventDefault();
+onSubmit('sign-in', () => {
   token.set(field(form('sign-in'), 'token').value.trim());
   form('sign-in').reset();
   start();
-};
+});
 
-form('open').onsubmit = async (event) => {
-  event.preventDefault();
+onSubmit('open', async () => {
   const owner = field(form('open'), 'owner').value;
   const overdraftLimit = minorUnits(field(form('open'), 'overdraft').value || '0');
   const { data, error } = await api.POST('/accounts', {
@@ -93,25 +101,26 @@ form('open').onsubmit = async (event) => {
   form('open').reset();
   say(`Opened an account for ${owner}.`);
   select(data.id, data.position);
-};
+});
 
 // A deposit sent without an answer: its retry sends the same Idempotency-Key, so the API
 // applies it once however many of the attempts arrived.
 let unanswered: { id: string; amount: number; key: string } | undefined;
-const retry = field(form('deposit'), 'retry');
+const retry = element<HTMLButtonElement>('form#deposit button[name="retry"]');
 
-form('deposit').onsubmit = (event) => {
-  event.preventDefault();
+onSubmit('deposit', () => {
+  if (!shown) return;
   const amount = minorUnits(field(form('deposit'), 'amount').value);
-  const id = selected!.id;
+  const { id } = shown;
   if (unanswered?.id !== id || unanswered.amount !== amount) unanswered = { id, amount, key: newIdempotencyKey() };
-  void deposit(unanswered);
-};
+  return deposit(unanswered);
+});
 retry.onclick = () => void (unanswered && deposit(unanswered));
 
 async function deposit(attempt: { id: string; amount: number; key: string }): Promise<void> {
   retry.hidden = true;
-  const amount = money(attempt.amount, selected!.currency);
+  const { currency } = shown!;
+  const amount = money(attempt.amount, currency);
   let result;
   try {
     result = await api.POST('/accounts/{id}/deposits', {
@@ -128,17 +137,17 @@ async function deposit(attempt: { id: string; amount: number; key: string }): Pr
   unanswered = undefined;
   if (!data) return void say(explain(error));
   form('deposit').reset();
-  say(`Deposited ${amount}: the balance is ${money(data.balance, selected!.currency)}.`);
+  say(`Deposited ${amount}: the balance is ${money(data.balance, currency)}.`);
 }
 
 // A withdrawal is decided on the balance the user saw when they started typing it: If-Match
 // sends that version, and if the account changed meanwhile the API refuses it.
 let withdrawBasis: number | undefined;
-field(form('withdraw'), 'amount').addEventListener('input', () => (withdrawBasis ??= selected?.version));
+field(form('withdraw'), 'amount').addEventListener('input', () => (withdrawBasis ??= shown?.version));
 
-form('withdraw').onsubmit = async (event) => {
-  event.preventDefault();
-  const { id, currency, version: current } = selected!;
+onSubmit('withdraw', async () => {
+  if (!shown) return;
+  const { id, currency, version: current } = shown;
   const version = withdrawBasis ?? current;
   withdrawBasis = undefined;
   const amount = minorUnits(field(form('withdraw'), 'amount').value);
@@ -150,17 +159,17 @@ form('withdraw').onsubmit = async (event) => {
     await reloadAccount();
     return void say(
       `Nothing was withdrawn: the account changed while you were withdrawing (version ${version} then, ` +
-        `${selected!.version} now). Check the balance, ${money(selected!.balance, currency)}, and withdraw again.`,
+        `${shown!.version} now). Check the balance, ${money(shown!.balance, currency)}, and withdraw again.`,
     );
   }
   if (!data) return void say(explain(error));
   form('withdraw').reset();
   say(`Withdrew ${money(amount, currency)}: the balance is ${money(data.balance, currency)}.`);
-};
+});
 
-form('transfer').onsubmit = async (event) => {
-  event.preventDefault();
-  const { id: fromAccountId, currency } = selected!;
+onSubmit('transfer', async () => {
+  if (!shown) return;
+  const { id: fromAccountId, currency } = shown;
   const toAccountId = field(form('transfer'), 'to').value;
   const amount = minorUnits(field(form('transfer'), 'amount').value);
   const { data, error } = await api.POST('/transfers', {
@@ -172,15 +181,15 @@ form('transfer').onsubmit = async (event) => {
   const to = accounts.find((account) => account.id === toAccountId)?.owner ?? toAccountId;
   const item = element('#transfers').appendChild(document.createElement('li'));
   // A transfer settles in steps after the 202: follow it until it completes or fails.
-  for (let status: string = data.status, delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
-    item.textContent = `${money(amount, currency)} to ${to}: ${status}`;
-    if (status === 'completed' || status === 'failed') break;
+  let transfer: { status: string; reason?: string } = data;
+  for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
+    const reason = transfer.reason ? ` (${transfer.reason.replace(/_/g, ' ')})` : '';
+    item.textContent = `${money(amount, currency)} to ${to}: ${transfer.status}${reason}`;
+    if (transfer.status === 'completed' || transfer.status === 'failed') break;
     await new Promise((resolve) => setTimeout(resolve, delayMs));
-    const { data: transfer } = await api.GET('/transfers/{id}', { params: { path: { id: data.id } } });
-    if (transfer)
-      status = transfer.reason ? `${transfer.status} (${transfer.reason.replace(/_/g, ' ')})` : transfer.status;
+    transfer = (await api.GET('/transfers/{id}', { params: { path: { id: data.id } } })).data ?? transfer;
   }
-};
+});
 
 // Signing in (again) starts over: the list and its live view under the new token.
 let stopList = () => {};
@@ -193,6 +202,6 @@ function start(): void {
   stopList();
   stopList = follow('/accounts/stream', (position) => void reloadList(position));
   void reloadList();
-  if (selected) select(selected.id);
+  if (shownId) select(shownId);
 }
 start();
