@@ -36,10 +36,14 @@ export const withDatabase = {
 
 /**
  * Tests that need a service besides PostgreSQL: NATS JetStream (test/broker) and Debian's
- * Chromium (the explorer page). `npm test` leaves them out so that it needs nothing but
+ * Chromium (the explorer page, the example web app). `npm test` leaves them out so that it needs nothing but
  * Node; `npm run test:services` (jest.services.config.js) runs them, and CI runs both.
  */
-export const serviceTests = ['<rootDir>/test/broker/**/*-spec.ts', '<rootDir>/test/explorer/explorer-page.e2e-spec.ts'];
+export const serviceTests = [
+  '<rootDir>/test/broker/**/*-spec.ts',
+  '<rootDir>/test/explorer/explorer-page.e2e-spec.ts',
+  '<rootDir>/test/web/**/*-spec.ts',
+];
 
 /**
  * The slow fault tests (kills, restarts, frozen servers, several instances under load):
@@ -53,6 +57,7 @@ const withoutServiceTests = {
     '/node_modules/',
     '<rootDir>/test/broker/',
     '<rootDir>/test/explorer/explorer-page\\.',
+    '<rootDir>/test/web/',
     '<rootDir>/test/faults/',
   ],
 };

@@ -59,6 +59,11 @@ for kept in src/contexts/inventory test/inventory; do
   [ -d "$kept" ] || { echo "examples:remove deleted $kept"; exit 1; }
 done
 grep -q "inventory" src/contexts/index.ts || { echo "examples:remove dropped the inventory context from src/contexts/index.ts"; exit 1; }
+echo "== package-lock.json matches package.json (npm ci takes it): npm has nothing to change in it"
+cp package-lock.json "$scratch/package-lock.before.json"
+npm install --package-lock-only --offline --ignore-scripts --no-audit --no-fund --loglevel=error
+cmp package-lock.json "$scratch/package-lock.before.json" || { echo "package-lock.json was out of date after examples:remove"; exit 1; }
+rm "$scratch/package-lock.before.json"
 echo "== no document points at a removed file"
 node "$repo/scripts/examples/doc-references.mjs" "$repo" "$scratch"
 echo "== npm run lint"

@@ -14,7 +14,7 @@ if (!before || !after) {
 }
 // The folders the removal never scans, and bench/results: reports of past runs, which name what those runs measured.
 const NEVER_READ = new Set([...NEVER_SCANNED, 'results']);
-const PATH_SPAN = /`((?:src|test|migrations|scripts|bench|docs|clients|deploy|schematics)\/[\w.\-/]+)`/g;
+const PATH_SPAN = /`((?:src|test|migrations|scripts|bench|docs|clients|deploy|schematics|web)\/[\w.\-/]+)`/g;
 const LINK = /\]\(([^)\s]+)\)/g;
 
 /** @param {string} dir relative to `after` @returns {string[]} */

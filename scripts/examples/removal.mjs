@@ -25,6 +25,7 @@ export class RemovalError extends Error {}
  * @property {{ path: string, text: string, replaces: string[] } | undefined} squash
  * @property {{ path: string, text: string }} migrationsIndex
  * @property {string[]} packageScripts
+ * @property {string[]} workspaces npm workspaces of package.json in deleted folders (an example front end)
  */
 
 /**
@@ -216,6 +217,9 @@ export function planRemoval(root) {
     if (names.length > 0) rewritten.set(path, { text, why: [...before.why, `no more ${names.join(', ')}`] });
   }
 
+  /** @type {string[]} */
+  const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces ?? [];
+
   const squash =
     replaces.length > 0
       ? {
@@ -240,6 +244,7 @@ export function planRemoval(root) {
     squash,
     migrationsIndex: { path: indexPath, text: migrationsIndex(readFileSync(join(root, indexPath), 'utf8'), listed) },
     packageScripts: manifest.packageScripts,
+    workspaces: workspaces.filter((workspace) => goes(workspace.replace(/\/$/, ''))),
   };
 }
 
@@ -278,9 +283,13 @@ export async function applyRemoval(plan, log) {
   const pkg = JSON.parse(readFileSync(join(root, packagePath), 'utf8'));
   const dropped = plan.packageScripts.filter((name) => pkg.scripts?.[name] !== undefined);
   for (const name of dropped) delete pkg.scripts[name];
-  if (dropped.length > 0) {
+  if (dropped.length > 0) log(`dropped   npm script ${dropped.join(', ')} from ${packagePath}`);
+  if (plan.workspaces.length > 0) {
+    pkg.workspaces = pkg.workspaces.filter((/** @type {string} */ workspace) => !plan.workspaces.includes(workspace));
+    log(`dropped   workspace ${plan.workspaces.join(', ')} from ${packagePath}`);
+  }
+  if (dropped.length > 0 || plan.workspaces.length > 0) {
     written.push({ path: packagePath, text: JSON.stringify(pkg, null, 2) });
-    log(`dropped   npm script ${dropped.join(', ')} from ${packagePath}`);
   }
   for (const { path, text } of written) writeFileSync(join(root, path), await formatted(root, path, text));
 }

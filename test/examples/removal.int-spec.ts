@@ -14,7 +14,7 @@ import {
 /** `npm run examples:remove` on a small repository of its own, in a temporary directory. */
 
 const manifest = {
-  examples: ['src/contexts/demo/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts'],
+  examples: ['src/contexts/demo/', 'migrations/3-views.ts', 'test/demo/', 'test/elsewhere/*.ts', 'web-demo/'],
   squash: { migrations: ['migrations/1-a.ts', 'migrations/2-b.ts'], into: 'scripts/examples/1-squashed.ts' },
   registrations: ['src/contexts/index.ts'],
   tooling: ['scripts/examples/'],
@@ -80,7 +80,13 @@ const files: Record<string, string> = {
     '## Kept',
     '',
   ].join('\n'),
-  'package.json': JSON.stringify({ scripts: { test: 'jest', 'examples:remove': 'node x.mjs' } }),
+  'package.json': JSON.stringify({
+    scripts: { test: 'jest', 'examples:remove': 'node x.mjs' },
+    workspaces: ['clients/kept', 'web-demo'],
+  }),
+  // A workspace of the user's, and an example front end that is one too.
+  'clients/kept/package.json': JSON.stringify({ name: 'kept', version: '1.0.0' }),
+  'web-demo/package.json': JSON.stringify({ name: 'web-demo', version: '1.0.0', dependencies: { kept: '*' } }),
   // Never scanned: a dependency's markers are none of the project's business.
   'node_modules/dependency/index.ts': '// example:start\nexport const x = 1;\n// example:end\n',
 };
@@ -150,7 +156,7 @@ describe('removing the examples', () => {
     }
     expect(read('src/app.ts')).toBe('export const app = 1;\n');
     expect(read('README.md')).toBe('# Demo\n\n## Kept\n');
-    expect(JSON.parse(read('package.json'))).toEqual({ scripts: { test: 'jest' } });
+    expect(JSON.parse(read('package.json'))).toEqual({ scripts: { test: 'jest' }, workspaces: ['clients/kept'] });
     expect(read('node_modules/dependency/index.ts')).toBe(files['node_modules/dependency/index.ts']);
     expect(log).toEqual(
       expect.arrayContaining([
@@ -159,6 +165,7 @@ describe('removing the examples', () => {
         'edited    src/contexts/index.ts (no more DemoModule, demoThings)',
         'edited    src/app.ts (1 example region)',
         'dropped   npm script examples:remove from package.json',
+        'dropped   workspace web-demo from package.json',
         'absent    test/elsewhere/*.ts (nothing matches it: gone already, or an outdated entry)',
       ]),
     );
@@ -260,5 +267,33 @@ describe('npm run examples:remove', () => {
     expect(read('src/contexts/index.ts')).toBe(files['src/contexts/index.ts']);
     expect(read('src/contexts/mine/after.ts')).toBe('export const after = 1;\n');
     expect(git('status', '--porcelain')).toBe('?? src/contexts/mine/after.ts\n');
+  });
+
+  it('takes the example front end out of package-lock.json, for npm ci; the undo brings it back', () => {
+    const lock = () => JSON.parse(read('package-lock.json')) as { packages: Record<string, { workspaces?: string[] }> };
+    execFileSync(
+      'npm',
+      ['install', '--package-lock-only', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+      {
+        cwd: root,
+      },
+    );
+    git('add', 'package-lock.json');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'lock');
+    // What npm records of node_modules: as npm install left it, web-demo's link included.
+    const installed = read('node_modules/.package-lock.json');
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'node_modules');
+    const before = read('package-lock.json');
+    expect(Object.keys(lock().packages)).toEqual(expect.arrayContaining(['web-demo', 'node_modules/web-demo']));
+
+    const removed = run();
+    expect({ status: removed.status, stderr: removed.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(Object.keys(lock().packages).sort()).toEqual(['', 'clients/kept', 'node_modules/kept']);
+    expect(lock().packages[''].workspaces).toEqual(['clients/kept']);
+    expect(read('node_modules/.package-lock.json')).toBe(installed);
+
+    execFileSync('sh', ['-c', /^Undo: (.*)$/m.exec(removed.stdout)![1]], { cwd: root });
+    expect(read('package-lock.json')).toBe(before);
   });
 });

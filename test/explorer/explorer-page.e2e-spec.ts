@@ -1,50 +1,21 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { AccountsApi } from '../support/accounts-api.js';
+import { launchChromium, type Chromium } from '../support/chromium.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, signToken, TEST_JWT_SECRET } from '../support/tokens.js';
 
-/** Debian's chromium package; playwright-core drives it and downloads no browser of its own. */
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium's own connections fail on a machine without internet.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 /** Long enough for the log to pass a transaction another test file holds open on the same server. */
 const LOG_WAIT_MS = 30_000;
 
-let profile: string;
-let browser: BrowserContext;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package with "apt-get install -y chromium"`);
-  }
-  profile = mkdtempSync(join(tmpdir(), 'chronicle-explorer-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1440, height: 900 },
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
+let chromium: Chromium;
+beforeAll(async () => (chromium = await launchChromium()));
+afterAll(() => chromium?.close());
 
 /**
  * A new tab on the explorer of an app that listens on a port, and the tab's script errors and
@@ -52,7 +23,7 @@ afterAll(async () => {
  */
 async function openExplorer(app: TestApp): Promise<{ page: Page; pageErrors: string[] }> {
   await new Promise<void>((resolve) => app.http.listen(0, '127.0.0.1', resolve));
-  const page = await browser.newPage();
+  const page = await chromium.browser.newPage();
   const pageErrors: string[] = [];
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
