@@ -33,6 +33,38 @@ interface Route {
   operations: Record<string, Operation>;
 }
 
+/** A contract made ready for checking: its routes as patterns, its schemas in Ajv, validators compiled as met. */
+class CompiledContract {
+  readonly routes: Route[];
+  private readonly ajv: Ajv;
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(readonly document: Document) {
+    // OpenAPI 3.0 schemas carry `example`, `nullable` and the like: not strict JSON Schema.
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats.default(this.ajv);
+    this.ajv.addSchema(document, DOCUMENT_ID);
+    this.routes = Object.entries(document.paths).map(([template, operations]) => ({
+      template,
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      operations,
+    }));
+  }
+
+  validatorFor(responsePointer: string, contentType: string): ValidateFunction {
+    const key = `${responsePointer}|${contentType}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: `${DOCUMENT_ID}${responsePointer}/content/${escape(contentType)}/schema` });
+      this.validators.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+/** openapi.json, compiled once per test file however many apps the file starts (tens of ms each). */
+let openapiJson: CompiledContract | undefined;
+
 /**
  * Checks every answer an app gives against openapi.json: that its route and method are in
  * the contract (a 404 or 405 problem otherwise), its status is one the operation declares,
@@ -42,23 +74,13 @@ interface Route {
  */
 export class ContractCheck {
   readonly violations: string[] = [];
-  private readonly document: Document;
-  private readonly routes: Route[];
-  private readonly ajv: Ajv;
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly contract: CompiledContract;
 
   /** `document` is openapi.json unless given (the check's own test gives a small one). */
   constructor(document?: object) {
-    this.document = (document ?? JSON.parse(readFileSync(DOCUMENT_FILE, 'utf8'))) as Document;
-    // OpenAPI 3.0 schemas carry `example`, `nullable` and the like: not strict JSON Schema.
-    this.ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats.default(this.ajv);
-    this.ajv.addSchema(this.document, DOCUMENT_ID);
-    this.routes = Object.entries(this.document.paths).map(([template, operations]) => ({
-      template,
-      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-      operations,
-    }));
+    this.contract = document
+      ? new CompiledContract(document as Document)
+      : (openapiJson ??= new CompiledContract(JSON.parse(readFileSync(DOCUMENT_FILE, 'utf8')) as Document));
   }
 
   /** Installs the check in front of every route of `app`; call before `app.init()`. */
@@ -88,7 +110,7 @@ export class ContractCheck {
     const path = request.originalUrl.split('?')[0];
     if (method === 'options' || method === 'head' || OUTSIDE_THE_CONTRACT.test(path)) return;
     const where = `${request.method} ${request.originalUrl.slice(0, 120)} -> ${response.statusCode}`;
-    const route = this.routes.find((candidate) => candidate.pattern.test(path));
+    const route = this.contract.routes.find((candidate) => candidate.pattern.test(path));
     const operation = route?.operations[method];
     if (!route || !operation) {
       // Not in the contract: only a refusal may come back, a 404 or 405 from the router, or
@@ -125,7 +147,7 @@ export class ContractCheck {
     if (!media.schema || !contentType.endsWith('json')) return;
     const declaredType = Object.keys(spec.content!).find((type) => type.split(';')[0].trim() === contentType)!;
     const pointer = `#/paths/${escape(route.template)}/${method}/responses/${response.statusCode in operation.responses ? response.statusCode : 'default'}`;
-    const validate = this.validatorFor(declared.$ref ?? pointer, declaredType);
+    const validate = this.contract.validatorFor(declared.$ref ?? pointer, declaredType);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -142,21 +164,11 @@ export class ContractCheck {
   /** A response given by `$ref` (the shared problems of documentRouteWideBehaviour), or as it is. */
   private resolve(spec: ResponseSpec): ResponseSpec {
     if (!spec.$ref) return spec;
-    return this.document.components.responses?.[spec.$ref.split('/').pop()!] ?? spec;
+    return this.contract.document.components.responses?.[spec.$ref.split('/').pop()!] ?? spec;
   }
 
   private headerByRef(ref: string): { required?: boolean } | undefined {
-    return this.document.components.headers?.[ref.split('/').pop()!];
-  }
-
-  private validatorFor(responsePointer: string, contentType: string): ValidateFunction {
-    const key = `${responsePointer}|${contentType}`;
-    let validate = this.validators.get(key);
-    if (!validate) {
-      validate = this.ajv.compile({ $ref: `${DOCUMENT_ID}${responsePointer}/content/${escape(contentType)}/schema` });
-      this.validators.set(key, validate);
-    }
-    return validate;
+    return this.contract.document.components.headers?.[ref.split('/').pop()!];
   }
 }
 
