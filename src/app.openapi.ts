@@ -43,6 +43,39 @@ const CONTROL_CHARACTER = problemExample(
   new RequestValidationError([{ field: 'q', message: 'q must not contain control characters' }]),
 );
 
+/**
+ * Express answers a GET with a hash of its bytes as its ETag, and an If-None-Match naming
+ * it with 304 (app.setup.ts), unless the route sends an ETag of its own (an aggregate's
+ * version, never answered with 304). Browsers send If-None-Match by themselves.
+ */
+const CONDITIONAL_GET = {
+  parameter: {
+    in: 'header' as const,
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag of this answer read before: 304 if it is still byte for byte the same',
+    schema: { type: 'string' as const, example: '"1f4-Kq7c5pVQ0TyRjW1u1Nw3pV9Q2hE"' },
+  },
+  etag: {
+    description: "A hash of the answer's bytes: it changes whenever the answer does",
+    required: true,
+    schema: { type: 'string' as const, example: '"1f4-Kq7c5pVQ0TyRjW1u1Nw3pV9Q2hE"' },
+  },
+  notModified: { description: 'If-None-Match names this answer as it is now: use the copy you have' },
+};
+
+/** Whether Express answers this operation's If-None-Match from the bytes (see {@link CONDITIONAL_GET}). */
+function revalidatesByBytes(method: string, operation: OperationObject): boolean {
+  const ok = operation.responses['200'] as ResponseObject | undefined;
+  return (
+    method === 'get' &&
+    ok !== undefined &&
+    operation.responses['304'] === undefined &&
+    ok.headers?.ETag === undefined &&
+    !Object.keys(ok.content ?? {}).includes('text/event-stream')
+  );
+}
+
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 const sortedByKey = <T>(record: Record<string, T>): Record<string, T> =>
@@ -112,11 +145,17 @@ function documentRouteWideBehaviour(document: OpenAPIObject): void {
     InternalServerError: [PROBLEMS.unexpected, PROBLEMS.unreadableEvent],
   };
   const components = (document.components ??= {});
-  components.parameters = { [CORRELATION_HEADER]: { in: 'header', ...REQUEST_HEADERS[CORRELATION_HEADER] } };
-  components.headers = { [CORRELATION_HEADER]: RESPONSE_HEADERS[CORRELATION_HEADER] };
-  components.responses = Object.fromEntries(
-    Object.entries(shared).map(([name, examples]) => [name, withCorrelationHeader(problemResponse(examples))]),
-  );
+  components.parameters = {
+    [CORRELATION_HEADER]: { in: 'header', ...REQUEST_HEADERS[CORRELATION_HEADER] },
+    IfNoneMatch: CONDITIONAL_GET.parameter,
+  };
+  components.headers = { [CORRELATION_HEADER]: RESPONSE_HEADERS[CORRELATION_HEADER], BytesETag: CONDITIONAL_GET.etag };
+  components.responses = {
+    ...Object.fromEntries(
+      Object.entries(shared).map(([name, examples]) => [name, withCorrelationHeader(problemResponse(examples))]),
+    ),
+    NotModified: withCorrelationHeader(CONDITIONAL_GET.notModified),
+  };
   const use = (name: keyof typeof shared) => ({
     [shared[name][0].problem.status]: { $ref: `#/components/responses/${name}` },
   });
@@ -124,6 +163,7 @@ function documentRouteWideBehaviour(document: OpenAPIObject): void {
     for (const method of METHODS) {
       const operation: OperationObject | undefined = (item as PathItemObject)[method];
       if (!operation) continue;
+      const conditional = revalidatesByBytes(method, operation);
       operation.parameters = [
         ...(operation.parameters ?? []),
         { $ref: `#/components/parameters/${CORRELATION_HEADER}` },
@@ -145,6 +185,12 @@ function documentRouteWideBehaviour(document: OpenAPIObject): void {
         ...use('InternalServerError'),
         ...Object.fromEntries(own),
       };
+      if (conditional) {
+        const ok = operation.responses['200'] as ResponseObject;
+        ok.headers = { ETag: { $ref: '#/components/headers/BytesETag' }, ...ok.headers };
+        operation.responses['304'] = { $ref: '#/components/responses/NotModified' };
+        operation.parameters.push({ $ref: '#/components/parameters/IfNoneMatch' });
+      }
     }
   }
 }

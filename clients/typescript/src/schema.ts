@@ -1059,6 +1059,14 @@ export interface components {
         'application/problem+json': components['schemas']['ProblemDetails'];
       };
     };
+    /** @description If-None-Match names this answer as it is now: use the copy you have */
+    NotModified: {
+      headers: {
+        'X-Correlation-Id': components['headers']['X-Correlation-Id'];
+        [name: string]: unknown;
+      };
+      content?: never;
+    };
   };
   parameters: {
     /**
@@ -1066,11 +1074,15 @@ export interface components {
      * @example checkout-7f3a
      */
     'X-Correlation-Id': string;
+    /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+    IfNoneMatch: string;
   };
   requestBodies: never;
   headers: {
     /** @description The request's own X-Correlation-Id when well-formed, else a UUIDv7 made for it: quote it when reporting a problem */
     'X-Correlation-Id': string;
+    /** @description A hash of the answer's bytes: it changes whenever the answer does */
+    BytesETag: string;
   };
   pathItems: never;
 }
@@ -1093,6 +1105,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -1101,6 +1115,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           /** @description The last log position the view behind this answer has processed (views follow the log and may lag) */
           'X-Projection-Position': number;
           /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
@@ -1114,6 +1129,7 @@ export interface operations {
           'application/json': components['schemas']['AccountListResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
       400: {
         headers: {
@@ -1687,6 +1703,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path: {
         /** @description Case-insensitive */
@@ -1698,6 +1716,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           /** @description Which server answered: `replica` (a read replica, which may lag unless `minPosition` was given) or `primary` */
           'X-Read-Source': string;
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
@@ -1707,6 +1726,7 @@ export interface operations {
           'application/json': components['schemas']['EventPage'];
         };
       };
+      304: components['responses']['NotModified'];
       /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
       400: {
         headers: {
@@ -1898,6 +1918,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path: {
         /** @description Case-insensitive */
@@ -1909,6 +1931,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           /** @description The last log position the view behind this answer has processed (views follow the log and may lag) */
           'X-Projection-Position': number;
           /** @description Sent, as `true`, only when the view had not reached the `minPosition` asked for by the end of the wait: the answer may not show the effect waited for */
@@ -1922,6 +1945,7 @@ export interface operations {
           'application/json': components['schemas']['StatementResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
       400: {
         headers: {
@@ -2199,6 +2223,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -2207,6 +2233,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2214,6 +2241,7 @@ export interface operations {
           'application/json': components['schemas']['HealthResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       400: components['responses']['BadRequest'];
       500: components['responses']['InternalServerError'];
     };
@@ -2227,6 +2255,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -2236,6 +2266,7 @@ export interface operations {
       /** @description Ready: terminus's result */
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2243,6 +2274,7 @@ export interface operations {
           'application/json': components['schemas']['ReadinessResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       400: components['responses']['BadRequest'];
       500: components['responses']['InternalServerError'];
       /** @description `urn:chronicle:problem:not-ready`: what is not ready, in `detail`, and every check under `checks` */
@@ -2268,6 +2300,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -2277,6 +2311,7 @@ export interface operations {
       /** @description Prometheus text exposition format (docs/OPERATIONS.md lists the series) */
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2284,6 +2319,7 @@ export interface operations {
           'text/plain; version=0.0.4; charset=utf-8': string;
         };
       };
+      304: components['responses']['NotModified'];
       400: components['responses']['BadRequest'];
       /** @description `about:blank`: METRICS_TOKEN is set and the request does not carry it */
       401: {
@@ -2476,6 +2512,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -2484,6 +2522,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2491,6 +2530,7 @@ export interface operations {
           'application/json': components['schemas']['ProjectionsResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       /** @description `about:blank`: Authentication is on and the token lacks the operator role */
@@ -2653,6 +2693,8 @@ export interface operations {
          * @example checkout-7f3a
          */
         'X-Correlation-Id'?: components['parameters']['X-Correlation-Id'];
+        /** @description The ETag of this answer read before: 304 if it is still byte for byte the same */
+        'If-None-Match'?: components['parameters']['IfNoneMatch'];
       };
       path?: never;
       cookie?: never;
@@ -2661,6 +2703,7 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          ETag: components['headers']['BytesETag'];
           'X-Correlation-Id': components['headers']['X-Correlation-Id'];
           [name: string]: unknown;
         };
@@ -2668,6 +2711,7 @@ export interface operations {
           'application/json': components['schemas']['DailyTotalsResponse'];
         };
       };
+      304: components['responses']['NotModified'];
       /** @description `urn:chronicle:problem:invalid-request`: A path, query, header or body field breaks its rules; `errors` names each one */
       400: {
         headers: {
