@@ -42,8 +42,9 @@ export interface FollowerStatus {
   lagSeconds: number;
   status: 'live' | 'catching-up' | 'failing';
   /**
-   * The next event is stored but not readable yet: a transaction older than its own is
-   * still open, and the follower waits for it to end (it loses nothing meanwhile).
+   * The next event is committed but not readable yet: an append that took a position
+   * before it is still in flight, and the follower waits for it to end (it loses nothing
+   * meanwhile). Only an append holds readers back, never a transaction that took none.
    */
   heldBack: boolean;
   runningHere: boolean;
