@@ -5,7 +5,7 @@ import { createPartitionedDatabase } from '../partitioning/partitioned-database.
 // Issue 17's full load: at least 50,000 events from 32 writers, 5% of appends held before
 // COMMIT and 5% rolled back, readers following throughout (a smaller load runs in
 // test/event-store/never-skip.int-spec.ts).
-const LOAD = { events: 50_000, writers: 32, readers: 3 };
+const LOAD = { events: 50_000, writers: 32, readers: 3, timeoutMs: 30 * 60_000 };
 
 describe('a plain log', () => {
   neverSkipContract(() => createMigratedDatabase(), LOAD);

@@ -12,6 +12,8 @@ export interface AdversarialLoad {
   writers: number;
   /** Readers following the log from 0 while it is written. */
   readers: number;
+  /** Jest's timeout for each run: the full load takes minutes on a small machine. */
+  timeoutMs?: number;
 }
 
 // Of the appends: these many in a hundred hold their transaction open 0-200 ms before COMMIT,
@@ -44,41 +46,45 @@ export function neverSkipContract(open: () => Promise<LogUnderTest>, load: Adver
   it.each([
     ['the role that made the database', false],
     ['a role that is no superuser and has no pg_read_all_stats', true],
-  ])('as %s: readers get every committed event once, in order', async (_, ordinary) => {
-    const { connectionString } = log.pool.options as { connectionString?: string };
-    if (!connectionString) throw new Error('the pool has no connection string to make a role for');
-    const role = ordinary ? await ordinaryRole(log.pool, connectionString) : undefined;
-    const pool = role ? new pg.Pool({ connectionString: role.url, max: 40 }) : log.pool;
-    try {
-      const [{ head }] = (await log.pool.query('SELECT coalesce(max(position), 0)::bigint AS head FROM events')).rows;
-      const start = Number(head);
-      const outcome = await followWhileWriting(pool, start, load);
-      const { rows } = await log.pool.query('SELECT position FROM events WHERE position > $1 ORDER BY position', [
-        start,
-      ]);
-      const committed = rows.map((row) => Number(row.position));
-      expect(committed.length).toBeGreaterThanOrEqual(load.events);
-      expect(outcome.rolledBack).toBeGreaterThan(0);
-      expect(outcome.held).toBeGreaterThan(0);
-      for (const read of outcome.reads) {
-        const seen = new Set(read);
-        const skipped = committed.filter((position) => !seen.has(position)).length;
-        const duplicated = read.length - seen.size;
-        const outOfOrder = read.filter((position, i) => i > 0 && position <= read[i - 1]).length;
-        expect({ skipped, duplicated, outOfOrder, read: read.length }).toEqual({
-          skipped: 0,
-          duplicated: 0,
-          outOfOrder: 0,
-          read: committed.length,
-        });
+  ])(
+    'as %s: readers get every committed event once, in order',
+    async (_, ordinary) => {
+      const { connectionString } = log.pool.options as { connectionString?: string };
+      if (!connectionString) throw new Error('the pool has no connection string to make a role for');
+      const role = ordinary ? await ordinaryRole(log.pool, connectionString) : undefined;
+      const pool = role ? new pg.Pool({ connectionString: role.url, max: 40 }) : log.pool;
+      try {
+        const [{ head }] = (await log.pool.query('SELECT coalesce(max(position), 0)::bigint AS head FROM events')).rows;
+        const start = Number(head);
+        const outcome = await followWhileWriting(pool, start, load);
+        const { rows } = await log.pool.query('SELECT position FROM events WHERE position > $1 ORDER BY position', [
+          start,
+        ]);
+        const committed = rows.map((row) => Number(row.position));
+        expect(committed.length).toBeGreaterThanOrEqual(load.events);
+        expect(outcome.rolledBack).toBeGreaterThan(0);
+        expect(outcome.held).toBeGreaterThan(0);
+        for (const read of outcome.reads) {
+          const seen = new Set(read);
+          const skipped = committed.filter((position) => !seen.has(position)).length;
+          const duplicated = read.length - seen.size;
+          const outOfOrder = read.filter((position, i) => i > 0 && position <= read[i - 1]).length;
+          expect({ skipped, duplicated, outOfOrder, read: read.length }).toEqual({
+            skipped: 0,
+            duplicated: 0,
+            outOfOrder: 0,
+            read: committed.length,
+          });
+        }
+      } finally {
+        if (role) {
+          await pool.end();
+          await role.drop();
+        }
       }
-    } finally {
-      if (role) {
-        await pool.end();
-        await role.drop();
-      }
-    }
-  });
+    },
+    load.timeoutMs,
+  );
 }
 
 async function followWhileWriting(pool: pg.Pool, start: number, load: AdversarialLoad) {
