@@ -73,6 +73,31 @@ describe.each([
   },
 );
 
+describe('a checkpoint of a follower this app does not run', () => {
+  it('is left out of /projections, the metrics and readiness, however far behind it is', async () => {
+    await api.deposited(await api.open(), 1);
+    const client = new pg.Client({ connectionString: app.database.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO followers (name, position) VALUES ('retired-view', 0)`);
+      // Its lag is the age of the log's first event: past the readiness bound of 1 s.
+      await eventually('the retired checkpoint is more than 1 s behind', async () => {
+        const { rows } = await client.query(`SELECT now() - min(recorded_at) > interval '2 s' AS old FROM events`);
+        return rows[0].old ? true : undefined;
+      });
+    } finally {
+      await client.end();
+    }
+
+    const names = (await projections()).items.map((item) => item.name);
+    expect(names).toContain(ACCOUNT_SUMMARIES);
+    expect(names).not.toContain('retired-view');
+    expect((await request(app.http).get('/metrics')).text).not.toContain('retired-view');
+    const ready = await request(app.http).get('/health/ready');
+    expect(ready.status).toBe(200);
+  });
+});
+
 describe('an append that does not end', () => {
   it('holds followers back from the positions after its own, visibly with its age; they lose nothing and resume when it ends', async () => {
     const id = await api.open();

@@ -126,9 +126,15 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     await this.leases?.close();
   }
 
-  /** Every follower's checkpoint and lag, from the database: the same answer on every instance. */
+  /**
+   * Every follower's checkpoint and lag, from the database: the same answer on every
+   * instance of this app. Only this app's followers: a checkpoint left by a follower since
+   * removed (or by another app on the same database) falls further behind for ever, and
+   * would fail readiness and the lag alerts for nothing this app runs.
+   */
   async statuses(): Promise<FollowerStatus[]> {
-    return (await this.checkpoints.statuses()).map((checkpoint) => {
+    const checkpoints = (await this.checkpoints.statuses()).filter((checkpoint) => this.followers.has(checkpoint.name));
+    return checkpoints.map((checkpoint) => {
       const lagPositions = Math.max(0, checkpoint.head - checkpoint.position);
       const { nextRecordedAt, lastError } = checkpoint;
       return {
