@@ -12,5 +12,5 @@ describe('a plain log', () => {
 });
 
 describe('a partitioned log', () => {
-  neverSkipContract(() => createPartitionedDatabase({ size: 10_000, ahead: 30 }), LOAD);
+  neverSkipContract(() => createPartitionedDatabase({ size: 20_000, ahead: 30 }), LOAD);
 });
