@@ -15,6 +15,7 @@ import { UniqueAcrossPartitions1795680000013 } from './1795680000013-unique-acro
 import { HistoryGeneration1795680000014 } from './1795680000014-history-generation.js';
 import { FencedLeases1795680000015 } from './1795680000015-fenced-leases.js';
 import { StreamTickets1795680000016 } from './1795680000016-stream-tickets.js';
+import { AppendsInFlight1795680000017 } from './1795680000017-appends-in-flight.js';
 
 /** Every migration, oldest first. Listed by import rather than a glob so the compiled app, ts tests and the CLI load the same set. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   HistoryGeneration1795680000014,
   FencedLeases1795680000015,
   StreamTickets1795680000016,
+  AppendsInFlight1795680000017,
 ];

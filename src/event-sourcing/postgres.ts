@@ -37,5 +37,7 @@ export {
 } from './partitioning/log-partitions.js';
 /** Keeps partitions ahead of the log's head while the app runs. */
 export { PartitionKeeper } from './partitioning/partition-keeper.js';
-/** The age of the oldest open transaction on the server, which holds the log's readers back. */
+/** The age of the oldest open writing transaction on the server (it no longer holds the log's readers back). */
 export { oldestTransactionSeconds } from './observability/transaction-horizon.js';
+/** The age of the oldest append still in flight, which holds the log's readers back from the positions after its own. */
+export { oldestAppendSeconds } from './observability/appends-in-flight.js';

@@ -6,6 +6,7 @@ import { ACCOUNT_SUMMARIES } from '../../src/contexts/accounts/application/accou
 import type { FollowerStatus } from '#event-sourcing';
 import { AccountsApi } from '../support/accounts-api.js';
 import { valueOf } from '../support/prometheus.js';
+import { appAs, deliveriesDuringIdleTransactions } from '../support/never-stall.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // Several of the app's polls: long enough for a follower that could advance to do so.
@@ -21,7 +22,12 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-async function projections(): Promise<{ items: FollowerStatus[]; oldestTransactionSeconds: number }> {
+interface Projections {
+  items: FollowerStatus[];
+  oldestAppendSeconds: number;
+}
+
+async function projections(): Promise<Projections> {
   const response = await request(app.http).get('/projections');
   expect(response.status).toBe(200);
   return response.body;
@@ -42,21 +48,74 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-describe('a long open transaction elsewhere in the database', () => {
-  it('pauses followers visibly in /projections, /metrics and readiness; they lose nothing and resume when it ends', async () => {
+async function end(client: pg.Client): Promise<void> {
+  await client.query('ROLLBACK');
+  await client.end();
+}
+
+// The long version (30 s, with the latencies reported) is test/faults/never-stall.e2e-spec.ts.
+describe.each([
+  ['the role that made the database', false],
+  ['a role that is no superuser and has no pg_read_all_stats', true],
+])(
+  'a transaction that appended nothing, open in this database and in another, with the app connected as %s',
+  (_, ordinary) => {
+    let target: Awaited<ReturnType<typeof appAs>>;
+    beforeAll(async () => {
+      target = await appAs(ordinary, { FOLLOWER_POLL_MS: String(POLL_MS), READY_MAX_FOLLOWER_LAG_SECONDS: '1' });
+    });
+    afterAll(() => target?.close());
+
+    it('holds back no follower, notification, stream or readiness: events committed meanwhile reach them all', async () => {
+      const latencies = await deliveriesDuringIdleTransactions(target, SETTLE_MS);
+      expect(latencies.length).toBeGreaterThan(0);
+    });
+  },
+);
+
+describe('a checkpoint of a follower this app does not run', () => {
+  it('is left out of /projections, the metrics and readiness, however far behind it is', async () => {
+    await api.deposited(await api.open(), 1);
+    const client = new pg.Client({ connectionString: app.database.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO followers (name, position) VALUES ('retired-view', 0)`);
+      // Its lag is the age of the log's first event: past the readiness bound of 1 s.
+      await eventually('the retired checkpoint is more than 1 s behind', async () => {
+        const { rows } = await client.query(`SELECT now() - min(recorded_at) > interval '2 s' AS old FROM events`);
+        return rows[0].old ? true : undefined;
+      });
+    } finally {
+      await client.end();
+    }
+
+    const names = (await projections()).items.map((item) => item.name);
+    expect(names).toContain(ACCOUNT_SUMMARIES);
+    expect(names).not.toContain('retired-view');
+    expect((await request(app.http).get('/metrics')).text).not.toContain('retired-view');
+    const ready = await request(app.http).get('/health/ready');
+    expect(ready.status).toBe(200);
+  });
+});
+
+describe('an append that does not end', () => {
+  it('holds followers back from the positions after its own, visibly with its age; they lose nothing and resume when it ends', async () => {
     const id = await api.open();
     const opened = (await api.deposited(id, 100)).body.position as number;
     await eventually('the views caught up', async () =>
       (await follower(ACCOUNT_SUMMARIES)).checkpoint >= opened ? true : undefined,
     );
 
-    // Taking a transaction id is what holds back the log's readers, here and on every database of the server.
+    // An append in a transaction left open: it took a position, and its marker with it.
     const holder = new pg.Client({ connectionString: app.database.url });
     await holder.connect();
     let positions: number[];
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT pg_current_xact_id()');
+      await holder.query(
+        `SELECT chronicle_append('held-stream', 'Thing', NULL, ARRAY[gen_random_uuid()], ARRAY['Held'], ARRAY[1],
+                                 ARRAY['{}'::jsonb], ARRAY['{}'::jsonb], NULL, NULL, NULL)`,
+      );
 
       positions = [];
       for (const amount of [1, 2, 3]) positions.push((await api.deposited(id, amount)).body.position as number);
@@ -67,20 +126,22 @@ describe('a long open transaction elsewhere in the database', () => {
       expect(summaries).toMatchObject({ heldBack: true, status: 'catching-up', lastError: null });
       expect(summaries.checkpoint).toBeLessThan(positions[0]);
       expect(summaries.lagPositions).toBeGreaterThanOrEqual(3);
-      expect(before.oldestTransactionSeconds).toBeGreaterThan(0);
+      expect(before.oldestAppendSeconds).toBeGreaterThan(0);
 
       const text = (await request(app.http).get('/metrics')).text;
       const labels = { follower: ACCOUNT_SUMMARIES };
       expect(valueOf(text, 'chronicle_follower_held_back', labels)).toBe(1);
       expect(valueOf(text, 'chronicle_follower_lag_events', labels)).toBeGreaterThanOrEqual(3);
       expect(valueOf(text, 'chronicle_follower_position', labels)).toBe(summaries.checkpoint);
-      expect(valueOf(text, 'chronicle_oldest_transaction_age_seconds')).toBeGreaterThan(0);
+      expect(valueOf(text, 'chronicle_oldest_append_age_seconds')).toBeGreaterThan(0);
 
-      // The pause lasts: the follower stays put while its lag grows.
+      // The pause lasts: the follower stays put while its lag and the append's age grow.
       await sleep(SETTLE_MS);
-      const later = await follower(ACCOUNT_SUMMARIES);
-      expect(later.checkpoint).toBe(summaries.checkpoint);
-      expect(later.lagSeconds).toBeGreaterThan(summaries.lagSeconds);
+      const later = await projections();
+      const laterSummaries = later.items.find((item) => item.name === ACCOUNT_SUMMARIES)!;
+      expect(laterSummaries.checkpoint).toBe(summaries.checkpoint);
+      expect(laterSummaries.lagSeconds).toBeGreaterThan(summaries.lagSeconds);
+      expect(later.oldestAppendSeconds).toBeGreaterThan(before.oldestAppendSeconds);
 
       const notReady = await eventually('readiness failed', async () => {
         const response = await request(app.http).get('/health/ready');
@@ -88,8 +149,7 @@ describe('a long open transaction elsewhere in the database', () => {
       });
       expect(notReady.body.detail).toMatch(/account-summaries \(\d+ s, held back\)/);
     } finally {
-      await holder.query('ROLLBACK');
-      await holder.end();
+      await end(holder);
     }
 
     const last = positions[positions.length - 1];
@@ -103,9 +163,10 @@ describe('a long open transaction elsewhere in the database', () => {
     const after = await eventually('every follower caught up', async () => {
       const now = await projections();
       const views = now.items.filter((item) => [ACCOUNT_SUMMARIES, ACCOUNT_STATEMENTS].includes(item.name));
-      return now.items.every((item) => item.checkpoint >= last) ? views : undefined;
+      return now.items.every((item) => item.checkpoint >= last) ? { now, views } : undefined;
     });
-    for (const view of after) expect(view).toMatchObject({ heldBack: false, lagPositions: 0, status: 'live' });
+    for (const view of after.views) expect(view).toMatchObject({ heldBack: false, lagPositions: 0, status: 'live' });
+    expect(after.now.oldestAppendSeconds).toBe(0);
     expect((await request(app.http).get('/health/ready')).status).toBe(200);
   });
 });

@@ -650,7 +650,7 @@ export interface components {
        */
       status: 'live' | 'catching-up' | 'failing';
       /**
-       * @description The next event is stored but not readable yet: an older transaction is still open (see oldestTransactionSeconds)
+       * @description The next event is committed but not readable yet: an append that took a position before it is still in flight (see oldestAppendSeconds)
        * @example false
        */
       heldBack: boolean;
@@ -770,7 +770,13 @@ export interface components {
     ProjectionsResponse: {
       items: components['schemas']['FollowerStatusResponse'][];
       /**
-       * @description Age in seconds of the oldest open writing transaction on the server: followers wait for it to end
+       * @description Age in seconds of the oldest append still in flight in this database (0: none): followers wait for it to end before they read past its positions
+       * @example 0
+       */
+      oldestAppendSeconds: number;
+      /**
+       * @deprecated
+       * @description Age in seconds of the oldest open writing transaction on the server (only those of roles this one may see). Followers no longer wait for it: see oldestAppendSeconds
        * @example 0.2
        */
       oldestTransactionSeconds: number;

@@ -13,6 +13,7 @@ import {
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { oldestAppendSeconds } from '../observability/appends-in-flight.js';
 import { oldestTransactionSeconds } from '../observability/transaction-horizon.js';
 import {
   FollowersService,
@@ -44,7 +45,7 @@ class FollowerStatusResponse {
   @ApiProperty({
     example: false,
     description:
-      'The next event is stored but not readable yet: an older transaction is still open (see oldestTransactionSeconds)',
+      'The next event is committed but not readable yet: an append that took a position before it is still in flight (see oldestAppendSeconds)',
   })
   heldBack!: boolean;
   @ApiProperty({ example: true, description: 'Whether this instance holds the lease and runs it' })
@@ -76,8 +77,16 @@ class RebuildStartedResponse {
 class ProjectionsResponse {
   @ApiProperty({ type: [FollowerStatusResponse] }) items!: FollowerStatusResponse[];
   @ApiProperty({
+    example: 0,
+    description:
+      'Age in seconds of the oldest append still in flight in this database (0: none): followers wait for it to end before they read past its positions',
+  })
+  oldestAppendSeconds!: number;
+  @ApiProperty({
     example: 0.2,
-    description: 'Age in seconds of the oldest open writing transaction on the server: followers wait for it to end',
+    deprecated: true,
+    description:
+      'Age in seconds of the oldest open writing transaction on the server (only those of roles this one may see). Followers no longer wait for it: see oldestAppendSeconds',
   })
   oldestTransactionSeconds!: number;
 }
@@ -122,8 +131,12 @@ export class ProjectionsController {
   })
   @ApiOkResponse({ type: ProjectionsResponse })
   async list(): Promise<ProjectionsResponse> {
-    const [items, oldest] = await Promise.all([this.followers.statuses(), oldestTransactionSeconds(this.dataSource)]);
-    return { items, oldestTransactionSeconds: oldest };
+    const [items, oldestAppend, oldestTransaction] = await Promise.all([
+      this.followers.statuses(),
+      oldestAppendSeconds(this.dataSource),
+      oldestTransactionSeconds(this.dataSource),
+    ]);
+    return { items, oldestAppendSeconds: oldestAppend, oldestTransactionSeconds: oldestTransaction };
   }
 
   /** Starts rebuilding a view from position 0 into fresh tables; the old view serves until the switch. */

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 
-// Only transactions holding a transaction id hold back log readers (docs/ARCHITECTURE.md,
-// "The log"): their id bounds pg_snapshot_xmin, so later commits stay unreadable until they end.
+// What held back the log's readers until they waited for appends in flight only (migration
+// 1795680000017; docs/ARCHITECTURE.md, "The log"): still reported, since a long writing
+// transaction holds back vacuum, and GET /projections promised the figure.
 const OLDEST_TRANSACTION = `
   SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 AS seconds
     FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`;

@@ -3,6 +3,7 @@ import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
 import { arrayRows, EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
+import { readFinal, readFinalHead } from './log-reads.js';
 import { appendGrouped } from './postgres-appends.js';
 import {
   assertValidAppend,
@@ -28,21 +29,6 @@ const READ_STREAM = arrayRows({
             AND recorded_at < date_trunc('milliseconds', $4::timestamptz) + interval '1 millisecond'
           ORDER BY version LIMIT $5`,
 });
-// Only rows of transactions older than every transaction still running: those can no
-// longer be joined by a row with a smaller position (docs/ARCHITECTURE.md, "The log").
-const READ_LOG = arrayRows({
-  name: 'chronicle_read_log',
-  text: `SELECT ${EVENT_COLUMNS} FROM events
-          WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY position LIMIT $2`,
-});
-// The newest event readLog can see: the scan back stops at the first one, near the end unless a transaction is held open.
-const READ_HEAD = {
-  name: 'chronicle_read_head',
-  text: `SELECT position FROM events
-          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY position DESC LIMIT 1`,
-};
 const STREAM_VERSION = {
   name: 'chronicle_stream_version',
   text: 'SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1',
@@ -118,13 +104,11 @@ export class PostgresEventStore extends EventStore {
   }
 
   async readLog(after: number, limit: number): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query({ ...READ_LOG, values: [after, limit] });
-    return this.toCurrentShape(rows);
+    return this.toCurrentShape(await readFinal(this.pool, after, limit));
   }
 
   async readHead(): Promise<number> {
-    const { rows } = await this.pool.query<{ position: string }>(READ_HEAD);
-    return rows.length === 0 ? 0 : Number(rows[0].position);
+    return readFinalHead(this.pool);
   }
 
   async streamVersion(streamId: string): Promise<number> {

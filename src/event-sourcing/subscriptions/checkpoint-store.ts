@@ -19,8 +19,8 @@ export interface CheckpointStatus extends Checkpoint {
   /** When the first event after the checkpoint was recorded; null when there is none. */
   nextRecordedAt: Date | null;
   /**
-   * That event is stored but not readable yet: a transaction older than its own is still
-   * open, and the follower waits for it to end.
+   * That event is committed but not readable yet: an append that took a position before
+   * it is still in flight, and the follower waits for it to end.
    */
   heldBack: boolean;
 }

@@ -42,8 +42,9 @@ export interface FollowerStatus {
   lagSeconds: number;
   status: 'live' | 'catching-up' | 'failing';
   /**
-   * The next event is stored but not readable yet: a transaction older than its own is
-   * still open, and the follower waits for it to end (it loses nothing meanwhile).
+   * The next event is committed but not readable yet: an append that took a position
+   * before it is still in flight, and the follower waits for it to end (it loses nothing
+   * meanwhile). Only an append holds readers back, never a transaction that took none.
    */
   heldBack: boolean;
   runningHere: boolean;
@@ -125,9 +126,15 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
     await this.leases?.close();
   }
 
-  /** Every follower's checkpoint and lag, from the database: the same answer on every instance. */
+  /**
+   * Every follower's checkpoint and lag, from the database: the same answer on every
+   * instance of this app. Only this app's followers: a checkpoint left by a follower since
+   * removed (or by another app on the same database) falls further behind for ever, and
+   * would fail readiness and the lag alerts for nothing this app runs.
+   */
   async statuses(): Promise<FollowerStatus[]> {
-    return (await this.checkpoints.statuses()).map((checkpoint) => {
+    const checkpoints = (await this.checkpoints.statuses()).filter((checkpoint) => this.followers.has(checkpoint.name));
+    return checkpoints.map((checkpoint) => {
       const lagPositions = Math.max(0, checkpoint.head - checkpoint.position);
       const { nextRecordedAt, lastError } = checkpoint;
       return {

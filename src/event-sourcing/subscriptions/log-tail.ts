@@ -7,8 +7,9 @@ import type { LogWakeup } from './log-wakeup.js';
 const BATCH_SIZE = 100;
 /**
  * The tail looks at the log again this soon after a wake-up, doubling up to POLL_MS: an
- * append wakes it at once, but its event stays invisible while an older transaction
- * anywhere on the server is still running (docs/ARCHITECTURE.md, "The log").
+ * append wakes it at once, but its event stays unread while an append that took an earlier
+ * position is still in flight, and an append that rolls back wakes nobody
+ * (docs/ARCHITECTURE.md, "The log").
  */
 const MIN_IDLE_MS = 25;
 const POLL_MS = 1_000;

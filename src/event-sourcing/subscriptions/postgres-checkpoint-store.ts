@@ -3,16 +3,19 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { CheckpointMovedError, CheckpointStore, type CheckpointStatus } from './checkpoint-store.js';
 import type { FollowerError } from './follower-retry.js';
 
-// The next event after each checkpoint is read without the log's visibility filter: a
-// stored event a follower cannot read yet is one it is held back from.
+// The next event stored after each checkpoint, committed whether or not a follower may read
+// it yet: it may not while an append that took a position before it is still in flight
+// (docs/ARCHITECTURE.md, "The log"), and the follower is held back by that append.
 const STATUSES = `
+  WITH in_flight AS MATERIALIZED (SELECT first_position FROM chronicle_appends_in_flight())
   SELECT f.name, f.position, f.last_error, f.updated_at,
          (SELECT coalesce(max(position), 0) FROM events) AS head,
          next.recorded_at AS next_recorded_at,
-         next.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AS held_back
+         EXISTS (SELECT FROM in_flight i WHERE i.first_position > f.position AND i.first_position < next.position)
+           AS held_back
     FROM followers f
     LEFT JOIN LATERAL (
-      SELECT e.recorded_at, e.transaction_id FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1
+      SELECT e.recorded_at, e.position FROM events e WHERE e.position > f.position ORDER BY e.position LIMIT 1
     ) next ON true
    ORDER BY f.name`;
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { poolOf, oldestTransactionSeconds, PartitionKeeper } from '#event-sourcing/postgres';
+import { poolOf, oldestAppendSeconds, oldestTransactionSeconds, PartitionKeeper } from '#event-sourcing/postgres';
 import { WriteStats, FollowersService } from '#event-sourcing';
 
 /** A counter whose value is read from a {@link WriteStats} map at scrape time. */
@@ -58,7 +58,7 @@ export class AppMetrics {
   private readonly followerHeldBack = gauge(
     this.registry,
     'chronicle_follower_held_back',
-    '1 while the next event of the follower is stored but waits for an older open transaction to end',
+    '1 while the next event of the follower is committed but waits for an append in flight before it to end',
     ['follower'],
   );
   private readonly followerFailing = gauge(
@@ -70,7 +70,12 @@ export class AppMetrics {
   private readonly oldestTransaction = gauge(
     this.registry,
     'chronicle_oldest_transaction_age_seconds',
-    'Age of the oldest open transaction on the server that holds a transaction id: log readers wait for it',
+    'Age of the oldest open transaction on the server that holds a transaction id (log readers no longer wait for it)',
+  );
+  private readonly oldestAppend = gauge(
+    this.registry,
+    'chronicle_oldest_append_age_seconds',
+    'Age of the oldest append still in flight in this database: log readers wait for it before reading past its positions',
   );
 
   constructor(
@@ -124,10 +129,11 @@ export class AppMetrics {
     this.requestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
   }
 
-  /** The text exposition format, after reading the values that need the database (two queries). */
+  /** The text exposition format, after reading the values that need the database (three queries). */
   async exposition(): Promise<string> {
-    const [statuses, oldest] = await Promise.all([
+    const [statuses, oldestAppend, oldest] = await Promise.all([
       this.followers.statuses(),
+      oldestAppendSeconds(this.dataSource),
       oldestTransactionSeconds(this.dataSource),
     ]);
     for (const metric of [
@@ -147,6 +153,7 @@ export class AppMetrics {
       this.followerHeldBack.set(labels, status.heldBack ? 1 : 0);
       this.followerFailing.set(labels, status.status === 'failing' ? 1 : 0);
     }
+    this.oldestAppend.set(oldestAppend);
     this.oldestTransaction.set(oldest);
     return this.registry.metrics();
   }
