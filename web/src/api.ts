@@ -14,7 +14,8 @@ export const token = {
 /**
  * The typed client; it reads the token before every request, so signing in needs no new
  * client. The views change with every event, and the API computes each answer anyway:
- * no revalidation from the browser's cache (an If-None-Match that Express answers with 304).
+ * no revalidation from the browser's cache (an If-None-Match that Express answers with 304
+ * after computing the answer all the same).
  */
 export const api = createChronicleClient(API_URL, { token: token.get, cache: 'no-store' });
 
