@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import request from 'supertest';
 import {
@@ -11,7 +12,9 @@ import {
   unknownKey,
   anyValue,
 } from './arbitraries.js';
-import { COMMAND_HEADERS, Fuzzer } from './fuzzer.js';
+import { COMMAND_HEADERS, FUZZ_TIMEOUT_MS, Fuzzer } from './fuzzer.js';
+
+jest.setTimeout(FUZZ_TIMEOUT_MS);
 
 /** Generated requests per property: 2,100 in all, the rest of the suite's 5,000+ are in reads.e2e-spec.ts. */
 const RUNS = { open: 600, money: 700, noBody: 300, transfers: 500 };

@@ -6,6 +6,13 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 /** Fixed so that a run can be repeated; FUZZ_SEED=<n> explores others. fast-check prints it on failure. */
 export const SEED = Number(process.env.FUZZ_SEED ?? 20_261_127);
 
+/**
+ * A property's size is its number of requests, not a time: on a loaded machine a few
+ * thousand requests took over a minute (jest's 60 s default failed them), so the limit only
+ * stops a hang.
+ */
+export const FUZZ_TIMEOUT_MS = 600_000;
+
 /** The headers a 400 may name, besides the fields of the body, query and path. */
 export const COMMAND_HEADERS = ['If-Match', 'Idempotency-Key', 'X-Correlation-Id'];
 
