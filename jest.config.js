@@ -35,14 +35,17 @@ export const withDatabase = {
 };
 
 /**
- * Tests that need a service besides PostgreSQL: NATS JetStream (test/broker) and Debian's
- * Chromium (the explorer page, the example web app). `npm test` leaves them out so that it needs nothing but
- * Node; `npm run test:services` (jest.services.config.js) runs them, and CI runs both.
+ * Tests that need something the machine must install: NATS JetStream (test/broker), Debian's
+ * Chromium (the explorer page, the example web app), and PostgreSQL's own binaries for a
+ * streaming replica (test/replicas: pg_basebackup, which the embedded server lacks).
+ * `npm test` leaves them out so that it needs nothing but Node; `npm run test:services`
+ * (jest.services.config.js) runs them, and CI runs both.
  */
 export const serviceTests = [
   '<rootDir>/test/broker/**/*-spec.ts',
   '<rootDir>/test/explorer/explorer-page.e2e-spec.ts',
   '<rootDir>/test/web/**/*-spec.ts',
+  '<rootDir>/test/replicas/**/*-spec.ts',
 ];
 
 /**
@@ -58,6 +61,7 @@ const withoutServiceTests = {
     '<rootDir>/test/broker/',
     '<rootDir>/test/explorer/explorer-page\\.',
     '<rootDir>/test/web/',
+    '<rootDir>/test/replicas/',
     '<rootDir>/test/faults/',
   ],
 };
