@@ -96,6 +96,23 @@ async function committedAfter(url: string, start: number): Promise<number[]> {
   }
 }
 
+/**
+ * Rethrows a writer's error with what PostgreSQL said in its detail and where the log stood:
+ * an append refused by a partitioned log (no partition for its position) names the
+ * position only there.
+ */
+function withLogState(pool: pg.Pool): (error: unknown) => Promise<never> {
+  return async (error) => {
+    const { rows } = await pool.query(
+      `SELECT (SELECT last_value FROM events_position_seq) AS sequence, (SELECT max(position) FROM events) AS head,
+              (SELECT string_agg(pg_get_expr(c.relpartbound, c.oid), ', ' ORDER BY c.relname)
+                 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass) AS partitions`,
+    );
+    const detail = (error as { detail?: string }).detail;
+    throw new Error(`${String(error)} (${detail ?? 'no detail'}); log: ${JSON.stringify(rows[0])}`, { cause: error });
+  };
+}
+
 async function followWhileWriting(pool: pg.Pool, start: number, load: AdversarialLoad) {
   const store = new PostgresEventStore(pool);
   let committed = 0;
@@ -159,7 +176,7 @@ async function followWhileWriting(pool: pg.Pool, start: number, load: Adversaria
 
   const readers = Array.from({ length: load.readers }, reader);
   try {
-    await Promise.all(Array.from({ length: load.writers }, writer));
+    await Promise.all(Array.from({ length: load.writers }, writer)).catch(withLogState(pool));
   } finally {
     // The readers end too when a writer failed, before the pool does.
     writing = false;
