@@ -56,7 +56,7 @@ export function neverSkipContract(open: () => Promise<LogUnderTest>, load: Adver
       try {
         const [{ head }] = (await log.pool.query('SELECT coalesce(max(position), 0)::bigint AS head FROM events')).rows;
         const start = Number(head);
-        const outcome = await followWhileWriting(pool, start, load);
+        const outcome = await followWhileWriting(pool, start, load, connectionString);
         const committed = await committedAfter(connectionString, start);
         expect(committed.length).toBeGreaterThanOrEqual(load.events);
         expect(outcome.rolledBack).toBeGreaterThan(0);
@@ -101,19 +101,25 @@ async function committedAfter(url: string, start: number): Promise<number[]> {
  * an append refused by a partitioned log (no partition for its position) names the
  * position only there.
  */
-function withLogState(pool: pg.Pool): (error: unknown) => Promise<never> {
+function withLogState(url: string): (error: unknown) => Promise<never> {
   return async (error) => {
-    const { rows } = await pool.query(
-      `SELECT (SELECT last_value FROM events_position_seq) AS sequence, (SELECT max(position) FROM events) AS head,
-              (SELECT string_agg(pg_get_expr(c.relpartbound, c.oid), ', ' ORDER BY c.relname)
-                 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass) AS partitions`,
-    );
-    const detail = (error as { detail?: string }).detail;
-    throw new Error(`${String(error)} (${detail ?? 'no detail'}); log: ${JSON.stringify(rows[0])}`, { cause: error });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT (SELECT last_value FROM events_position_seq) AS sequence, (SELECT max(position) FROM events) AS head,
+                (SELECT string_agg(pg_get_expr(c.relpartbound, c.oid), ', ' ORDER BY c.relname)
+                   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass) AS partitions`,
+      );
+      const detail = (error as { detail?: string }).detail;
+      throw new Error(`${String(error)} (${detail ?? 'no detail'}); log: ${JSON.stringify(rows[0])}`, { cause: error });
+    } finally {
+      await client.end();
+    }
   };
 }
 
-async function followWhileWriting(pool: pg.Pool, start: number, load: AdversarialLoad) {
+async function followWhileWriting(pool: pg.Pool, start: number, load: AdversarialLoad, url: string) {
   const store = new PostgresEventStore(pool);
   let committed = 0;
   let held = 0;
@@ -123,6 +129,7 @@ async function followWhileWriting(pool: pg.Pool, start: number, load: Adversaria
   /** One append in a transaction of its own on one connection: held before COMMIT, or rolled back. */
   async function appendInTransaction(end: 'COMMIT' | 'ROLLBACK', holdMs: number): Promise<number> {
     const client = await pool.connect();
+    let failed: Error | undefined;
     try {
       await client.query('BEGIN');
       const events = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => newEvent());
@@ -137,8 +144,12 @@ async function followWhileWriting(pool: pg.Pool, start: number, load: Adversaria
       if (holdMs > 0) await sleep(holdMs);
       await client.query(end);
       return end === 'COMMIT' ? events.length : 0;
+    } catch (error) {
+      // Not back into the pool inside a failed transaction.
+      failed = error as Error;
+      throw error;
     } finally {
-      client.release();
+      client.release(failed);
     }
   }
 
@@ -176,7 +187,7 @@ async function followWhileWriting(pool: pg.Pool, start: number, load: Adversaria
 
   const readers = Array.from({ length: load.readers }, reader);
   try {
-    await Promise.all(Array.from({ length: load.writers }, writer)).catch(withLogState(pool));
+    await Promise.all(Array.from({ length: load.writers }, writer)).catch(withLogState(url));
   } finally {
     // The readers end too when a writer failed, before the pool does.
     writing = false;
