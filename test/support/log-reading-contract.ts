@@ -158,7 +158,10 @@ async function followWhileWriting(pool: pg.Pool, start: number, load: Adversaria
       const dice = Math.random() * 100;
       if (dice < HELD_PERCENT) {
         held++;
-        committed += await appendInTransaction('COMMIT', Math.random() * MAX_HOLD_MS);
+        // Not `committed += await …`: that reads the count before the wait and drops what the
+        // other writers added meanwhile, so the load ran to 10 times its size.
+        const stored = await appendInTransaction('COMMIT', Math.random() * MAX_HOLD_MS);
+        committed += stored;
       } else if (dice < HELD_PERCENT + ROLLED_BACK_PERCENT) {
         rolledBack++;
         await appendInTransaction('ROLLBACK', 0);
