@@ -15,7 +15,7 @@ const readsOf = (id: string, position: number, firstPosition: number): [string, 
   ['the accounts view', `/accounts?minPosition=${position}`],
 ];
 
-describe('caches after an erasure', () => {
+describe('conditional GETs', () => {
   let app: TestApp;
   let api: AccountsApi;
   beforeAll(async () => {
@@ -70,16 +70,6 @@ describe('caches after an erasure', () => {
       expect({ what, erased: response.text.includes('"owner":"[erased]"') }).toEqual({ what, erased: true });
     }
   });
-});
-
-describe('conditional GETs', () => {
-  let app: TestApp;
-  let api: AccountsApi;
-  beforeAll(async () => {
-    app = await createTestApp();
-    api = new AccountsApi(app.http);
-  });
-  afterAll(() => app?.close());
 
   it('revalidates a read whose ETag is a hash of its bytes with 304, a response its contract declares', async () => {
     const id = await api.open({ owner: OWNER });
