@@ -36,7 +36,8 @@ afterAll(async () => {
 
 const replicaStatus = async () => {
   const response = await request(app.http).get('/health/ready');
-  return response.body.details?.replicas?.replicas?.[0] as { inRotation: boolean; lagBytes?: number } | undefined;
+  return response.body.details?.replicas?.replicas?.[0] as
+    { name: string; inRotation: boolean; lagBytes?: number } | undefined;
 };
 
 const inRotation = () => until(replicaStatus, (status) => status?.inRotation === true, 'the replica in the rotation');
@@ -44,6 +45,8 @@ const inRotation = () => until(replicaStatus, (status) => status?.inRotation ===
 describe('reads on a streaming replica (DATABASE_REPLICA_URLS)', () => {
   it('answers the read routes from the replica once it has replayed ?minPosition=, and says so', async () => {
     await inRotation();
+    // The readiness answer is public: it names the replica by number, not by its address.
+    expect(await replicaStatus()).toMatchObject({ name: 'replica 1' });
     const opened = await api.post('/accounts', { owner: 'Replica Reader' }).expect(201);
     const deposit = await api.deposited(opened.body.id, 25);
     const minPosition = deposit.body.position;

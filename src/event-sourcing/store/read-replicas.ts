@@ -62,9 +62,20 @@ class Replica {
   readonly loaders = new Map<AggregateClass<EventSourcedAggregate>, AggregateLoader<EventSourcedAggregate>>();
   status: ReplicaStatus;
 
-  constructor(readonly url: string) {
+  /** Where it is, for the logs only. */
+  readonly host: string;
+
+  /**
+   * `number` names it in the public readiness answer, which must not give away the
+   * database's addresses or a driver's error text to whoever can reach it.
+   */
+  constructor(
+    readonly url: string,
+    number: number,
+  ) {
     const { hostname, port } = new URL(url);
-    this.status = { name: `${hostname}:${port || 5432}`, inRotation: false, problem: 'not checked yet' };
+    this.host = `${hostname}:${port || 5432}`;
+    this.status = { name: `replica ${number}`, inRotation: false, problem: 'not checked yet' };
   }
 }
 
@@ -107,7 +118,7 @@ export class ReadReplicas implements OnModuleInit, OnModuleDestroy {
     private readonly payloads: PayloadCodec,
     @Inject(READ_REPLICA_SETTINGS) private readonly settings: ReadReplicaSettings,
   ) {
-    this.replicas = settings.urls.map((url) => new Replica(url));
+    this.replicas = settings.urls.map((url, i) => new Replica(url, i + 1));
   }
 
   /** Whether any replica is configured. */
@@ -246,6 +257,7 @@ export class ReadReplicas implements OnModuleInit, OnModuleDestroy {
 
   private async checkOne(replica: Replica, primaryLsn: bigint): Promise<void> {
     const was = replica.status.inRotation;
+    let unreachable: string | undefined;
     try {
       const dataSource = await this.connected(replica);
       const [row] = await dataSource.query<{ standby: boolean; lsn: string | null; seconds: number | null }[]>(
@@ -268,11 +280,12 @@ export class ReadReplicas implements OnModuleInit, OnModuleDestroy {
         };
       }
     } catch (error) {
-      replica.status = { name: replica.status.name, inRotation: false, problem: `unreachable: ${String(error)}` };
+      replica.status = { name: replica.status.name, inRotation: false, problem: 'unreachable' };
+      unreachable = String(error);
     }
     if (was !== replica.status.inRotation) {
-      const how = replica.status.inRotation ? 'back in' : `out of (${replica.status.problem})`;
-      this.logger.log(`replica ${replica.status.name} is ${how} the read rotation`);
+      const how = replica.status.inRotation ? 'back in' : `out of (${unreachable ?? replica.status.problem})`;
+      this.logger.log(`${replica.status.name} (${replica.host}) is ${how} the read rotation`);
     }
   }
 
