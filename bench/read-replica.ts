@@ -113,15 +113,34 @@ async function measure(app: RunningApp, ids: string[], pair: StreamingReplica, s
   };
 }
 
-/** Runs the mix without and with a replica (`quick`: a smoke run) and answers with its table, in Markdown. */
-export async function readReplicaMix(quick: boolean): Promise<string> {
+export interface ReadReplicaRun {
+  app: 'primary only' | 'with a replica';
+  requestsPerSecond: number;
+  p99Ms: number;
+  failed: number;
+  primaryCpuSeconds: number;
+  standbyCpuSeconds: number;
+  /** The primary's share of the two servers' CPU time over the run. */
+  primaryShare: number;
+}
+
+export interface ReadReplicaMixResult {
+  seconds: number;
+  accounts: number;
+  connections: number;
+  runs: ReadReplicaRun[];
+}
+
+/** Runs the mix without and then with a replica (`quick`: a smoke run). */
+export async function readReplicaMix(quick: boolean): Promise<ReadReplicaMixResult> {
   const seconds = quick ? 3 : 15;
   const accounts = quick ? 100 : 500;
   const pair = await StreamingReplica.start();
   try {
-    const rows: string[] = [];
-    for (const replica of [false, true]) {
-      const app = await startApp(replica ? 'with a replica' : 'primary only', APP_MAIN, {
+    const runs: ReadReplicaRun[] = [];
+    for (const name of ['primary only', 'with a replica'] as const) {
+      const replica = name === 'with a replica';
+      const app = await startApp(name, APP_MAIN, {
         DATABASE_URL: pair.primaryUrl,
         ...(replica ? { DATABASE_REPLICA_URLS: pair.standbyUrl } : {}),
         RATE_LIMIT_PER_MINUTE: '0',
@@ -130,22 +149,38 @@ export async function readReplicaMix(quick: boolean): Promise<string> {
       try {
         const ids = await openAccounts(app.url, accounts);
         if (replica) await replicaInRotation(app.url);
-        const run = await measure(app, ids, pair, seconds);
-        rows.push(
-          `| ${app.name} | ${number(run.requestsPerSecond)} | ${number(run.p99Ms)} | ${run.primaryCpuSeconds.toFixed(1)} | ` +
-            `${run.standbyCpuSeconds.toFixed(1)} | ${(run.primaryShare * 100).toFixed(0)}% | ${run.failed} |`,
-        );
+        runs.push({ app: name, ...(await measure(app, ids, pair, seconds)) });
       } finally {
         await app.stop();
       }
     }
-    return (
-      `Read-heavy mix: 90% reads (account, statement, events, list), 10% deposits, ${CONNECTIONS} connections, ${seconds} s, ${accounts} accounts\n\n` +
-      '| app | requests/s | p99 ms | primary CPU s | standby CPU s | primary share | failed |\n' +
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
-      rows.join('\n')
-    );
+    return { seconds, accounts, connections: CONNECTIONS, runs };
   } finally {
     await pair.stop();
   }
+}
+
+/** The mix's table, in Markdown. */
+export function readReplicaSection(result: ReadReplicaMixResult): string[] {
+  return [
+    '## Reads on a streaming replica',
+    '',
+    '| app | requests/s | p99 latency | primary CPU | standby CPU | primary share | failed (must be 0) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.runs.map(
+      (run) =>
+        `| ${run.app} | ${number(run.requestsPerSecond)} | ${number(run.p99Ms)} ms | ${run.primaryCpuSeconds.toFixed(1)} s | ` +
+        `${run.standbyCpuSeconds.toFixed(1)} s | ${(run.primaryShare * 100).toFixed(0)}% | ${run.failed} |`,
+    ),
+    '',
+    `- the load: \`autocannon\`, ${result.connections} connections for ${result.seconds} s, on every connection nine ` +
+      'reads (`GET /accounts/{id}`, its statement, its events, the account list, in turn) then a deposit, to a random ' +
+      `one of ${number(result.accounts)} accounts, through the built app on a primary of its own (the machine's ` +
+      'PostgreSQL binaries), then on the same primary with one streaming replica of it (`DATABASE_REPLICA_URLS`), ' +
+      'both on this machine',
+    "- CPU: the user and system time of each server's processes over the run (from /proc); on one machine the " +
+      'replica takes work off the primary but adds no cores, so requests/s cannot rise ' +
+      '([SCALING.md](../../docs/SCALING.md#read-replicas) says what it buys on hardware of its own)',
+    '',
+  ];
 }

@@ -21,6 +21,7 @@ import {
 import { commandPathSection } from './command-path.js';
 import { httpSection, type HttpResult } from './http.js';
 import { memorySection, type MemoryResult } from './memory.js';
+import { readReplicaSection, type ReadReplicaMixResult } from './read-replica.js';
 import { transferMixSection, type TransferMixResult } from './transfer-mix.js';
 // example:end
 
@@ -89,8 +90,10 @@ export interface Report {
   /** W7, HTTP deposits end to end, and the app processes' memory. */
   http: HttpResult;
   memory: MemoryResult;
-  /** Issue 21: transfers requested against finished in a mixed load, and the transfer process's lag. */
-  transferMix: TransferMixResult;
+  /** Issue 22: the read-heavy mix without and with a streaming replica. */
+  readReplicas: ReadReplicaMixResult;
+  /** Issue 21: transfers requested against finished in a mixed load, and the transfer process's lag, at each rate. */
+  transferMix: TransferMixResult[];
   // example:end
 }
 
@@ -346,6 +349,7 @@ export async function markdown(report: Report): Promise<string> {
     ...commandPathSection(report.cells),
     ...httpSection(report.http),
     ...memorySection(report.memory, report.http),
+    ...readReplicaSection(report.readReplicas),
     ...transferMixSection(report.transferMix),
     // example:end
   ].join('\n');

@@ -38,8 +38,8 @@ import { RAW_SELECT } from './workloads.js';
 import { closeCommandPath, commandPathRotation } from './command-path.js';
 import { httpOptions, runHttp } from './http.js';
 import { memoryOptions, runMemory } from './memory.js';
-import { readReplicaMix } from './read-replica.js';
-import { runTransferMix, transferMixOptions } from './transfer-mix.js';
+import { readReplicaMix, readReplicaSection } from './read-replica.js';
+import { runTransferMix, TRANSFER_MIX_RATES, transferMixOptions, type TransferMixResult } from './transfer-mix.js';
 // example:end
 
 const args = process.argv.slice(2);
@@ -296,8 +296,11 @@ try {
   const http = await runHttp(db, httpOptions(quick), (line) => console.log(line));
   const memory = await runMemory(db, memoryOptions(quick), (line) => console.log(line));
   // The read-heavy mix on a primary and a streaming replica of their own (docs/SCALING.md#read-replicas).
-  console.log(await readReplicaMix(quick));
-  const transferMix = await runTransferMix(db, transferMixOptions(quick), (line) => console.log(line));
+  const readReplicas = await readReplicaMix(quick);
+  console.log(readReplicaSection(readReplicas).join('\n'));
+  const transferMix: TransferMixResult[] = [];
+  for (const rate of TRANSFER_MIX_RATES)
+    transferMix.push(await runTransferMix(db, transferMixOptions(quick, rate), (line) => console.log(line)));
   // example:end
 
   const report: Report = {
@@ -313,6 +316,7 @@ try {
     loadStream,
     http,
     memory,
+    readReplicas,
     transferMix,
     // example:end
   };

@@ -13,17 +13,23 @@ const LAG_SAMPLE_MS = 200;
 
 export interface TransferMixOptions {
   connections: number;
-  /** Requests per second autocannon sends at most, over all connections: the issue's load. */
-  rate: number;
+  /**
+   * Requests per second autocannon sends at most, over all connections: the issue's load;
+   * undefined: as fast as the app answers, the most it sustains.
+   */
+  rate?: number;
   seconds: number;
   accounts: number;
   /** How long the transfer process may take to catch up once the load stops. */
   drainSeconds: number;
 }
 
-export const transferMixOptions = (quick: boolean): TransferMixOptions => ({
+/** The issue's rate, then none: the cell runs once at each. */
+export const TRANSFER_MIX_RATES = [160, undefined];
+
+export const transferMixOptions = (quick: boolean, rate: number | undefined): TransferMixOptions => ({
   connections: 16,
-  rate: 160,
+  rate,
   seconds: quick ? 3 : 15,
   accounts: quick ? 50 : 200,
   drainSeconds: quick ? 5 : 120, // quick is a smoke run: it need not wait for the catch-up
@@ -204,7 +210,7 @@ export async function runTransferMix(
       retries: minus(await countsOf(app, 'chronicle_command_retries_total'), before.retries),
     };
     log(
-      `transfer mix: ${number(mix.commandsPerSecond)} commands/s, transfers ${mix.transfersRequestedPerSecond.toFixed(1)}/s ` +
+      `transfer mix at ${rateOf(options)}: ${number(mix.commandsPerSecond)} commands/s, transfers ${mix.transfersRequestedPerSecond.toFixed(1)}/s ` +
         `requested, ${mix.transfersFinishedPerSecond.toFixed(1)}/s finished; lag p50 ${number(mix.lagP50Ms)} ms, ` +
         `p99 ${number(mix.lagP99Ms)} ms; caught up in ${mix.drainSeconds.toFixed(1)} s ` +
         `(${mix.drainTransfersPerSecond.toFixed(1)} transfers/s); end to end p50 ${number(mix.endToEndP50Ms)} ms, ` +
@@ -217,6 +223,9 @@ export async function runTransferMix(
   }
 }
 
+const rateOf = ({ rate }: TransferMixOptions) =>
+  rate === undefined ? 'as fast as it answers' : `at most ${rate} requests/s`;
+
 const byKey = (counts: Record<string, number>) =>
   Object.entries(counts)
     .filter(([, n]) => n > 0)
@@ -224,22 +233,32 @@ const byKey = (counts: Record<string, number>) =>
     .join(', ') || 'none';
 
 /** The cell's table: transfers requested against finished, the process's lag and how it caught up. */
-export function transferMixSection(mix: TransferMixResult): string[] {
-  const { options } = mix;
-  const caughtUp = mix.drainSeconds < options.drainSeconds;
+export function transferMixSection(mixes: TransferMixResult[]): string[] {
+  const { options } = mixes[0];
+  const sum = (pick: (mix: TransferMixResult) => Record<string, number>) => {
+    const total: Record<string, number> = {};
+    for (const mix of mixes) for (const [key, n] of Object.entries(pick(mix))) total[key] = (total[key] ?? 0) + n;
+    return total;
+  };
   return [
     '## Process managers keep up: transfers in a mixed load',
     '',
-    '| commands/s | transfers requested/s | transfers finished/s | lag p50 | lag p99 (target < 1 s) | lag max | caught up after the load | end to end p50 / p99 |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
-    `| ${number(mix.commandsPerSecond)} | ${mix.transfersRequestedPerSecond.toFixed(1)} | ` +
-      `${mix.transfersFinishedPerSecond.toFixed(1)} | ${number(mix.lagP50Ms)} ms | ` +
-      `${number(mix.lagP99Ms)} ms (${mix.lagP99Ms < 1000 ? 'met' : 'MISSED'}) | ${number(mix.lagMaxMs)} ms | ` +
-      `${caughtUp ? 'in' : 'NOT in'} ${mix.drainSeconds.toFixed(1)} s, ${mix.drainTransfersPerSecond.toFixed(1)} transfers/s | ` +
-      `${number(mix.endToEndP50Ms)} / ${number(mix.endToEndP99Ms)} ms |`,
+    '| load | commands/s | transfers requested/s | transfers finished/s | lag p50 | lag p99 (target < 1 s) | lag max | caught up after the load | end to end p50 / p99 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...mixes.map((mix) => {
+      const caughtUp = mix.drainSeconds < mix.options.drainSeconds;
+      return (
+        `| ${rateOf(mix.options)} | ${number(mix.commandsPerSecond)} | ${mix.transfersRequestedPerSecond.toFixed(1)} | ` +
+        `${mix.transfersFinishedPerSecond.toFixed(1)} | ${number(mix.lagP50Ms)} ms | ` +
+        `${number(mix.lagP99Ms)} ms (${mix.lagP99Ms < 1000 ? 'met' : 'MISSED'}) | ${number(mix.lagMaxMs)} ms | ` +
+        `${caughtUp ? 'in' : 'NOT in'} ${mix.drainSeconds.toFixed(1)} s, ${mix.drainTransfersPerSecond.toFixed(1)} transfers/s | ` +
+        `${number(mix.endToEndP50Ms)} / ${number(mix.endToEndP99Ms)} ms |`
+      );
+    }),
     '',
-    `- the load: \`autocannon\`, ${options.connections} connections, at most ${options.rate} requests/s for ` +
-      `${options.seconds} s, to one instance of the built app (followers in the same process, as by default); ` +
+    `- the load: \`autocannon\`, ${options.connections} connections, for ${options.seconds} s, first at issue 21's ` +
+      'rate, then as fast as the app answers (the most it sustains), to one instance of the built app (followers in the ' +
+      'same process, as by default, the transfer process handling up to 16 events at once); ' +
       'each request a deposit, a withdrawal or a transfer (`POST /transfers`) in equal shares, each account named ' +
       `one of two hot accounts ${HOT_SHARE * 100}% of the time, else one of ${number(options.accounts)}; ` +
       'overdrafts as deep as the API allows, so no step fails for want of funds',
@@ -247,8 +266,9 @@ export function transferMixSection(mix: TransferMixResult): string[] {
       'lag: the age of the oldest event the transfer process has not handled yet, sampled every 200 ms ' +
       '(`chronicle_follower_lag_seconds`); end to end: from TransferRequested to its outcome, for the transfers ' +
       'requested during the load',
-    `- answers other than 2xx: ${byKey(mix.refused)}; errors: ${mix.errors}; over the load and the catch-up, ` +
-      `concurrency conflicts: ${byKey(mix.conflicts)}; command retries: ${byKey(mix.retries)}`,
+    `- answers other than 2xx: ${byKey(sum((mix) => mix.refused))}; errors: ${mixes.reduce((n, mix) => n + mix.errors, 0)}; ` +
+      `over the loads and the catch-ups, concurrency conflicts: ${byKey(sum((mix) => mix.conflicts))}; ` +
+      `command retries: ${byKey(sum((mix) => mix.retries))}`,
     '',
   ];
 }

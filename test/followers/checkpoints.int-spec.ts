@@ -27,6 +27,7 @@ const LATE = 'test-follower-late';
 const WATCHER = 'test-follower-watcher';
 const EFFECTS = 'test-follower-effects';
 const COUNTED = 'test-follower-counted';
+const LANES = 'test-follower-lanes';
 
 const EarlyView = seenView(EARLY);
 
@@ -63,6 +64,38 @@ class CountedFollower {
   }
 }
 
+/** Non-transactional, 4 events at once: notes what it handles; holds note `holdAt` until released, fails at `failAt`. */
+const freshLanes = () => ({
+  holdAt: -1,
+  held: deferred(),
+  released: deferred(),
+  failAt: -1,
+  inFlight: 0,
+  mostInFlight: 0,
+  /** Each event's note, stream and position, in the order their handling ended well. */
+  handled: [] as { n: number; streamId: string; position: number }[],
+});
+let lanes = freshLanes();
+@Follower(LANES, { transactional: false, concurrency: 4 })
+class LanesFollower {
+  @Handles(Noted)
+  async noted(event: Noted, { envelope }: FollowerContext): Promise<void> {
+    lanes.mostInFlight = Math.max(lanes.mostInFlight, ++lanes.inFlight);
+    try {
+      if (event.n === lanes.holdAt) {
+        lanes.held.resolve();
+        await lanes.released.promise;
+      }
+      // Gives the other lanes a turn, as a command's round trip would.
+      await sleep(1);
+      if (event.n === lanes.failAt) throw new Error(`note ${event.n} fails`);
+      lanes.handled.push({ n: event.n, streamId: envelope.streamId, position: envelope.position });
+    } finally {
+      lanes.inFlight--;
+    }
+  }
+}
+
 let db: FollowerDatabase;
 const apps: FollowerApp[] = [];
 const start = async (followers: Provider[], options?: Parameters<typeof startApp>[2]) => {
@@ -80,6 +113,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   gate.released.resolve();
+  lanes.released.resolve();
   for (const app of apps.splice(0)) await app.close();
   await db.drop();
 });
@@ -191,6 +225,78 @@ describe('a non-transactional follower', () => {
     expect(rows.map((row) => Number(row.checkpoint_then))).toEqual([0, ...log.slice(0, -1)]);
     expect(rows.map((row) => row.handled_by)).toEqual(log.map((p) => (p <= stoppedAt ? 'first' : 'second')));
     expect(await storedFollower(db.pool, EFFECTS)).toEqual({ position: log.at(-1), lastError: null });
+  });
+});
+
+describe('a non-transactional follower with concurrency', () => {
+  beforeEach(() => {
+    lanes = freshLanes();
+  });
+
+  /** Each stream's notes in the order they were handled. */
+  const byStream = () => {
+    const streams = new Map<string, number[]>();
+    for (const { streamId, n } of lanes.handled) streams.set(streamId, [...(streams.get(streamId) ?? []), n]);
+    return streams;
+  };
+
+  it('handles other streams while one event is in hand, each stream in order, and moves the checkpoint only up to it', async () => {
+    // 30 streams of 4 notes: notes 1-4 are the first stream's.
+    await appendMany(db.store, 1, 120);
+    lanes.holdAt = 2;
+    await start([LanesFollower]);
+    await within('the handler to reach note 2', lanes.held.promise);
+
+    // The batch (notes 1-50) goes on in the other lanes: one at a time, it would wait here.
+    await waitUntil(
+      "the batch's other streams to be handled",
+      async () => lanes.handled.length,
+      (handled) => handled >= 40,
+    );
+    expect(lanes.handled.map(({ n }) => n)).not.toEqual(expect.arrayContaining([2, 3, 4]));
+    expect(await checkpointOf(db.pool, LANES)).toBeLessThan(await positionOf(db.pool, 2));
+
+    lanes.released.resolve();
+    await waitForHead(db.pool, LANES);
+    const log = await logPositions(db.pool);
+    expect(lanes.handled.map(({ position }) => position).sort((a, b) => a - b)).toEqual(log);
+    for (const notes of byStream().values()) expect(notes).toEqual([...notes].sort((a, b) => a - b));
+    expect(lanes.mostInFlight).toBe(4);
+    expect(await storedFollower(db.pool, LANES)).toEqual({ position: log.at(-1), lastError: null });
+  });
+
+  it('stops right before an event that fails, and goes on from there once it is handled', async () => {
+    // Notes 5-8 are the second stream's.
+    await appendMany(db.store, 1, 40);
+    lanes.failAt = 6;
+    const app = await start([LanesFollower]);
+    const [at5, at6] = [await positionOf(db.pool, 5), await positionOf(db.pool, 6)];
+    await waitUntil(
+      'the follower to stop at note 6',
+      () => storedFollower(db.pool, LANES),
+      (stored) => stored?.lastError?.position === at6,
+    );
+    // However often it retries, the checkpoint stays right before the failing event.
+    expect(await checkpointOf(db.pool, LANES)).toBe(at5);
+    expect((await app.status(LANES)).lastError).toMatchObject({ position: at6, message: 'note 6 fails' });
+
+    lanes.failAt = -1;
+    await waitForHead(db.pool, LANES);
+    const log = await logPositions(db.pool);
+    expect([...new Set(lanes.handled.map(({ position }) => position))].sort((a, b) => a - b)).toEqual(log);
+    // Other streams' events handled before a retry may come again; a stream's, never out of order.
+    for (const notes of byStream().values()) {
+      const firstTimes = notes.filter((n, i) => notes.indexOf(n) === i);
+      expect(firstTimes).toEqual([...firstTimes].sort((a, b) => a - b));
+    }
+    // Below the checkpoint, nothing comes again.
+    expect(
+      lanes.handled
+        .filter(({ n }) => n <= 5)
+        .map(({ n }) => n)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5]);
+    expect(await storedFollower(db.pool, LANES)).toEqual({ position: log.at(-1), lastError: null });
   });
 });
 

@@ -8,6 +8,7 @@ import type { FollowerHandlers, FollowerMetadata } from './follower.decorator.js
 import { FollowerDispatch } from './follower-dispatch.js';
 import { LeaseLostError, type FollowerLeases } from './follower-leases.js';
 import { FollowerFailure, FollowerRetry } from './follower-retry.js';
+import { handleInStreamLanes } from './stream-lanes.js';
 import type { LogWakeup } from './log-wakeup.js';
 
 export interface FollowerSettings {
@@ -178,6 +179,7 @@ export class FollowerLoop {
       await checkpoints.move(this.name, from, last, undefined, lease);
       return;
     }
+    if (this.metadata.concurrency > 1) return this.inStreamLanes(events, from, lease);
     let at = from;
     for (const event of events) {
       if (!this.dispatch.handles(event)) continue;
@@ -187,6 +189,58 @@ export class FollowerLoop {
       await checkpoints.move(this.name, at, event.position, undefined, lease);
       at = event.position;
     }
+    if (at !== last) await checkpoints.move(this.name, at, last, undefined, lease);
+  }
+
+  /**
+   * Up to `concurrency` events at once, a stream's in order ({@link handleInStreamLanes}).
+   * The checkpoint follows the handled prefix of the batch, one move at a time: a move
+   * covers every event handled while the one before it was under way.
+   */
+  private async inStreamLanes(events: StoredEvent[], from: number, lease: number): Promise<void> {
+    const { checkpoints, dataSource, leases } = this.runtime;
+    let at = from;
+    let target = from;
+    // One move at a time, chained; a move asked for while one waits to start joins it.
+    let moves = Promise.resolve();
+    let moveWaiting = false;
+    let moveFailed: { error: unknown } | undefined;
+    const moveOn = async (): Promise<void> => {
+      moveWaiting = false;
+      if (moveFailed !== undefined || at >= target) return;
+      const to = target;
+      try {
+        await checkpoints.move(this.name, at, to, undefined, lease);
+        at = to;
+      } catch (error) {
+        moveFailed = { error };
+      }
+    };
+    const handled = handleInStreamLanes(
+      events.filter((event) => this.dispatch.handles(event)),
+      this.metadata.concurrency,
+      async (event) => {
+        // A refused move means another process runs this follower now: start nothing more.
+        if (moveFailed) throw moveFailed.error;
+        leases.assertHeld(this.name);
+        await this.dispatch.one(event, dataSource.manager);
+      },
+      (position) => {
+        target = position;
+        if (moveWaiting) return;
+        moveWaiting = true;
+        moves = moves.then(moveOn);
+      },
+    );
+    // The handled prefix is moved to before any error is passed on: the retry starts there.
+    const outcome = await handled.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    await moves;
+    if (moveFailed) throw moveFailed.error;
+    if (outcome) throw outcome.error;
+    const last = events[events.length - 1].position;
     if (at !== last) await checkpoints.move(this.name, at, last, undefined, lease);
   }
 }

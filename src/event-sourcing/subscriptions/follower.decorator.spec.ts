@@ -1,7 +1,15 @@
 import type { EntityManager } from 'typeorm';
 import { DomainEvent } from '../domain/domain-event.decorator.js';
 import type { StoredEvent } from '../store/event-store.js';
-import { Follower, Handles, HandlesBatches, handlersOf, type BatchEvent } from './follower.decorator.js';
+import {
+  FOLLOWER,
+  Follower,
+  Handles,
+  HandlesBatches,
+  handlersOf,
+  type BatchEvent,
+  type FollowerMetadata,
+} from './follower.decorator.js';
 
 @DomainEvent('TestBatchPinged')
 class Pinged {
@@ -77,5 +85,24 @@ describe('handlersOf a follower with a batch handler', () => {
       async many(): Promise<void> {}
     }
     expect(() => handlersOf(new Both())).toThrow('Both has both @Handles and @HandlesBatches methods');
+  });
+});
+
+describe('@Follower concurrency', () => {
+  const metadataOf = (target: object) => Reflect.getMetadata(FOLLOWER.KEY, target) as FollowerMetadata;
+
+  it('is 1 unless given, and taken by a follower outside a transaction', () => {
+    @Follower('one-at-a-time')
+    class OneAtATime {}
+    @Follower('side-by-side', { transactional: false, concurrency: 8 })
+    class SideBySide {}
+    expect(metadataOf(OneAtATime).concurrency).toBe(1);
+    expect(metadataOf(SideBySide)).toMatchObject({ transactional: false, concurrency: 8 });
+  });
+
+  it('is refused for a transactional follower, and when not a whole number of at least 1', () => {
+    expect(() => Follower('view', { concurrency: 2 })).toThrow(/only a follower with transactional: false/);
+    for (const concurrency of [0, -1, 1.5, Number.NaN])
+      expect(() => Follower('process', { transactional: false, concurrency })).toThrow(/whole number of at least 1/);
   });
 });

@@ -19,12 +19,21 @@ export interface FollowerOptions {
    * tables unqualified (no schema), as TypeORM entities without a schema do.
    */
   tables?: string[];
+  /**
+   * Non-transactional followers only: how many events they handle at once (1, the default:
+   * one at a time, in log order). Above 1, each stream's events are still handled one at a
+   * time in log order, but events of different streams side by side, so a process manager
+   * whose handlers wait on commands keeps up with many processes at once. Its handlers
+   * must not rely on the order of events across streams.
+   */
+  concurrency?: number;
 }
 
 export interface FollowerMetadata {
   name: string;
   transactional: boolean;
   tables: string[];
+  concurrency: number;
 }
 
 /** What a handler gets besides the event: where it sits in the log, and where to write. */
@@ -68,8 +77,16 @@ const HANDLES_BATCHES = Symbol('chronicle:handles-batches');
  * Makes a provider a durable follower of the log, with a checkpoint stored under `name`
  * (never rename it: a new name starts again from position 0).
  */
-export const Follower = (name: string, options: FollowerOptions = {}): ClassDecorator =>
-  FOLLOWER({ name, transactional: options.transactional ?? true, tables: options.tables ?? [] });
+export function Follower(name: string, options: FollowerOptions = {}): ClassDecorator {
+  const transactional = options.transactional ?? true;
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`Follower ${name}: concurrency must be a whole number of at least 1, not ${concurrency}`);
+  // One transaction is one connection: its statements cannot run side by side.
+  if (transactional && concurrency > 1)
+    throw new Error(`Follower ${name}: only a follower with transactional: false handles events concurrently`);
+  return FOLLOWER({ name, transactional, tables: options.tables ?? [], concurrency });
+}
 
 /** Marks a follower's method as the handler of these event classes. */
 export function Handles(...eventClasses: EventClass[]): MethodDecorator {
