@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CheckpointMovedError } from '#event-sourcing';
-import { PostgresCheckpointStore } from '#event-sourcing/postgres';
+import { PostgresCheckpointStore, PostgresEventStore } from '#event-sourcing/postgres';
 import { loadConfig } from '../../src/config/app-config.js';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { FencedAppendError, underFence } from '../../src/event-sourcing/store/append-fence.js';
 import { FollowerLeases } from '../../src/event-sourcing/subscriptions/follower-leases.js';
 import { LEASE_SPACE } from '../../src/event-sourcing/subscriptions/lease-queries.js';
 import { createMigratedDatabase, createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -188,4 +189,38 @@ it('takes a lease at once from a holder that released it or whose session ended,
   );
   expect(third).toBeGreaterThan(second);
   await expect(b.checkpoints.move(FOLLOWER, 0, 1, undefined, second)).rejects.toBeInstanceOf(CheckpointMovedError);
+});
+
+it('stores the appends a process manager makes under its lease until another instance claims it, then refuses them, alone or sent together', async () => {
+  const a = await instance(database.url);
+  const b = await instance(database.url);
+  await a.checkpoints.create([FOLLOWER]);
+  const token = (await a.leases.hold(FOLLOWER))!;
+  const store = new PostgresEventStore(admin);
+  const append = (streamId: string) =>
+    store.append({
+      streamId,
+      streamType: 'FenceTest',
+      expectedVersion: 0,
+      events: [{ id: randomUUID(), type: 'FenceTested', schemaVersion: 1, data: {}, metadata: {} }],
+    });
+  const underA = (streamId: string) => underFence({ follower: FOLLOWER, lease: token }, () => append(streamId));
+
+  await underA('fence-before');
+  await expire(await leaseHolder());
+  const taken = (await b.leases.hold(FOLLOWER))!;
+  expect(taken).toBeGreaterThan(token);
+
+  // The stopped holder continues: what it sends now is refused, one append alone or many
+  // at once (all but the first two in flight go out together, in groups).
+  await expect(underA('fence-after')).rejects.toBeInstanceOf(FencedAppendError);
+  const together = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => underA(`fence-after-${i}`)));
+  expect(together.map((outcome) => outcome.status === 'rejected' && outcome.reason)).toEqual(
+    Array.from({ length: 8 }, () => expect.any(FencedAppendError)),
+  );
+  // The new holder's, and appends under no lease, go through.
+  await underFence({ follower: FOLLOWER, lease: taken }, () => append('fence-new-holder'));
+  await append('fence-unfenced');
+  const { rows } = await admin.query("SELECT stream_id FROM events WHERE stream_type = 'FenceTest' ORDER BY position");
+  expect(rows.map((row) => row.stream_id)).toEqual(['fence-before', 'fence-new-holder', 'fence-unfenced']);
 });

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { ConcurrencyError } from '../domain/errors.js';
+import { FencedAppendError, type AppendFence } from './append-fence.js';
 import { AppendGroups } from './append-groups.js';
 import { EventIdTakenError, IdempotencyKeyTakenError, type AppendRequest, type AppendResult } from './event-store.js';
 
@@ -10,6 +11,8 @@ export interface EncodedAppend {
   data: string[];
   /** Called once the append stored events (not for a duplicate). */
   appended: () => void;
+  /** The follower lease it is made under, if any (see {@link AppendFence}). */
+  fence?: AppendFence;
 }
 
 // An append whose data subject's key is gone (AppendRequest.whileKeyOf) is sent with the
@@ -24,6 +27,16 @@ const KEY_GONE = (subject: string) =>
 const MOVED = (generation: string) => `${generation} <> history.generation`;
 const HISTORY = '(SELECT chronicle_history_generation() AS generation) AS history';
 
+// And so is an append under a follower's lease (AppendFence) once a newer token was claimed
+// for it. The share lock on the follower's row is held until the append commits: a claim
+// (an UPDATE of that row) waits for it, or this waits for the claim and sees its token.
+const LEASE_LOST = (follower: string, lease: string) =>
+  `${follower} IS NOT NULL AND NOT EXISTS (SELECT FROM followers f WHERE f.name = ${follower} AND f.lease_token <= ${lease} FOR SHARE)`;
+const LEASE_HELD = {
+  name: 'chronicle_lease_held',
+  text: 'SELECT EXISTS (SELECT FROM followers WHERE name = $1 AND lease_token <= $2) AS held',
+};
+
 // Named statements are parsed and planned once per connection.
 const APPEND = {
   name: 'chronicle_append',
@@ -31,6 +44,7 @@ const APPEND = {
            FROM ${HISTORY},
                 chronicle_append($1, $2,
                   CASE WHEN ${KEY_GONE('$12::text')} OR ${MOVED('$13::bigint')}
+                              OR ${LEASE_LOST('$14::text', '$15::bigint')}
                        THEN -1 ELSE $3::integer END,
                   $4, $5, $6, $7, $8, $9, $10, $11)`,
 };
@@ -40,9 +54,10 @@ const APPEND_GROUP = {
            FROM ${HISTORY},
                 chronicle_append_group($1, $2,
                   ARRAY(SELECT CASE WHEN ${KEY_GONE('u.subject')} OR ${MOVED('u.generation')}
+                                            OR ${LEASE_LOST('u.follower', 'u.lease')}
                                     THEN -1 ELSE u.expected END
-                          FROM unnest($3::integer[], $13::text[], $14::bigint[]) WITH ORDINALITY
-                               AS u(expected, subject, generation, n)
+                          FROM unnest($3::integer[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])
+                               WITH ORDINALITY AS u(expected, subject, generation, follower, lease, n)
                          ORDER BY u.n),
                   $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 };
@@ -102,17 +117,17 @@ async function sendGroup(pool: Pool, group: EncodedAppend[]): Promise<PromiseSet
     return Promise.all(group.map((append) => settled(appendAlone(pool, append))));
   }
   const hooks = new Set<() => void>();
-  const outcomes = rows.map((row, i): PromiseSettledResult<AppendResult> => {
-    const { request, appended } = group[i];
+  const outcomes = rows.map(async (row, i): Promise<PromiseSettledResult<AppendResult>> => {
+    const { request, appended, fence } = group[i];
     if (row.conflict !== null) {
       const error = new ConcurrencyError(request.streamId, request.expectedVersion as number, row.conflict);
-      return { status: 'rejected', reason: error };
+      return { status: 'rejected', reason: await fenced(pool, error, fence) };
     }
     if (!row.duplicate) hooks.add(appended);
     return { status: 'fulfilled', value: toResult(row) };
   });
   hooks.forEach((hook) => hook());
-  return outcomes;
+  return Promise.all(outcomes);
 }
 
 /** One append in its own call of `chronicle_append`. */
@@ -133,14 +148,27 @@ async function appendAlone(pool: Pool, append: EncodedAppend): Promise<AppendRes
     idempotency ? JSON.stringify(idempotency.result) : null,
     request.whileKeyOf ?? null,
     request.generation ?? null,
+    append.fence?.follower ?? null,
+    append.fence?.lease ?? null,
   ];
   try {
     const [row] = await query(pool, { ...APPEND, values });
     if (!row.duplicate) append.appended();
     return toResult(row);
   } catch (error) {
-    throw translate(error, request);
+    throw await fenced(pool, translate(error, request), append.fence);
   }
+}
+
+/**
+ * A conflict of an append made under a lease that is no longer held is the fence's refusal
+ * (or, refused either way, would have been): said as such, so that the command is not
+ * decided again and the follower stops instead of recording a failure.
+ */
+async function fenced(pool: Pool, error: unknown, fence: AppendFence | undefined): Promise<unknown> {
+  if (!fence || !(error instanceof ConcurrencyError)) return error;
+  const [{ held }] = await query(pool, { ...LEASE_HELD, values: [fence.follower, fence.lease] });
+  return held ? error : new FencedAppendError(fence.follower);
 }
 
 function groupValues(group: EncodedAppend[]): unknown[] {
@@ -161,6 +189,8 @@ function groupValues(group: EncodedAppend[]): unknown[] {
     events.map((e) => JSON.stringify(e.metadata)),
     requests.map((r) => r.whileKeyOf ?? null),
     requests.map((r) => r.generation ?? null),
+    group.map((append) => append.fence?.follower ?? null),
+    group.map((append) => append.fence?.lease ?? null),
   ];
 }
 

@@ -4,6 +4,7 @@ import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
 import { arrayRows, EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { readFinal, readFinalHead } from './log-reads.js';
+import { currentFence } from './append-fence.js';
 import { appendGrouped } from './postgres-appends.js';
 import {
   assertValidAppend,
@@ -86,7 +87,12 @@ export class PostgresEventStore extends EventStore {
     assertValidAppend(request);
     const { events } = request;
     const data = await this.codec.encode(events.map((event) => ({ ...event, streamId: request.streamId })));
-    return appendGrouped(this.pool, { request, data: data.map((d) => JSON.stringify(d)), appended: this.appended });
+    return appendGrouped(this.pool, {
+      request,
+      data: data.map((d) => JSON.stringify(d)),
+      appended: this.appended,
+      fence: currentFence(),
+    });
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {

@@ -9,6 +9,7 @@ import { FollowerDispatch } from './follower-dispatch.js';
 import { LeaseLostError, type FollowerLeases } from './follower-leases.js';
 import { FollowerFailure, FollowerRetry } from './follower-retry.js';
 import { handleInStreamLanes } from './stream-lanes.js';
+import { FencedAppendError, underFence } from '../store/append-fence.js';
 import type { LogWakeup } from './log-wakeup.js';
 
 export interface FollowerSettings {
@@ -101,6 +102,12 @@ export class FollowerLoop {
       } catch (error) {
         // Another process runs the follower now: the next round finds out where it got.
         if (error instanceof CheckpointMovedError || error instanceof LeaseLostError) continue;
+        if (fencedOut(error)) {
+          // Found out by the fence before by the lease's own connection: give that a moment.
+          this.logger.warn(`another process took the lease over: an append of this one was refused`);
+          await this.pause(settings.pollMs);
+          continue;
+        }
         // A handler's failure gets here once the checkpoint sits right before its event (see inTransactions()).
         await this.pause(await this.retry.failed(error));
         continue;
@@ -166,6 +173,15 @@ export class FollowerLoop {
   }
 
   /**
+   * Runs a handler outside any transaction of ours with the appends it makes (a process
+   * manager's commands) fenced by the lease: should another process claim the lease
+   * meanwhile, they are refused ({@link underFence}).
+   */
+  private fenced(lease: number, handle: () => Promise<void>): Promise<void> {
+    return underFence({ follower: this.name, lease }, handle);
+  }
+
+  /**
    * Effects outside any transaction of ours: the checkpoint moves after each of them. An
    * effect started just before the lease was lost (this process stopped in between) may
    * happen once more under the next holder: such handlers must be idempotent.
@@ -175,7 +191,7 @@ export class FollowerLoop {
     const last = events[events.length - 1].position;
     if (this.dispatch.batched) {
       leases.assertHeld(this.name);
-      await this.dispatch.all(events, dataSource.manager);
+      await this.fenced(lease, () => this.dispatch.all(events, dataSource.manager));
       await checkpoints.move(this.name, from, last, undefined, lease);
       return;
     }
@@ -185,7 +201,7 @@ export class FollowerLoop {
       if (!this.dispatch.handles(event)) continue;
       // Stop as soon as the lease is gone: another process may be handling the same events.
       leases.assertHeld(this.name);
-      await this.dispatch.one(event, dataSource.manager);
+      await this.fenced(lease, () => this.dispatch.one(event, dataSource.manager));
       await checkpoints.move(this.name, at, event.position, undefined, lease);
       at = event.position;
     }
@@ -223,7 +239,7 @@ export class FollowerLoop {
         // A refused move means another process runs this follower now: start nothing more.
         if (moveFailed) throw moveFailed.error;
         leases.assertHeld(this.name);
-        await this.dispatch.one(event, dataSource.manager);
+        await this.fenced(lease, () => this.dispatch.one(event, dataSource.manager));
       },
       (position) => {
         target = position;
@@ -244,3 +260,7 @@ export class FollowerLoop {
     if (at !== last) await checkpoints.move(this.name, at, last, undefined, lease);
   }
 }
+
+/** A handler's append was refused by the lease's fence: another process runs the follower now. */
+const fencedOut = (error: unknown): boolean =>
+  error instanceof FollowerFailure && error.cause instanceof FencedAppendError;
