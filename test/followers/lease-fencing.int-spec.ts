@@ -202,7 +202,15 @@ it('stores the appends a process manager makes under its lease until another ins
       streamId,
       streamType: 'FenceTest',
       expectedVersion: 0,
-      events: [{ id: randomUUID(), type: 'FenceTested', schemaVersion: 1, data: {}, metadata: {} }],
+      events: [
+        {
+          id: randomUUID(),
+          type: 'FenceTested',
+          schemaVersion: 1,
+          data: {},
+          metadata: { correlationId: 'fence-test', causationId: 'fence-test' },
+        },
+      ],
     });
   const underA = (streamId: string) => underFence({ follower: FOLLOWER, lease: token }, () => append(streamId));
 
