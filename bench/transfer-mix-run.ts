@@ -13,13 +13,14 @@ const usage = (): never => {
   console.error('usage: node dist/bench/transfer-mix-run.js [--quick] [--rate N]');
   process.exit(2);
 };
-let parsed: { values: { quick?: boolean; rate?: string } };
-try {
-  parsed = parseArgs({ options: { quick: { type: 'boolean' }, rate: { type: 'string' } } });
-} catch {
-  usage();
-}
-const { quick = false, rate: given } = parsed.values;
+const parse = () => {
+  try {
+    return parseArgs({ options: { quick: { type: 'boolean' }, rate: { type: 'string' } } }).values;
+  } catch {
+    return usage();
+  }
+};
+const { quick = false, rate: given } = parse();
 const rate = given === undefined ? undefined : Number(given);
 if (rate !== undefined && !(Number.isInteger(rate) && rate >= 0)) usage();
 Logger.overrideLogger(['warn', 'error']);
