@@ -1,12 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { CheckpointMovedError } from '#event-sourcing';
+import { CheckpointMovedError, Follower, Handles } from '#event-sourcing';
+import { DomainEvent } from '#event-sourcing/domain';
 import { PostgresCheckpointStore, PostgresEventStore } from '#event-sourcing/postgres';
 import { loadConfig } from '../../src/config/app-config.js';
 import { databaseOptions } from '../../src/database/database-options.js';
 import { FencedAppendError, underFence } from '../../src/event-sourcing/store/append-fence.js';
+import { CheckpointMoves } from '../../src/event-sourcing/subscriptions/checkpoint-moves.js';
+import {
+  FOLLOWER as FOLLOWER_METADATA,
+  handlersOf,
+} from '../../src/event-sourcing/subscriptions/follower.decorator.js';
 import { FollowerLeases } from '../../src/event-sourcing/subscriptions/follower-leases.js';
+import { FollowerLoop } from '../../src/event-sourcing/subscriptions/follower-loop.js';
+import { LogWakeup } from '../../src/event-sourcing/subscriptions/log-wakeup.js';
 import { LEASE_SPACE } from '../../src/event-sourcing/subscriptions/lease-queries.js';
 import { createMigratedDatabase, createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { until } from '../support/until.js';
@@ -40,7 +50,9 @@ afterEach(async () => {
 afterAll(() => dropDatabase());
 
 /** An instance's leases and checkpoints, connected as the role of `url`. */
-async function instance(url: string): Promise<{ leases: FollowerLeases; checkpoints: PostgresCheckpointStore }> {
+async function instance(
+  url: string,
+): Promise<{ leases: FollowerLeases; checkpoints: PostgresCheckpointStore; dataSource: DataSource }> {
   const own = new DataSource({ ...databaseOptions(url, loadConfig({}).database), migrationsRun: false });
   await own.initialize();
   const checkpoints = new PostgresCheckpointStore(own);
@@ -54,7 +66,7 @@ async function instance(url: string): Promise<{ leases: FollowerLeases; checkpoi
     () => own.destroy(),
     () => leases.close(),
   );
-  return { leases, checkpoints };
+  return { leases, checkpoints, dataSource: own };
 }
 
 /** The server process of the session that holds `FOLLOWER`'s lease. */
@@ -189,6 +201,96 @@ it('takes a lease at once from a holder that released it or whose session ended,
   );
   expect(third).toBeGreaterThan(second);
   await expect(b.checkpoints.move(FOLLOWER, 0, 1, undefined, second)).rejects.toBeInstanceOf(CheckpointMovedError);
+});
+
+@DomainEvent('FenceTestTriggered')
+class Triggered {}
+
+/** A process manager that sends the command it is given for each Triggered event. */
+@Follower(FOLLOWER, { transactional: false })
+class Commander {
+  constructor(private readonly command: () => Promise<void>) {}
+
+  @Handles(Triggered)
+  async triggered(): Promise<void> {
+    await this.command();
+  }
+}
+
+it('a process manager whose command the fence refused records no failure, for the new holder to show, and lets the lease go', async () => {
+  const a = await instance(database.url);
+  const b = await instance(database.url);
+  await a.checkpoints.create([FOLLOWER]);
+  const store = new PostgresEventStore(admin);
+  const event = (type: string) => ({
+    id: randomUUID(),
+    type,
+    schemaVersion: 1,
+    data: {},
+    metadata: { correlationId: 'fence-test', causationId: 'fence-test' },
+  });
+  await store.append({
+    streamId: 'fence-trigger',
+    streamType: 'FencedCommandTest',
+    expectedVersion: 0,
+    events: [event('FenceTestTriggered')],
+  });
+
+  // The handler stops before its command, as a process stopped there would, until the lease has moved.
+  let reached!: () => void;
+  const handling = new Promise<void>((resolve) => (reached = resolve));
+  let resume!: () => void;
+  const resumed = new Promise<void>((resolve) => (resume = resolve));
+  let refusal: unknown;
+  const command = async () => {
+    reached();
+    await resumed;
+    try {
+      await store.append({
+        streamId: 'fence-command',
+        streamType: 'FencedCommandTest',
+        expectedVersion: 0,
+        events: [event('FenceTested')],
+      });
+    } catch (error) {
+      refusal = error;
+      throw error;
+    }
+  };
+  const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  cleanups.push(async () => warnings.mockRestore());
+  const loop = new FollowerLoop(
+    Reflect.getMetadata(FOLLOWER_METADATA.KEY, Commander),
+    handlersOf(new Commander(command)),
+    {
+      store,
+      checkpoints: a.checkpoints,
+      dataSource: a.dataSource,
+      leases: a.leases,
+      wakeup: new LogWakeup(),
+      moves: new CheckpointMoves(),
+      settings: { batchSize: 10, pollMs: 50, gatherMs: 0, maxBackoffMs: 60_000 },
+    },
+  );
+  loop.start();
+  cleanups.push(() => loop.stop().catch(() => undefined));
+  await handling;
+  await expire(await leaseHolder());
+  expect(await b.leases.hold(FOLLOWER)).toEqual(expect.any(Number));
+  resume();
+
+  await until(
+    async () => refusal,
+    (error) => error !== undefined,
+    'the command to be refused',
+  );
+  // Stopping waits for the loop to be done with the refusal.
+  await loop.stop();
+  expect(refusal).toBeInstanceOf(FencedAppendError);
+  const { rows } = await admin.query('SELECT position, last_error FROM followers WHERE name = $1', [FOLLOWER]);
+  expect(rows).toEqual([{ position: '0', last_error: null }]);
+  expect(warnings).toHaveBeenCalledWith('another process took the lease over: an append of this one was refused');
+  expect((await admin.query("SELECT 1 FROM events WHERE stream_id = 'fence-command'")).rows).toEqual([]);
 });
 
 it('stores the appends a process manager makes under its lease until another instance claims it, then refuses them, alone or sent together', async () => {
