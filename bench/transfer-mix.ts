@@ -258,7 +258,7 @@ export function transferMixSection(mixes: TransferMixResult[]): string[] {
     '',
     `- the load: \`autocannon\`, ${options.connections} connections, for ${options.seconds} s, first at issue 21's ` +
       'rate, then as fast as the app answers (the most it sustains), to one instance of the built app (followers in the ' +
-      'same process, as by default, the transfer process handling up to 16 events at once); ' +
+      'same process, as by default, the transfer process handling up to 15 events at once); ' +
       'each request a deposit, a withdrawal or a transfer (`POST /transfers`) in equal shares, each account named ' +
       `one of two hot accounts ${HOT_SHARE * 100}% of the time, else one of ${number(options.accounts)}; ` +
       'overdrafts as deep as the API allows, so no step fails for want of funds',

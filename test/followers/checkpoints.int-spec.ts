@@ -265,6 +265,14 @@ describe('a non-transactional follower with concurrency', () => {
     expect(await storedFollower(db.pool, LANES)).toEqual({ position: log.at(-1), lastError: null });
   });
 
+  it('has no more events in hand at once than three quarters of the database pool, so that requests still find a connection', async () => {
+    await appendMany(db.store, 1, 120);
+    await start([LanesFollower], { poolSize: 3 });
+    await waitForHead(db.pool, LANES);
+    expect(lanes.handled).toHaveLength(120);
+    expect(lanes.mostInFlight).toBe(2);
+  });
+
   it('stops right before an event that fails, and goes on from there once it is handled', async () => {
     // Notes 5-8 are the second stream's.
     await appendMany(db.store, 1, 40);

@@ -105,7 +105,13 @@ export interface FollowerApp {
 export async function startApp(
   url: string,
   followers: Provider[],
-  options: { instance?: string; enabled?: boolean; maxBackoffMs?: number; leaseTimeoutSeconds?: number } = {},
+  options: {
+    instance?: string;
+    enabled?: boolean;
+    maxBackoffMs?: number;
+    leaseTimeoutSeconds?: number;
+    poolSize?: number;
+  } = {},
 ): Promise<FollowerApp> {
   @Module({})
   class FollowersTestModule {}
@@ -116,7 +122,10 @@ export async function startApp(
     {
       module: FollowersTestModule,
       imports: [
-        TypeOrmModule.forRoot({ ...databaseOptions(url, config.database), autoLoadEntities: true }),
+        TypeOrmModule.forRoot({
+          ...databaseOptions(url, { ...config.database, poolSize: options.poolSize ?? config.database.poolSize }),
+          autoLoadEntities: true,
+        }),
         EventSourcingModule.forRoot({
           commandRetries: 3,
           followers: {

@@ -104,11 +104,25 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       moves: this.moves,
       settings: this.config,
     };
+    const lanes = lanesWithin(pool.options.max ?? PG_POOL_DEFAULT_MAX);
     this.loops = [...this.followers.values()].map(
-      ({ metadata, handlers }) => new FollowerLoop(metadata, handlers, runtime),
+      ({ metadata, handlers }) => new FollowerLoop(this.withinLanes(metadata, lanes), handlers, runtime),
     );
     for (const loop of this.loops) loop.start();
     this.logger.log(`following the log: ${names.join(', ')}`);
+  }
+
+  /**
+   * A follower's concurrency, capped at `lanes`: each of its events in hand may hold one of
+   * the pool's connections (a process manager's command loads and appends), and requests
+   * must still find one.
+   */
+  private withinLanes(metadata: FollowerMetadata, lanes: number): FollowerMetadata {
+    if (metadata.concurrency <= lanes) return metadata;
+    this.logger.warn(
+      `${metadata.name} asks for ${metadata.concurrency} events at once: ${lanes} here, three quarters of the database pool's connections`,
+    );
+    return { ...metadata, concurrency: lanes };
   }
 
   /**
@@ -211,3 +225,9 @@ export class RebuildRunningError extends Error {
     super(`A rebuild of ${follower} is already running`);
   }
 }
+
+/** node-postgres's pool size when none is given. */
+const PG_POOL_DEFAULT_MAX = 10;
+
+/** How many events one follower may have in hand at once, with a pool of `poolMax` connections: requests keep a quarter. */
+const lanesWithin = (poolMax: number): number => Math.max(1, Math.floor((poolMax * 3) / 4));

@@ -26,11 +26,11 @@ export const TRANSFER_PROCESS = 'transfer-process';
  * when the destination refuses, or tell the source its transfer was delivered. It follows the log without a transaction, so after a crash
  * it may see an event again: each command it sends takes its id and idempotency key from
  * the event that caused it, and the accounts ignore a transfer step they already took.
- * It handles up to 16 events at once (each stream's in order): every step waits on a
+ * It handles up to 15 events at once (each stream's in order): every step waits on a
  * command, and one transfer at a time could not keep up with the transfers requested.
  * Each of a transfer's steps is caused by the one before, so they never race.
  */
-@Follower(TRANSFER_PROCESS, { transactional: false, concurrency: 16 })
+@Follower(TRANSFER_PROCESS, { transactional: false, concurrency: 15 })
 export class TransferProcessManager {
   constructor(
     private readonly commands: CommandBus,
