@@ -13,6 +13,17 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 20_261_127);
  */
 export const FUZZ_TIMEOUT_MS = 600_000;
 
+/**
+ * How many requests each property sends this run: as planned with `FUZZ_RUNS=all` (CI's
+ * second pass of the end-to-end tests), a fifth of that otherwise, so that `npm test` stays
+ * the everyday suite. Same seed, same properties: the short run is the long one cut short.
+ */
+export function runsOf<K extends string>(planned: Record<K, number>): Record<K, number> {
+  if (process.env.FUZZ_RUNS === 'all') return planned;
+  const entries = Object.entries(planned) as [K, number][];
+  return Object.fromEntries(entries.map(([name, runs]) => [name, Math.ceil(runs / 5)])) as Record<K, number>;
+}
+
 /** The headers a 400 may name, besides the fields of the body, query and path. */
 export const COMMAND_HEADERS = ['If-Match', 'Idempotency-Key', 'X-Correlation-Id'];
 
