@@ -145,4 +145,7 @@ export async function generate(args, output = consoleOutput) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await generate(process.argv.slice(2));
+// Run as a script, not imported (by `node -e`, which has no script path, among others).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await generate(process.argv.slice(2));
+}
