@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -50,7 +51,6 @@ class Generators {
     }`;
   private readonly child: ChildProcess;
   private readonly answers: AsyncIterator<string>;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor() {
     this.child = spawn(process.execPath, ['--input-type=module', '-e', Generators.script], {
@@ -59,20 +59,23 @@ class Generators {
     this.answers = createInterface({ input: this.child.stdio[3] as Readable })[Symbol.asyncIterator]();
   }
 
-  /** The lines one run printed on stdout and on stderr, and its exit code. */
-  lines(cwd: string, args: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
-    const answer = this.queue.then(async () => {
-      this.child.stdin!.write(`${JSON.stringify({ cwd, args })}\n`);
-      const { value, done } = await this.answers.next();
-      if (done) throw new Error('the generators process ended');
-      return JSON.parse(value) as { code: number; stdout: string[]; stderr: string[] };
-    });
-    this.queue = answer.catch(() => undefined);
-    return answer;
+  /**
+   * The lines one run printed on stdout and on stderr, and its exit code. The child takes
+   * requests one at a time, in order, and answers in that order: calls made before the last
+   * answered each get their own.
+   */
+  async lines(cwd: string, args: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
+    this.child.stdin!.write(`${JSON.stringify({ cwd, args })}\n`);
+    const { value, done } = await this.answers.next();
+    if (done) throw new Error('the generators process ended');
+    return JSON.parse(value) as { code: number; stdout: string[]; stderr: string[] };
   }
 
-  close(): void {
+  /** Ends the child once it has answered everything, and waits for it. */
+  async close(): Promise<void> {
+    const exited = once(this.child, 'exit');
     this.child.stdin!.end();
+    await exited;
   }
 }
 
@@ -124,7 +127,7 @@ beforeAll(async () => {
   dir = await workspace();
 });
 afterAll(async () => {
-  generators.close();
+  await generators.close();
   await rm(dir, { recursive: true, force: true });
 });
 

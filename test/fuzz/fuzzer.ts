@@ -16,7 +16,8 @@ export const FUZZ_TIMEOUT_MS = 600_000;
 /**
  * How many requests each property sends this run: as planned with `FUZZ_RUNS=all` (CI's
  * second pass of the end-to-end tests), a fifth of that otherwise, so that `npm test` stays
- * the everyday suite. Same seed, same properties: the short run is the long one cut short.
+ * the everyday suite. Same seed, same properties: fast-check draws the same cases in the same
+ * order whatever the number of runs, so the short run is the start of the long one.
  */
 export function runsOf<K extends string>(planned: Record<K, number>): Record<K, number> {
   if (process.env.FUZZ_RUNS === 'all') return planned;

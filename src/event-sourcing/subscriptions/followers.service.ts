@@ -104,7 +104,8 @@ export class FollowersService implements OnApplicationBootstrap, BeforeApplicati
       moves: this.moves,
       settings: this.config,
     };
-    const lanes = lanesWithin(pool.options.max ?? PG_POOL_DEFAULT_MAX);
+    // pg-pool fills in its own default (10) when the app gives no size.
+    const lanes = lanesWithin(pool.options.max!);
     this.loops = [...this.followers.values()].map(
       ({ metadata, handlers }) => new FollowerLoop(this.withinLanes(metadata, lanes), handlers, runtime),
     );
@@ -225,9 +226,6 @@ export class RebuildRunningError extends Error {
     super(`A rebuild of ${follower} is already running`);
   }
 }
-
-/** node-postgres's pool size when none is given. */
-const PG_POOL_DEFAULT_MAX = 10;
 
 /** How many events one follower may have in hand at once, with a pool of `poolMax` connections: requests keep a quarter. */
 const lanesWithin = (poolMax: number): number => Math.max(1, Math.floor((poolMax * 3) / 4));
