@@ -98,6 +98,38 @@ describe('loading an aggregate in one statement (PostgresEventStore with Postgre
     expect(await together.load(id, { version: 0 })).toBeUndefined();
   });
 
+  it('reads recorded times to the millisecond, the microseconds dropped, as pg reads a timestamptz', async () => {
+    const { pool, store, together, repository } = setUp();
+    const id = await member(together, 6);
+    // PostgreSQL keeps microseconds: times just below a millisecond, one before 1970, one at another offset.
+    const early = '1969-12-31 23:59:59.9995+00';
+    const offset = '2026-03-29 03:30:00.000999+02';
+    const late = '2026-12-07 12:00:00.999999+00';
+    const at = {
+      [early]: Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      [offset]: Date.UTC(2026, 2, 29, 1, 30),
+      [late]: Date.UTC(2026, 11, 7, 12, 0, 0, 999),
+    };
+    const sql = (text: string, values: unknown[]) => (pool as pg.Pool).query(text, values);
+    const setTime = (version: number, time: string) =>
+      sql('UPDATE events SET recorded_at = $3 WHERE stream_id = $1 AND version = $2', [id, version, time]);
+    await setTime(1, early);
+    await setTime(4, offset);
+    await setTime(7, late);
+    await sql('UPDATE snapshots SET first_recorded_at = $2, recorded_at = $3 WHERE stream_id = $1', [id, offset, late]);
+
+    const read = await store.readStream(id);
+    expect([1, 4, 7].map((v) => read[v - 1].recordedAt.getTime())).toEqual([at[early], at[offset], at[late]]);
+    const logged = await store.readLog(read[0].position - 1, 7);
+    expect(logged.map((e) => e.recordedAt)).toEqual(read.map((e) => e.recordedAt));
+    // From every event (createdAt is the first one's, updatedAt the last one's), then from the
+    // newest snapshot; a repository of its own, whose cache holds none of the times before.
+    const fresh = repository();
+    const times = (m: Member | undefined) => m && [m.restored, m.createdAt?.getTime(), m.updatedAt?.getTime()];
+    expect(times(await fresh.load(id, { version: 4 }))).toEqual([false, at[early], at[offset]]);
+    expect(times(await fresh.get(id))).toEqual([true, at[offset], at[late]]);
+  });
+
   it('starts from a snapshot at exactly the version asked for', async () => {
     const { sent, together } = setUp();
     const id = await member(together, 12);

@@ -3,9 +3,9 @@ import { writesOwn } from '../domain/aggregate-checks.js';
 import { AggregateNotFoundError, UnreadableEventError } from '../domain/errors.js';
 import { EventRegistry } from '../domain/event-registry.js';
 import type { AggregateSnapshot, EventSourcedAggregate } from '../domain/event-sourced-aggregate.js';
-import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
 import type { Snapshot } from '../store/snapshot-store.js';
-import type { LoadedStream, StreamLoader } from '../store/stream-loading.js';
+import type { LoadedEvent, LoadedStream, StreamLoader } from '../store/stream-loading.js';
 import type { CachedAggregate } from './aggregate-cache.js';
 import type { AggregateClass } from './aggregate-class.js';
 import type { SnapshotPolicy } from './snapshot-policy.js';
@@ -101,7 +101,7 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
   }
 
   /** An aggregate from a cached state and the events saved after it. */
-  private restoreCached(id: string, cached: CachedAggregate, events: StoredEvent[]): A {
+  private restoreCached(id: string, cached: CachedAggregate, events: LoadedEvent[]): A {
     // One cached state is restored many times: a hand-written `restore` may keep what it is
     // given, so it gets a copy; the default one builds every value anew already.
     const state = this.restoreKeepsState ? structuredClone(cached.state.state) : cached.state.state;
@@ -114,7 +114,7 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
     id: string,
     start: AggregateSnapshot | undefined,
     snapshotBase: number,
-    events: StoredEvent[],
+    events: LoadedEvent[],
     generation: number | undefined,
   ): A {
     const aggregate = new this.aggregateClass(id);
@@ -137,7 +137,7 @@ export class AggregateLoader<A extends EventSourcedAggregate> {
   private async rebuildFromSnapshot(
     id: string,
     start: AggregateSnapshot,
-    events: StoredEvent[],
+    events: LoadedEvent[],
     at: PointInTime,
     generation: number | undefined,
   ): Promise<A> {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type { EventCodec } from '../serialization/event-codec.js';
 import type { StoredEvent } from '../store/event-store.js';
-import { arrayRows, EVENT_COLUMNS, toStoredEvent } from '../store/event-rows.js';
+import { arrayRows, EVENT_COLUMNS, selectEvent, toStoredEvent } from '../store/event-rows.js';
 import { transformed, type EventMigration } from './event-migration.js';
 import { assertCopyTarget, EVENTS, quote, replaceEventsTable, retiredEventsTable, rowCount } from './event-tables.js';
 import {
@@ -57,7 +57,7 @@ export interface EventMigrationReport {
 
 const EXAMPLES = 3;
 
-const READ = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`;
+const READ = `SELECT ${selectEvent()} FROM ${EVENTS} WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`;
 const CHANGES = `unnest($1::bigint[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[])
                    AS c(position, type, schema_version, data, metadata)`;
 const UPDATE = `UPDATE ${EVENTS} e

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { arrayRows, COLUMN, EVENT_COLUMNS, type EventRow } from './event-rows.js';
+import { arrayRows, COLUMN, selectEvent, type EventRow } from './event-rows.js';
 
 // How the log is read so that no reader skips an event and none waits for a transaction
 // that cannot hold one (docs/ARCHITECTURE.md, "The log"). Named statements are parsed and
@@ -8,7 +8,7 @@ import { arrayRows, COLUMN, EVENT_COLUMNS, type EventRow } from './event-rows.js
 // Whatever is committed now, holes and all: which holes are final is decided below.
 const READ_AFTER = arrayRows({
   name: 'chronicle_read_after',
-  text: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
+  text: `SELECT ${selectEvent()} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
 });
 // A statement of its own after the read, so that the probe's answer is about appends that
 // took their positions before that read's snapshot (migration 1795680000017).

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { EventCodec, PlainEventCodec } from '../serialization/event-codec.js';
 import { upcast } from '../serialization/upcast.js';
-import { arrayRows, EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
+import { arrayRows, selectEvent, toStoredEvent, type EventRow } from './event-rows.js';
 import { readFinal, readFinalHead } from './log-reads.js';
 import { currentFence } from './append-fence.js';
 import { appendGrouped } from './postgres-appends.js';
@@ -25,7 +25,7 @@ import type { SnapshotKind, StreamLoader } from './stream-loading.js';
 // Named statements are parsed and planned once per connection.
 const READ_STREAM = arrayRows({
   name: 'chronicle_read_stream',
-  text: `SELECT ${EVENT_COLUMNS} FROM events
+  text: `SELECT ${selectEvent()} FROM events
           WHERE stream_id = $1 AND version >= $2 AND version <= $3
             AND recorded_at < date_trunc('milliseconds', $4::timestamptz) + interval '1 millisecond'
           ORDER BY version LIMIT $5`,

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { SubjectKeys } from '../personal-data/personal-data-keys.js';
 import { BatchedReads } from './batched-reads.js';
-import { arrayRows, COLUMN, EVENT_COLUMN_COUNT, EVENT_COLUMNS, type EventRow } from './event-rows.js';
+import { arrayRows, COLUMN, epochMilliseconds, EVENT_COLUMN_COUNT, selectEvent, type EventRow } from './event-rows.js';
 import type { Snapshot } from './snapshot-store.js';
 import type { StoredEvent } from './stored-event.js';
 import type { KnownState, LoadedStream, SnapshotKind, StreamLoader, StreamRange } from './stream-loading.js';
@@ -18,7 +18,8 @@ export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<Stor
 // noticed; unless the history was rewritten since that state was read (another generation):
 // then it gets what a load without it gets. Snapshots of another generation than the
 // current one were built from events since rewritten, and are never used. Every row has the
-// event columns first, so an event row is decoded as readStream's are; then the row's kind,
+// event columns first, so an event row is decoded as readStream's are (its metadata NULL:
+// rebuilding an aggregate does not read it, and it was a quarter of a row's bytes); then the row's kind,
 // the snapshot's first_recorded_at, the key, the generation, and the number of the load it
 // is for. The head row's stream_id is the key row's (NULL when the stream has none). UNION
 // ALL keeps no order: the events are sorted by version after the read. The generation is
@@ -27,7 +28,7 @@ export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<Stor
 // 50 ms a load (W3).
 const LOAD = arrayRows({
   name: 'chronicle_load_streams',
-  text: `SELECT loaded.*, wanted.n
+  text: `SELECT loaded.*, wanted.n::int
            FROM (VALUES ((SELECT generation FROM history_generation))) AS history(generation)
           CROSS JOIN unnest($1::text[], $6::int[], $7::bigint[]) WITH ORDINALITY AS wanted(stream_id, known, generation, n)
           CROSS JOIN LATERAL (
@@ -42,8 +43,9 @@ const LOAD = arrayRows({
                 AND recorded_at < date_trunc('milliseconds', $5::timestamptz) + interval '1 millisecond'
               ORDER BY version DESC LIMIT 1)
            SELECT NULL::bigint AS position, NULL::uuid AS event_id, stream_id, stream_type, version, NULL::text AS type,
-                  schema_version, state AS data, NULL::jsonb AS metadata, recorded_at,
-                  'snapshot' AS kind, first_recorded_at, NULL::bytea AS key, NULL::bigint AS generation
+                  schema_version, state AS data, NULL::jsonb AS metadata, ${epochMilliseconds('recorded_at')},
+                  'snapshot' AS kind, ${epochMilliseconds('first_recorded_at')}, NULL::bytea AS key,
+                  NULL::bigint AS generation
              FROM snapshot
            UNION ALL
            SELECT NULL, NULL, k.subject_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'head', NULL, k.key,
@@ -51,7 +53,7 @@ const LOAD = arrayRows({
              FROM (VALUES (wanted.stream_id)) AS head(stream_id)
              LEFT JOIN personal_data_keys k ON k.subject_id = head.stream_id
            UNION ALL
-           SELECT ${EVENT_COLUMNS}, 'event', NULL, NULL, NULL
+           SELECT ${selectEvent({ streamId: 'NULL', metadata: 'NULL::jsonb' })}, 'event', NULL, NULL, NULL
              FROM events
             WHERE stream_id = wanted.stream_id AND version > coalesce((SELECT version FROM snapshot), known.version)
               AND version <= $4
@@ -156,8 +158,10 @@ export class PostgresStreamLoader implements StreamLoader {
     let generation = 0;
     const eventRows: EventRow[] = [];
     for (const row of rows) {
-      if (row[KIND] === 'event') eventRows.push(row);
-      else if (row[KIND] === 'snapshot') snapshotRow = row;
+      if (row[KIND] === 'event') {
+        row[COLUMN.streamId] = streamId;
+        eventRows.push(row);
+      } else if (row[KIND] === 'snapshot') snapshotRow = row;
       else {
         generation = Number(row[GENERATION]);
         if (row[COLUMN.streamId] !== null) keys.set(streamId, row[KEY] as Buffer | null);
@@ -175,8 +179,8 @@ export class PostgresStreamLoader implements StreamLoader {
       version: snapshotRow[COLUMN.version] as number,
       schemaVersion: snapshotRow[COLUMN.schemaVersion] as number,
       state: snapshotRow[COLUMN.data] as Snapshot['state'],
-      firstRecordedAt: snapshotRow[FIRST_RECORDED_AT] as Date,
-      recordedAt: snapshotRow[COLUMN.recordedAt] as Date,
+      firstRecordedAt: new Date(snapshotRow[FIRST_RECORDED_AT] as number),
+      recordedAt: new Date(snapshotRow[COLUMN.recordedAt] as number),
     };
     return { snapshot: await store.decode(stored, kind.personal, keys), events, keyFound, generation };
   }

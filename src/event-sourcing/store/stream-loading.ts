@@ -7,12 +7,15 @@ export interface StreamRange {
   recordedAtOrBefore?: Date;
 }
 
+/** An event as a load gives it: all but its metadata, which rebuilding an aggregate does not read. */
+export type LoadedEvent = Omit<StoredEvent, 'metadata'>;
+
 /** A stream as a repository rebuilds an aggregate from it. */
 export interface LoadedStream {
   /** The newest usable snapshot in the range, if one was asked for and there is one. */
   snapshot?: Snapshot;
   /** The events after the snapshot (all of them without one) in the range, in version order. */
-  events: StoredEvent[];
+  events: LoadedEvent[];
   /** Whether the stream's personal-data key was read with it (none: never needed, or its subject forgotten). */
   keyFound?: boolean;
   /**
