@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { buildApp, freePort, killAllApps, ROOT, startApp, type AppProcess } from '../support/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -26,33 +27,36 @@ const said = (app: AppProcess, text: string) =>
     `the line "${text}"`,
   );
 
-/** The local addresses of the sockets listening on `port` (IPv4 and IPv6), from the kernel's own tables. */
-async function listeners(port: number): Promise<string[]> {
-  const addresses: string[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state !== '0A' || !local || parseInt(local.split(':')[1], 16) !== port) continue;
-      const hex = local.split(':')[0];
-      // IPv4 in /proc/net/tcp is little-endian: 0100007F is 127.0.0.1.
-      addresses.push(
-        hex.length === 8
-          ? [...hex.match(/../g)!]
-              .reverse()
-              .map((b) => parseInt(b, 16))
-              .join('.')
-          : hex,
+/**
+ * Which of `hosts` accept a connection on `port`. Linux routes all of 127/8 to the loopback,
+ * so 127.0.0.2 reaches only a socket bound to every IPv4 interface, not one bound to
+ * 127.0.0.1. (Reading the kernel's table, /proc/net/tcp, instead missed a listener when other
+ * processes opened and closed many sockets: the file is read a page at a time, and the
+ * listeners before the next page moved in between.)
+ */
+async function accepting(port: number, hosts: string[]): Promise<Record<string, boolean>> {
+  const accepts = (host: string) =>
+    new Promise<boolean>((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'ECONNREFUSED' ? resolve(false) : reject(error),
       );
-    }
-  }
-  return addresses;
+    });
+  return Object.fromEntries(await Promise.all(hosts.map(async (host) => [host, await accepts(host)])));
 }
 
 describe('where the app listens', () => {
   it('binds 127.0.0.1 and ::1 when HOST is not set, and says so', async () => {
     const app = await startApp({ name: 'loopback', databaseUrl: database.url, env: UNSET });
-    // ::1 as /proc/net/tcp6 writes it (four little-endian words).
-    expect(await listeners(app.port)).toEqual(['127.0.0.1', '00000000000000000000000001000000']);
+    expect(await accepting(app.port, ['127.0.0.1', '::1', '127.0.0.2'])).toEqual({
+      '127.0.0.1': true,
+      '::1': true,
+      '127.0.0.2': false,
+    });
     await said(app, `listening on http://127.0.0.1:${app.port} and http://[::1]:${app.port} `);
     const overIpv6 = await fetch(`http://[::1]:${app.port}/health`);
     expect(overIpv6.status).toBe(200);
@@ -62,7 +66,11 @@ describe('where the app listens', () => {
 
   it('binds what HOST names, every IPv4 interface for 0.0.0.0', async () => {
     const app = await startApp({ name: 'everywhere', databaseUrl: database.url, env: { ...UNSET, HOST: '0.0.0.0' } });
-    expect(await listeners(app.port)).toEqual(['0.0.0.0']);
+    expect(await accepting(app.port, ['127.0.0.2', '127.0.0.1', '::1'])).toEqual({
+      '127.0.0.2': true,
+      '127.0.0.1': true,
+      '::1': false,
+    });
     await said(app, `listening on http://0.0.0.0:${app.port} `);
     await app.stop('SIGTERM');
   });
