@@ -53,6 +53,11 @@ export async function createTestApp(
     const modules = options.imports ? { module: TestAppModule, imports: [root, ...options.imports] } : root;
     app = await NestFactory.create<NestExpressApplication>(modules, {
       bodyParser: false,
+      // Closing cuts the connections clients still hold, once the app has ended its event
+      // streams, as src/main.ts cuts them after SHUTDOWN_TIMEOUT_MS: a browser's pooled or
+      // in-flight connection cannot hold the test's teardown up (once seen: a teardown in
+      // test/web past its 60 s, beside a full CI run).
+      forceCloseConnections: true,
       // Errors only: an unexpected 500 logs its stack, everything expected stays quiet.
       ...(options.logs ? { bufferLogs: true } : { logger: ['error'] }),
     });
