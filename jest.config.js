@@ -68,6 +68,12 @@ const withoutServiceTests = {
   ],
 };
 
+const projectNames = ['unit', 'integration', 'e2e'];
+const onlyProject = process.env.CHRONICLE_TEST_PROJECT || undefined;
+if (onlyProject !== undefined && !projectNames.includes(onlyProject)) {
+  throw new Error(`CHRONICLE_TEST_PROJECT is ${onlyProject}: one of ${projectNames.join(', ')}, or unset for all`);
+}
+
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 60_000,
@@ -79,6 +85,8 @@ export default {
   // the followers of the file beside it; the log no longer waits for such transactions, but
   // the files have not been tried side by side on one server since.
   maxWorkers: process.env.DATABASE_URL ? 1 : availableParallelism() + 1,
+  // `npm run test:unit` and its siblings choose their project by CHRONICLE_TEST_PROJECT, not by
+  // --selectProjects, whose list would also take the paths and names given after it.
   projects: [
     {
       ...withoutServiceTests,
@@ -92,5 +100,5 @@ export default {
       testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
     },
     { ...withoutServiceTests, ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
-  ],
+  ].filter(({ displayName }) => onlyProject === undefined || displayName === onlyProject),
 };

@@ -67,6 +67,14 @@ step npm run -s build
 step npm test -- src/contexts/purchase-orders test/purchase-orders test/client/openapi-document test/database/entities-match-migrations
 done=$(date +%s.%N)
 
+# The project scripts pass jest's options on, after paths: a name no test has skips every
+# unit spec of the context, and only those.
+specs=$(find src/contexts/purchase-orders -name '*.spec.ts' | wc -l)
+echo "== npm run test:unit -- src/contexts/purchase-orders -t 'a name no test has'"
+by_name=$(npm run -s test:unit -- src/contexts/purchase-orders -t 'a name no test has' 2>&1)
+grep -q "^Test Suites: $specs skipped, 0 of $specs total" <<<"$by_name" ||
+  { echo "$by_name"; echo "check-generators: expected the $specs unit specs of the context, every test skipped" >&2; exit 1; }
+
 awk -v s="$start" -v g="$generated" -v d="$done" 'BEGIN {
   printf "check-generators: generated in %.1f s; from generating to green tests (lint, typecheck, build, tests) %.1f s\n", g - s, d - s
 }'
