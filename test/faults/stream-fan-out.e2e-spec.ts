@@ -25,7 +25,10 @@ const APPEND_EVERY_MS = 50;
  * bound is for a fan-out whose cost grows with streams times events, not for that spread.
  */
 const MIN_RATIO = 0.7;
-/** Looks at the rate with the streams open; the best counts, so that one hiccup of a shared machine does not fail the run. */
+/**
+ * Looks at the rate alone (the median counts) and with the streams open (the best counts), so
+ * that one hiccup of a shared machine, in either, does not fail the run.
+ */
 const LOOKS = 3;
 
 let db: TestDatabase | undefined;
@@ -161,8 +164,11 @@ describe('open event streams and everyone else', () => {
           const path = `/accounts/${read}`;
           // Compiled and cached as the app would be after a while, so that the first measurement is not the slower one for that.
           await readRate(running, path, Date.now() + 5_000);
+          // The median of three: one lucky look alone would make every look with the streams seem slow.
           // Generous: the bound only keeps a broken run from taking minutes.
-          const alone = await readRate(running, path, Date.now() + 60_000);
+          const looksAlone: number[] = [];
+          for (let look = 0; look < LOOKS; look++) looksAlone.push(await readRate(running, path, Date.now() + 60_000));
+          const alone = looksAlone.sort((a, b) => a - b)[Math.floor(LOOKS / 2)];
 
           const url = new URL(running.url);
           for (let a = 0; a < ADDRESSES; a++) {
@@ -185,7 +191,8 @@ describe('open event streams and everyone else', () => {
             withStreams = Math.max(withStreams, await readRate(running, path, deadline()));
           }
           console.log(
-            `GET ${path}: ${alone.toFixed(0)} requests/s alone, ${withStreams.toFixed(0)} requests/s with ` +
+            `GET ${path}: ${alone.toFixed(0)} requests/s alone (median of ${looksAlone.map((r) => r.toFixed(0)).join(', ')}), ` +
+              `${withStreams.toFixed(0)} requests/s with ` +
               `${streams.length} open streams: ${(withStreams / alone).toFixed(2)}x`,
           );
           expect(withStreams / alone).toBeGreaterThanOrEqual(MIN_RATIO);
