@@ -1,10 +1,10 @@
 import autocannon from 'autocannon';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamingReplica } from '../test/support/streaming-replica.js';
 import { number } from './figures.js';
 import { APP_MAIN } from './http.js';
 import { startApp, type RunningApp } from './http-app.js';
+import { cpuSeconds } from './process-cpu.js';
 
 /**
  * The read-heavy mix (90% reads, 10% deposits, 32 connections)
@@ -19,21 +19,6 @@ const READS = [
   (id: string) => `/accounts/${id}/events?limit=20`,
   () => '/accounts?limit=20',
 ];
-// Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux).
-const TICKS = 100;
-
-/** utime + stime of a process, and with `reaped` the cutime + cstime of the children it has waited for. */
-async function cpuTicks(pid: number, reaped: boolean): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the state (field 3): utime and stime are fields 14 and 15, cutime and cstime 16 and 17.
-  const fields = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  if (fields.length < 15) return 0;
-  return fields[11] + fields[12] + (reaped ? fields[13] + fields[14] : 0);
-}
-
 /**
  * The CPU seconds a cluster has used so far: its postmaster's own and those of the backends
  * it has reaped (cutime, cstime), and those of the processes it runs now. A backend's time
@@ -41,9 +26,9 @@ async function cpuTicks(pid: number, reaped: boolean): Promise<number> {
  */
 async function clusterSeconds(pair: StreamingReplica, server: 'primary' | 'standby'): Promise<number> {
   const [postmaster, ...children] = await pair.processes(server);
-  let ticks = await cpuTicks(postmaster, true);
-  for (const pid of children) ticks += await cpuTicks(pid, false);
-  return ticks / TICKS;
+  let seconds = await cpuSeconds(postmaster, true);
+  for (const pid of children) seconds += await cpuSeconds(pid);
+  return seconds;
 }
 
 async function clusterCpu(pair: StreamingReplica) {

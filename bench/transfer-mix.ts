@@ -1,8 +1,11 @@
 import autocannon from 'autocannon';
+import os from 'node:os';
+import type pg from 'pg';
 import type { BenchDatabase, FreshDatabase } from './database.js';
 import { median, number } from './figures.js';
 import { amount, APP_MAIN, CHRONICLE_APP, openAccounts } from './http.js';
 import { startApp, type RunningApp } from './http-app.js';
+import { cpuSeconds } from './process-cpu.js';
 
 /** The follower that moves transfers along (src/contexts/transfers/…/transfer.process-manager.ts). */
 const TRANSFER_PROCESS = 'transfer-process';
@@ -58,6 +61,38 @@ export interface TransferMixResult {
   /** Over the load and the drain, from the app's /metrics: conflicts and command retries by stream type. */
   conflicts: Record<string, number>;
   retries: Record<string, number>;
+  /**
+   * CPU time per answered request over the load and the catch-up after it (so the process's
+   * deferred work is counted): the app (its requests and followers), PostgreSQL (the server's
+   * processes; undefined when it is not on this machine) and autocannon. `ceiling`: the
+   * requests/s at which that work would keep every core of the machine busy.
+   */
+  cpuMsPerRequest: { app: number; postgres?: number; driver: number; ceiling: number };
+}
+
+/** CPU seconds used so far: by the app, by each of the server's processes, and by this process (autocannon). */
+async function cpuNow(appPid: number, control: pg.Client) {
+  const { rows } = await control.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
+  const server = new Map<number, number>();
+  for (const { pid } of rows) server.set(pid, await cpuSeconds(pid));
+  const own = process.cpuUsage();
+  return { app: await cpuSeconds(appPid), server, driver: (own.user + own.system) / 1e6 };
+}
+
+/**
+ * What each used between two readings, per request, in ms. A server process that started
+ * meanwhile (an autovacuum worker) counts whole; one that ended meanwhile is missed.
+ */
+function cpuPerRequest(before: Awaited<ReturnType<typeof cpuNow>>, after: typeof before, requests: number) {
+  let postgres = 0;
+  for (const [pid, seconds] of after.server) postgres += seconds - (before.server.get(pid) ?? 0);
+  const per = (seconds: number) => (seconds * 1000) / requests;
+  const cpu = {
+    app: per(after.app - before.app),
+    postgres: postgres > 0 ? per(postgres) : undefined,
+    driver: per(after.driver - before.driver),
+  };
+  return { ...cpu, ceiling: (os.availableParallelism() * 1000) / (cpu.app + (cpu.postgres ?? 0) + cpu.driver) };
 }
 
 type Kind = 'deposit' | 'withdrawal' | 'transfer';
@@ -131,6 +166,7 @@ export async function runTransferMix(
         await new Promise((resolve) => setTimeout(resolve, LAG_SAMPLE_MS));
       }
     })();
+    const cpuBefore = await cpuNow(running.pid, database.control);
     const { rows: started } = await database.control.query<{ at: Date }>('SELECT clock_timestamp() AS at');
     const result = await autocannon({
       url: app,
@@ -175,6 +211,7 @@ export async function runTransferMix(
       await new Promise((resolve) => setTimeout(resolve, 100));
     const drainSeconds = (performance.now() - drainStart) / 1000;
     const { rows: drained } = await database.control.query<{ at: Date }>('SELECT clock_timestamp() AS at');
+    const cpuAfter = await cpuNow(running.pid, database.control);
 
     const count = async (types: string[], from: Date, to: Date) =>
       (
@@ -208,13 +245,15 @@ export async function runTransferMix(
       endToEndP99Ms: endToEnd[0].p99 ?? NaN,
       conflicts: minus(await countsOf(app, 'chronicle_concurrency_conflicts_total'), before.conflicts),
       retries: minus(await countsOf(app, 'chronicle_command_retries_total'), before.retries),
+      cpuMsPerRequest: cpuPerRequest(cpuBefore, cpuAfter, result.requests.total),
     };
     log(
       `transfer mix at ${rateOf(options)}: ${number(mix.commandsPerSecond)} commands/s, transfers ${mix.transfersRequestedPerSecond.toFixed(1)}/s ` +
         `requested, ${mix.transfersFinishedPerSecond.toFixed(1)}/s finished; lag p50 ${number(mix.lagP50Ms)} ms, ` +
         `p99 ${number(mix.lagP99Ms)} ms; caught up in ${mix.drainSeconds.toFixed(1)} s ` +
         `(${mix.drainTransfersPerSecond.toFixed(1)} transfers/s); end to end p50 ${number(mix.endToEndP50Ms)} ms, ` +
-        `p99 ${number(mix.endToEndP99Ms)} ms; conflicts ${JSON.stringify(mix.conflicts)}, retries ${JSON.stringify(mix.retries)}`,
+        `p99 ${number(mix.endToEndP99Ms)} ms; conflicts ${JSON.stringify(mix.conflicts)}, retries ${JSON.stringify(mix.retries)}; ` +
+        `CPU per request ${cpuText(mix.cpuMsPerRequest)}`,
     );
     return mix;
   } finally {
@@ -222,6 +261,10 @@ export async function runTransferMix(
     await database.close();
   }
 }
+
+const cpuText = ({ app, postgres, driver, ceiling }: TransferMixResult['cpuMsPerRequest']) =>
+  `app ${app.toFixed(2)} ms, PostgreSQL ${postgres === undefined ? 'not measured' : `${postgres.toFixed(2)} ms`}, ` +
+  `autocannon ${driver.toFixed(2)} ms (every core busy at ${number(ceiling)} requests/s)`;
 
 const rateOf = ({ rate }: TransferMixOptions) =>
   rate === undefined ? 'as fast as it answers' : `at most ${rate} requests/s`;
@@ -243,8 +286,8 @@ export function transferMixSection(mixes: TransferMixResult[]): string[] {
   return [
     '## Process managers keep up: transfers in a mixed load',
     '',
-    '| load | commands/s | transfers requested/s | transfers finished/s | lag p50 | lag p99 (target < 1 s) | lag max | caught up after the load | end to end p50 / p99 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| load | commands/s | transfers requested/s | transfers finished/s | lag p50 | lag p99 (target < 1 s) | lag max | caught up after the load | end to end p50 / p99 | CPU per request |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
     ...mixes.map((mix) => {
       const caughtUp = mix.drainSeconds < mix.options.drainSeconds;
       return (
@@ -252,7 +295,7 @@ export function transferMixSection(mixes: TransferMixResult[]): string[] {
         `${mix.transfersFinishedPerSecond.toFixed(1)} | ${number(mix.lagP50Ms)} ms | ` +
         `${number(mix.lagP99Ms)} ms (${mix.lagP99Ms < 1000 ? 'met' : 'MISSED'}) | ${number(mix.lagMaxMs)} ms | ` +
         `${caughtUp ? 'in' : 'NOT in'} ${mix.drainSeconds.toFixed(1)} s, ${mix.drainTransfersPerSecond.toFixed(1)} transfers/s | ` +
-        `${number(mix.endToEndP50Ms)} / ${number(mix.endToEndP99Ms)} ms |`
+        `${number(mix.endToEndP50Ms)} / ${number(mix.endToEndP99Ms)} ms | ${cpuText(mix.cpuMsPerRequest)} |`
       );
     }),
     '',
@@ -265,7 +308,9 @@ export function transferMixSection(mixes: TransferMixResult[]): string[] {
     '- requested, finished: TransferRequested, and TransferCompleted or TransferFailed, stored during the load, per second; ' +
       'lag: the age of the oldest event the transfer process has not handled yet, sampled every 200 ms ' +
       '(`chronicle_follower_lag_seconds`); end to end: from TransferRequested to its outcome, for the transfers ' +
-      'requested during the load',
+      'requested during the load; CPU per request: utime + stime from /proc of the app, of the PostgreSQL processes in ' +
+      '`pg_stat_activity` and of autocannon, over the load and the catch-up, per answered request; at the requests/s ' +
+      'given, that work would keep every core busy',
     `- answers other than 2xx: ${byKey(sum((mix) => mix.refused))}; errors: ${mixes.reduce((n, mix) => n + mix.errors, 0)}; ` +
       `over the loads and the catch-ups, concurrency conflicts: ${byKey(sum((mix) => mix.conflicts))}; ` +
       `command retries: ${byKey(sum((mix) => mix.retries))}`,
