@@ -6,6 +6,7 @@ import type { BenchDatabase, FreshDatabase } from './database.js';
 import { PRODUCTION_NODE_OPTIONS, ROOT, startApp, type RunningApp, type TimeReport } from './http-app.js';
 import { IN_PLACE_SCHEMA } from './in-place-app.js';
 import { readRss, sampleRss } from './memory-sampler.js';
+import { cpuNow, cpuPerRequest, cpuText, medianCpu, type CpuPerRequest } from './process-cpu.js';
 import { median, number, verdict } from './figures.js';
 
 export const CHRONICLE_APP = 'chronicle';
@@ -44,6 +45,7 @@ export interface HttpRun {
   errors: number;
   /** The app's highest VmRSS sampled during the run. */
   peakRssBytes: number;
+  cpuMsPerRequest: CpuPerRequest;
 }
 
 export interface HttpCell {
@@ -53,6 +55,8 @@ export interface HttpCell {
   p50Ms: number;
   p99Ms: number;
   peakRssBytes: number;
+  /** The medians of the runs' figures. */
+  cpuMsPerRequest: CpuPerRequest;
   /** Why the cell failed (any non-2xx answer or error). */
   failed?: string;
 }
@@ -189,6 +193,7 @@ function summarise(app: App): HttpCell {
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
     peakRssBytes: Math.max(...runs.map((run) => run.peakRssBytes)),
+    cpuMsPerRequest: medianCpu(runs.map((run) => run.cpuMsPerRequest)),
     ...(non2xx + errors > 0 ? { failed: `${non2xx} non-2xx answers, ${errors} errors` } : {}),
   };
 }
@@ -222,10 +227,13 @@ export async function runHttp(
     // Untimed: JIT, prepared statements, pools filled.
     for (const app of apps) await deposit(app, options.connections, options.warmUpSeconds);
     for (let rep = 1; rep <= options.repetitions; rep++) {
-      for (const app of apps) {
+      for (const [n, app] of apps.entries()) {
+        const { control } = databases[n];
+        const cpuBefore = await cpuNow(app.running.pid, control);
         const sampler = sampleRss(app.running.pid);
         const result = await deposit(app, options.connections, options.seconds).finally(() => sampler.stop());
         const { peakBytes } = await sampler.stop();
+        const cpu = cpuPerRequest(cpuBefore, await cpuNow(app.running.pid, control), result.requests.total);
         const run: HttpRun = {
           requestsPerSecond: result.requests.total / result.duration,
           p50Ms: result.latency.p50,
@@ -233,12 +241,13 @@ export async function runHttp(
           non2xx: result.non2xx,
           errors: result.errors,
           peakRssBytes: peakBytes,
+          cpuMsPerRequest: cpu,
         };
         app.runs.push(run);
         log(
           `W7 rep ${rep} ${app.name.padEnd(16)} ${number(run.requestsPerSecond).padStart(6)} req/s  ` +
             `p50 ${run.p50Ms.toFixed(1)} ms  p99 ${run.p99Ms.toFixed(1)} ms  non-2xx ${run.non2xx}  ` +
-            `errors ${run.errors}  peak RSS ${number(peakBytes / 2 ** 20)} MB`,
+            `errors ${run.errors}  peak RSS ${number(peakBytes / 2 ** 20)} MB  CPU per request ${cpuText(cpu)}`,
         );
       }
     }
@@ -291,13 +300,13 @@ export function httpSection(http: HttpResult): string[] {
           `target <= ${TARGETS.p99ToInPlace}: ${verdict(tail <= TARGETS.p99ToInPlace)})`
         : ''
     }`;
-    return `| ${cell.app} | ${rate} | ${cell.p50Ms.toFixed(1)} ms | ${p99} | ${cell.failed ?? '0: ok'} |`;
+    return `| ${cell.app} | ${rate} | ${cell.p50Ms.toFixed(1)} ms | ${p99} | ${cpuText(cell.cpuMsPerRequest)} | ${cell.failed ?? '0: ok'} |`;
   };
   return [
     `## HTTP deposits end to end, ${options.connections} connections (W7)`,
     '',
-    '| app | requests/s | p50 latency | p99 latency | non-2xx and errors (must be 0) |',
-    '| --- | ---: | ---: | ---: | --- |',
+    '| app | requests/s | p50 latency | p99 latency | CPU per request | non-2xx and errors (must be 0) |',
+    '| --- | ---: | ---: | ---: | --- | --- |',
     ...cells.map(text),
     '',
     `- each cell: the median of ${options.repetitions} run${options.repetitions === 1 ? '' : 's'} of ` +

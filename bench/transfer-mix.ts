@@ -1,11 +1,9 @@
 import autocannon from 'autocannon';
-import os from 'node:os';
-import type pg from 'pg';
 import type { BenchDatabase, FreshDatabase } from './database.js';
 import { median, number } from './figures.js';
 import { amount, APP_MAIN, CHRONICLE_APP, openAccounts } from './http.js';
 import { startApp, type RunningApp } from './http-app.js';
-import { cpuSeconds } from './process-cpu.js';
+import { cpuNow, cpuPerRequest, cpuText, type CpuPerRequest } from './process-cpu.js';
 
 /** The follower that moves transfers along (src/contexts/transfers/…/transfer.process-manager.ts). */
 const TRANSFER_PROCESS = 'transfer-process';
@@ -61,38 +59,8 @@ export interface TransferMixResult {
   /** Over the load and the drain, from the app's /metrics: conflicts and command retries by stream type. */
   conflicts: Record<string, number>;
   retries: Record<string, number>;
-  /**
-   * CPU time per answered request over the load and the catch-up after it (so the process's
-   * deferred work is counted): the app (its requests and followers), PostgreSQL (the server's
-   * processes; undefined when it is not on this machine) and autocannon. `ceiling`: the
-   * requests/s at which that work would keep every core of the machine busy.
-   */
-  cpuMsPerRequest: { app: number; postgres?: number; driver: number; ceiling: number };
-}
-
-/** CPU seconds used so far: by the app, by each of the server's processes, and by this process (autocannon). */
-async function cpuNow(appPid: number, control: pg.Client) {
-  const { rows } = await control.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
-  const server = new Map<number, number>();
-  for (const { pid } of rows) server.set(pid, await cpuSeconds(pid));
-  const own = process.cpuUsage();
-  return { app: await cpuSeconds(appPid), server, driver: (own.user + own.system) / 1e6 };
-}
-
-/**
- * What each used between two readings, per request, in ms. A server process that started
- * meanwhile (an autovacuum worker) counts whole; one that ended meanwhile is missed.
- */
-function cpuPerRequest(before: Awaited<ReturnType<typeof cpuNow>>, after: typeof before, requests: number) {
-  let postgres = 0;
-  for (const [pid, seconds] of after.server) postgres += seconds - (before.server.get(pid) ?? 0);
-  const per = (seconds: number) => (seconds * 1000) / requests;
-  const cpu = {
-    app: per(after.app - before.app),
-    postgres: postgres > 0 ? per(postgres) : undefined,
-    driver: per(after.driver - before.driver),
-  };
-  return { ...cpu, ceiling: (os.availableParallelism() * 1000) / (cpu.app + (cpu.postgres ?? 0) + cpu.driver) };
+  /** Over the load and the catch-up after it, so that the process's deferred work is counted. */
+  cpuMsPerRequest: CpuPerRequest;
 }
 
 type Kind = 'deposit' | 'withdrawal' | 'transfer';
@@ -261,10 +229,6 @@ export async function runTransferMix(
     await database.close();
   }
 }
-
-const cpuText = ({ app, postgres, driver, ceiling }: TransferMixResult['cpuMsPerRequest']) =>
-  `app ${app.toFixed(2)} ms, PostgreSQL ${postgres === undefined ? 'not measured' : `${postgres.toFixed(2)} ms`}, ` +
-  `autocannon ${driver.toFixed(2)} ms (every core busy at ${number(ceiling)} requests/s)`;
 
 const rateOf = ({ rate }: TransferMixOptions) =>
   rate === undefined ? 'as fast as it answers' : `at most ${rate} requests/s`;
