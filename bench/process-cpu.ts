@@ -24,14 +24,12 @@ export async function cpuSeconds(pid: number, reaped = false): Promise<number> {
 /**
  * CPU time per answered request, in ms: the app (its requests and its followers), PostgreSQL
  * (the server's processes; undefined when the server is not on this machine) and the load
- * generator (this process). `ceiling`: the requests/s at which that work would keep every
- * core of the machine busy.
+ * generator (this process).
  */
 export interface CpuPerRequest {
   app: number;
   postgres?: number;
   driver: number;
-  ceiling: number;
 }
 
 export type CpuReading = Awaited<ReturnType<typeof cpuNow>>;
@@ -39,8 +37,7 @@ export type CpuReading = Awaited<ReturnType<typeof cpuNow>>;
 /** CPU seconds used so far: by the app, by each of the server's processes, and by this process. */
 export async function cpuNow(appPid: number, control: pg.Client) {
   const { rows } = await control.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
-  const server = new Map<number, number>();
-  for (const { pid } of rows) server.set(pid, await cpuSeconds(pid));
+  const server = new Map(await Promise.all(rows.map(async ({ pid }) => [pid, await cpuSeconds(pid)] as const)));
   const own = process.cpuUsage();
   return { app: await cpuSeconds(appPid), server, driver: (own.user + own.system) / 1e6 };
 }
@@ -53,17 +50,21 @@ export function cpuPerRequest(before: CpuReading, after: CpuReading, requests: n
   let postgres = 0;
   for (const [pid, seconds] of after.server) postgres += seconds - (before.server.get(pid) ?? 0);
   const per = (seconds: number) => (seconds * 1000) / requests;
-  const cpu = {
+  return {
     app: per(after.app - before.app),
     postgres: postgres > 0 ? per(postgres) : undefined,
     driver: per(after.driver - before.driver),
   };
-  return { ...cpu, ceiling: (os.availableParallelism() * 1000) / (cpu.app + (cpu.postgres ?? 0) + cpu.driver) };
 }
 
-export const cpuText = ({ app, postgres, driver, ceiling }: CpuPerRequest) =>
-  `app ${app.toFixed(2)} ms, PostgreSQL ${postgres === undefined ? 'not measured' : `${postgres.toFixed(2)} ms`}, ` +
-  `load generator ${driver.toFixed(2)} ms (every core busy at ${number(ceiling)} requests/s)`;
+/** The figures, and the requests/s at which that work would keep every core of the machine busy. */
+export function cpuText({ app, postgres, driver }: CpuPerRequest): string {
+  const ceiling = (os.availableParallelism() * 1000) / (app + (postgres ?? 0) + driver);
+  return (
+    `app ${app.toFixed(2)} ms, PostgreSQL ${postgres === undefined ? 'not measured' : `${postgres.toFixed(2)} ms`}, ` +
+    `load generator ${driver.toFixed(2)} ms (every core busy at ${number(ceiling)} requests/s)`
+  );
+}
 
 /** Each figure's median over runs. */
 export function medianCpu(runs: CpuPerRequest[]): CpuPerRequest {
@@ -72,6 +73,5 @@ export function medianCpu(runs: CpuPerRequest[]): CpuPerRequest {
     app: median(runs.map((run) => run.app)),
     postgres: postgres.length === runs.length ? median(postgres) : undefined,
     driver: median(runs.map((run) => run.driver)),
-    ceiling: median(runs.map((run) => run.ceiling)),
   };
 }
