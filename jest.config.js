@@ -68,10 +68,26 @@ const withoutServiceTests = {
   ],
 };
 
-const projectNames = ['unit', 'integration', 'e2e'];
-const onlyProject = process.env.CHRONICLE_TEST_PROJECT || undefined;
-if (onlyProject !== undefined && !projectNames.includes(onlyProject)) {
-  throw new Error(`CHRONICLE_TEST_PROJECT is ${onlyProject}: one of ${projectNames.join(', ')}, or unset for all`);
+const projects = [
+  {
+    ...withoutServiceTests,
+    displayName: 'unit',
+    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'],
+  },
+  {
+    ...withoutServiceTests,
+    ...withDatabase,
+    displayName: 'integration',
+    testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
+  },
+  { ...withoutServiceTests, ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+];
+// `npm run test:unit` and its siblings set CHRONICLE_TEST_PROJECT to one of these names.
+const only = process.env.CHRONICLE_TEST_PROJECT || undefined;
+const chosenProjects = projects.filter(({ displayName }) => only === undefined || displayName === only);
+if (chosenProjects.length === 0) {
+  const names = projects.map(({ displayName }) => displayName).join(', ');
+  throw new Error(`CHRONICLE_TEST_PROJECT is ${only}: one of ${names}, or unset for all`);
 }
 
 /** @type {import('jest').Config} */
@@ -87,18 +103,5 @@ export default {
   maxWorkers: process.env.DATABASE_URL ? 1 : availableParallelism() + 1,
   // `npm run test:unit` and its siblings choose their project by CHRONICLE_TEST_PROJECT, not by
   // --selectProjects, whose list would also take the paths and names given after it.
-  projects: [
-    {
-      ...withoutServiceTests,
-      displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'],
-    },
-    {
-      ...withoutServiceTests,
-      ...withDatabase,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
-    },
-    { ...withoutServiceTests, ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
-  ].filter(({ displayName }) => onlyProject === undefined || displayName === onlyProject),
+  projects: chosenProjects,
 };
