@@ -19,7 +19,8 @@ export type DecodeEvents = (rows: EventRow[], keys: SubjectKeys) => Promise<Stor
 // then it gets what a load without it gets. Snapshots of another generation than the
 // current one were built from events since rewritten, and are never used. Every row has the
 // event columns first, so an event row is decoded as readStream's are (its metadata NULL:
-// rebuilding an aggregate does not read it, and it was a quarter of a row's bytes); then the row's kind,
+// rebuilding an aggregate does not read it, and it was a quarter of a row's bytes; its stream
+// id NULL too, set from the load's own after the read); then the row's kind,
 // the snapshot's first_recorded_at, the key, the generation, and the number of the load it
 // is for. The head row's stream_id is the key row's (NULL when the stream has none). UNION
 // ALL keeps no order: the events are sorted by version after the read. The generation is
