@@ -22,10 +22,13 @@ describe('the test app', () => {
     );
     await received;
 
+    // The deadline's timer is cancelled once the race is decided: left running, it would hold
+    // the jest worker open for 10 s after the last test.
+    const deadline = new AbortController();
     const closed = await Promise.race([
       app.close().then(() => 'closed'),
-      sleep(CLOSE_WITHIN_MS).then(() => 'still closing'),
-    ]);
+      sleep(CLOSE_WITHIN_MS, 'still closing', { signal: deadline.signal }),
+    ]).finally(() => deadline.abort());
     expect(closed).toBe('closed');
     await cut;
   }, 60_000);
