@@ -82,7 +82,6 @@ const projects = [
   },
   { ...withoutServiceTests, ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
 ];
-// `npm run test:unit` and its siblings set CHRONICLE_TEST_PROJECT to one of these names.
 const only = process.env.CHRONICLE_TEST_PROJECT || undefined;
 const chosenProjects = projects.filter(({ displayName }) => only === undefined || displayName === only);
 if (chosenProjects.length === 0) {
