@@ -13,6 +13,8 @@ const MACHINERY_INSIDERS = [
   '^src/event-sourcing/',
   '^test/(event-store|event-migrations|followers|notifications|partitioning|faults)/',
   '^bench/',
+  // Node loads jest's global setup natively, so it cannot take the TypeScript entry point.
+  '^test/support/pglite-setup[.]mjs$',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

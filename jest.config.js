@@ -24,7 +24,7 @@ export const common = {
     '^#event-sourcing/(domain|http|testing)$': '<rootDir>/src/event-sourcing/$1/index.ts',
     '^#event-sourcing/postgres$': '<rootDir>/src/event-sourcing/postgres.ts',
   },
-  setupFiles: ['<rootDir>/test/support/setup-file.ts'],
+  setupFiles: ['<rootDir>/test/support/setup-file.ts', '<rootDir>/test/support/async-storages.ts'],
 };
 
 /**
@@ -72,7 +72,8 @@ const projects = [
   {
     ...withoutServiceTests,
     displayName: 'unit',
-    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'],
+    globalSetup: '<rootDir>/test/support/pglite-setup.mjs',
+    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts', '<rootDir>/test/support/*.spec.ts'],
   },
   {
     ...withoutServiceTests,

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { freshCluster } from './pglite-data-source.js';
+import { freshCluster } from './pglite-cluster.js';
 
 let dir: string;
 beforeAll(async () => {
