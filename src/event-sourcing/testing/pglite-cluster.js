@@ -14,9 +14,11 @@ import { PGlite } from '@electric-sql/pglite';
  * first is saved in the `.cache` folder of the node_modules PGlite is installed in (the
  * user's own, not a shared temporary folder) and later ones are loaded from it.
  * @param {string} [cache]
+ * @param {() => Promise<PGlite>} [make] how a cluster is made when none can be loaded: initdb,
+ *   unless a spec of this function, which has no need to pay seconds for it, gives another way
  * @returns {Promise<PGlite>}
  */
-export async function freshCluster(cache = clusterCacheFile()) {
+export async function freshCluster(cache = clusterCacheFile(), make = () => PGlite.create()) {
   const saved = await readFile(cache).catch(() => undefined);
   if (saved) {
     try {
@@ -25,7 +27,7 @@ export async function freshCluster(cache = clusterCacheFile()) {
       // Unreadable (written by another version in place): made again below, and saved over it.
     }
   }
-  const pglite = await PGlite.create();
+  const pglite = await make();
   const dump = await pglite.dumpDataDir('none');
   // Written aside and renamed: a spec starting meanwhile in another worker reads all of it or none.
   const partial = `${cache}.${randomUUID()}`;
