@@ -1,8 +1,9 @@
 // Jest loads this file natively, outside its TypeScript pipeline, hence plain JavaScript.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
@@ -48,16 +49,47 @@ export default async function globalSetup(globalConfig) {
     return;
   }
   const ports = await freePorts(Math.max(1, Number(globalConfig.maxWorkers)));
+  const starting = ports.map((port) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-test-postgres-'));
+    const server = startEmbeddedPostgres({ dataDir, port, persistent: false });
+    return { dataDir, server };
+  });
+  stopOnSignal(starting);
   const servers = await Promise.all(
-    ports.map(async (port) => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-test-postgres-'));
-      const server = await startEmbeddedPostgres({ dataDir, port, persistent: false });
-      await withoutDurability(server.url);
+    starting.map(async ({ server }) => {
+      await withoutDurability((await server).url);
       return server;
     }),
   );
   Reflect.set(globalThis, 'chronicleTestServers', servers);
   process.env.CHRONICLE_TEST_ADMIN_URLS = servers.map((server) => server.url).join(' ');
+}
+
+/**
+ * Ctrl-C or a kill ends jest without its global teardown: a server of the run would go on
+ * running, or (Ctrl-C reaches it too) leave its data directory behind, tens of MB in the
+ * temporary folder for each interrupted run. So the servers, started or starting, are
+ * stopped and their data deleted before jest exits as the signal would have made it.
+ * @param {{ dataDir: string, server: Promise<{ stop(): Promise<void> }> }[]} starting
+ */
+function stopOnSignal(starting) {
+  const stopAll = () =>
+    Promise.allSettled(
+      starting.map(({ dataDir, server }) =>
+        server
+          .then((started) => started.stop())
+          .catch(() => undefined)
+          .finally(() => rm(dataDir, { recursive: true, force: true })),
+      ),
+    );
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
+    process.once(signal, () => void stopAll().finally(() => process.exit(128 + osConstants.signals[signal])));
+  }
+  // Jest may exit first, once the signal has ended its workers too: the servers' own exit hook
+  // stops them (src/database/embedded-postgres.js), and their data goes here.
+  process.once('exit', () => {
+    for (const { dataDir } of starting) rmSync(dataDir, { recursive: true, force: true });
+  });
 }
 
 /**
