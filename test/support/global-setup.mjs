@@ -54,13 +54,19 @@ export default async function globalSetup(globalConfig) {
     const server = startEmbeddedPostgres({ dataDir, port, persistent: false });
     return { dataDir, server };
   });
-  stopOnSignal(starting);
+  const interrupted = stopOnSignal(starting);
   const servers = await Promise.all(
     starting.map(async ({ server }) => {
       await withoutDurability((await server).url);
       return server;
     }),
-  );
+  ).catch(async (error) => {
+    // Stopped under the setup by the signal: jest would report the failure and exit while a
+    // server is still being made, whose initdb would then fill its directory again. The
+    // signal's handler ends the process once every server is stopped and removed.
+    if (interrupted()) await new Promise(() => {});
+    throw error;
+  });
   Reflect.set(globalThis, 'chronicleTestServers', servers);
   process.env.CHRONICLE_TEST_ADMIN_URLS = servers.map((server) => server.url).join(' ');
 }
@@ -71,6 +77,7 @@ export default async function globalSetup(globalConfig) {
  * temporary folder for each interrupted run. So the servers, started or starting, are
  * stopped and their data deleted before jest exits as the signal would have made it.
  * @param {{ dataDir: string, server: Promise<{ stop(): Promise<void> }> }[]} starting
+ * @returns {() => boolean} whether a signal came
  */
 function stopOnSignal(starting) {
   const stopAll = () =>
@@ -82,14 +89,26 @@ function stopOnSignal(starting) {
           .finally(() => rm(dataDir, { recursive: true, force: true })),
       ),
     );
+  let signalled = false;
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
-    process.once(signal, () => void stopAll().finally(() => process.exit(128 + osConstants.signals[signal])));
+    process.once(signal, () => {
+      signalled = true;
+      void stopAll().finally(() => process.exit(128 + osConstants.signals[signal]));
+    });
   }
-  // Jest may exit first, once the signal has ended its workers too: the servers' own exit hook
-  // stops them (src/database/embedded-postgres.js), and their data goes here.
+  // Jest may exit first (the signal ended its workers, or a server stopping under the setup
+  // failed it): the servers' own exit hook stops them (src/database/embedded-postgres.js), and
+  // their data goes here, with retries, since a server still shutting down writes files in it.
   process.once('exit', () => {
-    for (const { dataDir } of starting) rmSync(dataDir, { recursive: true, force: true });
+    for (const { dataDir } of starting) {
+      try {
+        rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+      } catch {
+        // Left behind, as without this hook; the other directories are still removed.
+      }
+    }
   });
+  return () => signalled;
 }
 
 /**
