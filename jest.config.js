@@ -55,7 +55,11 @@ export const serviceTests = [
  * `npm run test:faults` (jest.faults.config.js) runs them, CI too, so that `npm test`
  * stays the everyday suite.
  */
-export const faultTests = ['<rootDir>/test/faults/**/*-spec.ts'];
+export const faultTests = [
+  '<rootDir>/test/faults/**/*-spec.ts',
+  // Faults of the test runner itself, not of the examples: they stay when the examples are removed.
+  '<rootDir>/test/support/*.faults-spec.ts',
+];
 const withoutServiceTests = {
   ...common,
   testPathIgnorePatterns: [

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../support/app-process.js';
-import { until } from '../support/until.js';
+import { ROOT } from './app-process.js';
+import { until } from './until.js';
 
 // A spec that runs for seconds, long enough to be interrupted once its servers run.
 const SPEC = 'test/event-store/concurrency.int-spec.ts';
