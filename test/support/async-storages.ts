@@ -27,7 +27,8 @@ function madeInThisWorker(): Set<AsyncLocalStorage<unknown>> {
     }
   }
   (TrackedStorage as TrackingClass)[tracked] = made;
-  asyncHooks.AsyncLocalStorage = TrackedStorage;
+  // Node 22 exports the class through a getter: redefined, not assigned.
+  Object.defineProperty(asyncHooks, 'AsyncLocalStorage', { value: TrackedStorage, writable: true, configurable: true });
   return made;
 }
 
