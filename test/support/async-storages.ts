@@ -4,11 +4,11 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
  * Jest loads the app's modules anew for every test file, so every file makes its own
  * AsyncLocalStorage instances (the log context, the append fence, nestjs-pino's...). Node 20
  * and 22 keep each one that was ever used in a list and visit the whole list for every
- * promise made, until it is disabled; a jest worker running 40 files carried 160 of them,
- * and `npm test` spent a fifth of its CPU there (258 s against 207 s, warm, on this machine).
- * So the class the test files import is replaced by one that remembers its instances, and
- * each new file disables those of the files before it: their code has finished by then,
- * whereas the file's own afterAll hooks may still use them after a setup hook of its own.
+ * promise made, until it is disabled: about four more for each file a jest worker has run
+ * (`npm test` took 258 s with them, 207 s without, warm, on this machine). So the class the
+ * test files import is replaced by one that remembers its instances, and each new file
+ * disables those of the files before it, whose code has finished by then (an afterAll hook
+ * could not: the file's own afterAll hooks may run after it and use them).
  */
 const asyncHooks = process.getBuiltinModule('node:async_hooks');
 const tracked = Symbol.for('chronicle.test.asyncStorages');

@@ -1,7 +1,6 @@
 // Jest loads this file natively, outside its TypeScript pipeline, hence plain JavaScript.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,15 +79,8 @@ export default async function globalSetup(globalConfig) {
  * @returns {() => boolean} whether a signal came
  */
 function stopOnSignal(starting) {
-  const stopAll = () =>
-    Promise.allSettled(
-      starting.map(({ dataDir, server }) =>
-        server
-          .then((started) => started.stop())
-          .catch(() => undefined)
-          .finally(() => rm(dataDir, { recursive: true, force: true })),
-      ),
-    );
+  // Their data goes in the exit hook below, which process.exit runs once they are stopped.
+  const stopAll = () => Promise.allSettled(starting.map(({ server }) => server.then((started) => started.stop())));
   let signalled = false;
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     process.once(signal, () => {
