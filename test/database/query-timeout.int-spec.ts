@@ -83,6 +83,16 @@ describe('DATABASE_QUERY_TIMEOUT_MS', () => {
     await expect(slow).resolves.toEqual([{ one: 1 }]);
   });
 
+  it('cuts statements again after such work, and lets later work run unlimited too', async () => {
+    const unlimited = () => withoutQueryTimeout(() => dataSource.query('SELECT 1 AS one FROM pg_sleep(0.5)'));
+    // Side by side: the first to end must not lift the other's exemption.
+    const [long, short] = [unlimited(), withoutQueryTimeout(() => dataSource.query('SELECT 1 AS one'))];
+    await expect(short).resolves.toEqual([{ one: 1 }]);
+    await expect(long).resolves.toEqual([{ one: 1 }]);
+    await expect(dataSource.query(SLOW)).rejects.toThrow(/did not answer within 200 ms/);
+    await expect(unlimited()).resolves.toEqual([{ one: 1 }]);
+  });
+
   it('gives a new connection as long to be answered, however long DATABASE_POOL_WAIT_MS is', async () => {
     // A server that accepts connections and then says nothing, as a stopped one does.
     const sockets: Socket[] = [];
