@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './uuid-v7.js';
 
 /** The time, injected so that domain code and tests never read the system clock themselves. */
 @Injectable()

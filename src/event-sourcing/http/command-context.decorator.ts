@@ -1,10 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { v7 as uuidv7 } from 'uuid';
 import type { CommandContext } from '../application/command-context.js';
 import { RequestValidationError, type FieldError } from './problem-details.js';
 import { requestActor } from './request-actor.js';
 import { correlationIdOf, HEADER_TOKEN, headerOf } from './request-correlation.js';
+import { uuidv7 } from '../application/uuid-v7.js';
 
 /** `If-Match: "<version>"`: one version of the aggregate, in quotes. */
 export const IF_MATCH = /^"(\d{1,9})"$/;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../application/uuid-v7.js';
 
 export const CORRELATION_HEADER = 'X-Correlation-Id';
 // Visible ASCII only: ids and keys travel in headers, logs and event metadata.
