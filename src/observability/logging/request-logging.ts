@@ -19,19 +19,62 @@ export function withoutQueryValues(url: string): string {
 }
 
 /**
+ * The request headers a request line keeps. Named, not the ones it leaves out: a credential
+ * can come in any header (Authorization, Proxy-Authorization, Cookie, a gateway's X-Api-Key),
+ * and Referer holds a page's URL with its query. Add a header here only if it cannot carry
+ * a secret or personal data.
+ */
+const REQUEST_HEADERS = [
+  'host',
+  'user-agent',
+  'accept',
+  'content-type',
+  'content-length',
+  'origin',
+  'if-match',
+  'if-none-match',
+  'idempotency-key',
+  'last-event-id',
+  'traceparent',
+  'x-forwarded-for',
+];
+/** The response headers that say something of the answer; not the security headers every answer has. */
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'etag', 'location', 'retry-after'];
+
+type Headers = Record<string, number | string | string[] | undefined>;
+
+function picked(headers: Headers, names: readonly string[]): Headers {
+  const kept: Headers = {};
+  for (const name of names) if (headers[name] !== undefined) kept[name] = headers[name];
+  return kept;
+}
+
+/**
  * What a request line tells about its request: no body, no query values, no parsed query
- * or params, so that no personal field reaches log storage.
+ * or params, and only the headers above, so that no credential or personal field reaches
+ * log storage.
  */
 function requestFields(request: {
   id: unknown;
   method: string;
   url: string;
-  headers: unknown;
+  headers: Headers;
   remoteAddress?: string;
   remotePort?: number;
 }): Record<string, unknown> {
   const { id, method, url, headers, remoteAddress, remotePort } = request;
-  return { id, method, url: withoutQueryValues(url), headers, remoteAddress, remotePort };
+  return {
+    id,
+    method,
+    url: withoutQueryValues(url),
+    headers: picked(headers, REQUEST_HEADERS),
+    remoteAddress,
+    remotePort,
+  };
+}
+
+function responseFields(response: { statusCode: number; headers: Headers }): Record<string, unknown> {
+  return { statusCode: response.statusCode, headers: picked(response.headers, RESPONSE_HEADERS) };
 }
 
 /**
@@ -46,7 +89,7 @@ export function requestLogging(root: Logger): DynamicModule {
       // Every line of the request gets the id as `correlationId`, the request line its headers too.
       quietReqLogger: true,
       customAttributeKeys: { reqId: 'correlationId' },
-      serializers: { req: requestFields },
+      serializers: { req: requestFields, res: responseFields },
       autoLogging: { ignore: (request: IncomingMessage) => QUIET.test(request.url ?? '') },
     },
   });

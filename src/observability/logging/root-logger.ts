@@ -12,9 +12,6 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
     {
       level: config.level,
       mixin: () => logContext(),
-      // Request lines include the headers: credentials must not reach log storage, nor a
-      // referring page's URL, whose query may hold a name searched for.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers.referer', 'res.headers["set-cookie"]'],
       ...(config.format === 'pretty'
         ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }
         : {}),
