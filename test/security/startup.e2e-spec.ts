@@ -109,6 +109,10 @@ describe('a production start', () => {
   it('is what the Docker image runs (on every interface of its container), and compose sets AUTH_JWT_SECRET with no default', async () => {
     const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^ENV NODE_ENV=production HOST=0\.0\.0\.0$/m);
+    // The same node options as `npm run start:prod` (the heap's sizes), which the benchmark measures.
+    const startProd = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+    const command = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)![1]) as string[];
+    expect(`NODE_ENV=production ${command.join(' ')}`).toBe(startProd);
     const compose = await readFile(join(ROOT, 'docker-compose.yml'), 'utf8');
     // No default: compose stops with this message when AUTH_JWT_SECRET is not set.
     expect(compose).toMatch(/^x-auth-secret: &auth-secret \$\{AUTH_JWT_SECRET:\?[^}]+\}$/m);
