@@ -1,7 +1,6 @@
 # Production image: the compiled app, run against the PostgreSQL in DATABASE_URL.
-# Node 24: any AsyncLocalStorage (the request's log context) turns on V8's promise hooks on
-# Node 20 and 22, which slow every await; Node 24 keeps the stores without them, and the app
-# answered 1.9x the deposits per second on it (docs/PERFORMANCE.md, "Which Node").
+# Node 24: the app answered 1.7x to 1.9x the deposits per second on it as on Node 22 and 20, a
+# little of it because its AsyncLocalStorage needs no promise hooks (docs/PERFORMANCE.md, "Which Node").
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
